@@ -1,0 +1,540 @@
+package registry
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Status is the stored status of a certificate, in the national platform's
+// vocabulary. Expired is never stored: it is derived from the expiry date
+// when a certificate is read (see Certificate.EffectiveStatus).
+type Status string
+
+// Statuses.
+const (
+	StatusValid     Status = "valid"     // 有效
+	StatusSuspended Status = "suspended" // 暂停
+	StatusRevoked   Status = "revoked"   // 撤销
+	StatusWithdrawn Status = "withdrawn" // 注销
+	StatusExpired   Status = "expired"   // 过期 (derived only)
+)
+
+// Statuses lists every status a reader can see, stored ones first.
+var Statuses = []Status{StatusValid, StatusSuspended, StatusRevoked, StatusWithdrawn, StatusExpired}
+
+var statusNames = map[Status][2]string{
+	StatusValid:     {"有效", "Valid"},
+	StatusSuspended: {"暂停", "Suspended"},
+	StatusRevoked:   {"撤销", "Revoked"},
+	StatusWithdrawn: {"注销", "Withdrawn"},
+	StatusExpired:   {"过期", "Expired"},
+}
+
+// Name returns the status's name in lang.
+func (s Status) Name(lang string) string {
+	n, ok := statusNames[s]
+	if !ok {
+		return string(s)
+	}
+	if lang == "en" {
+		return n[1]
+	}
+	return n[0]
+}
+
+// ParseStatus reads a status as written in English or Chinese. Expired is
+// not accepted: it cannot be set, only derived.
+func ParseStatus(s string) (Status, bool) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "valid", "有效", "":
+		return StatusValid, true
+	case "suspended", "暂停":
+		return StatusSuspended, true
+	case "revoked", "撤销":
+		return StatusRevoked, true
+	case "withdrawn", "注销":
+		return StatusWithdrawn, true
+	}
+	return "", false
+}
+
+// CanMove reports whether a certificate may move from one stored status to
+// another: valid and suspended move to each other, and either moves to
+// revoked or withdrawn, which are final.
+func CanMove(from, to Status) bool {
+	switch from {
+	case StatusValid:
+		return to == StatusSuspended || to == StatusRevoked || to == StatusWithdrawn
+	case StatusSuspended:
+		return to == StatusValid || to == StatusRevoked || to == StatusWithdrawn
+	}
+	return false
+}
+
+// Event kinds, as kept in a certificate's history and the public log.
+const (
+	EventIssued       = "issued"
+	EventChanged      = "changed"
+	EventSuspended    = "suspended"
+	EventReinstated   = "reinstated"
+	EventRevoked      = "revoked"
+	EventWithdrawn    = "withdrawn"
+	EventSurveillance = "surveillance"
+)
+
+// eventForMove is the event kind that records a status move.
+func eventForMove(to Status) string {
+	switch to {
+	case StatusSuspended:
+		return EventSuspended
+	case StatusValid:
+		return EventReinstated
+	case StatusRevoked:
+		return EventRevoked
+	case StatusWithdrawn:
+		return EventWithdrawn
+	}
+	return EventChanged
+}
+
+// Date layout used everywhere the registry stores or exchanges a date.
+const DateLayout = "2006-01-02"
+
+// Surveillance is one surveillance audit (监督审核).
+type Surveillance struct {
+	Date   time.Time `json:"date"`
+	Result string    `json:"result"` // "pass" (通过) or "fail" (不通过)
+	Note   string    `json:"note,omitempty"`
+}
+
+// Certificate is a service certificate as the registry holds it now.
+type Certificate struct {
+	ID                int64
+	Number            string
+	HolderName        string
+	HolderCreditCode  string
+	CreditCodeWarning bool // the credit code failed its check character
+	HolderAddress     string
+	Province          string
+	City              string
+	SchemeCode        string
+	Score             float64
+	HasScore          bool
+	LevelCode         string
+	Scope             string
+	FirstIssueDate    time.Time
+	IssueDate         time.Time
+	ExpiryDate        time.Time
+	BodyID            int64
+	BodyApproval      string
+	BodyNameZH        string
+	BodyNameEN        string
+	Status            Status // stored status, never expired
+	StatusDate        time.Time
+	Stage1Date        time.Time
+	Stage2Date        time.Time
+	CPSQ              float64
+	HasCPSQ           bool
+	Surveillance      []Surveillance
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Version           int64 // 1 on creation, +1 on every change
+}
+
+// EffectiveStatus is the status a reader sees on day now: a valid or
+// suspended certificate whose expiry date has passed is expired.
+func (c *Certificate) EffectiveStatus(now time.Time) Status {
+	if (c.Status == StatusValid || c.Status == StatusSuspended) && !c.ExpiryDate.IsZero() && Today(now).After(c.ExpiryDate) {
+		return StatusExpired
+	}
+	return c.Status
+}
+
+// Today returns the calendar day of t in China Standard Time, as a date at
+// UTC midnight like every other date in the registry.
+func Today(t time.Time) time.Time {
+	t = t.In(chinaTime)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// ChinaTime is UTC+8, the time zone in which certificate dates are read.
+func ChinaTime() *time.Location { return chinaTime }
+
+// Input is a certificate as a publisher states it: from an import row, a
+// form or the API. Fields are strings as typed; Validate parses them.
+type Input struct {
+	Line             int // source line, for messages; 0 when not from a file
+	Number           string
+	HolderName       string
+	HolderCreditCode string
+	HolderAddress    string
+	Province         string
+	City             string
+	Scheme           string // code or standard number
+	Score            string
+	Level            string // optional; must match the level the score earns
+	Scope            string
+	FirstIssueDate   string // optional; defaults to IssueDate
+	IssueDate        string
+	ExpiryDate       string
+	BodyApproval     string
+	BodyName         string // optional; lets the CLI import create a new body
+	Status           string // optional; defaults to valid
+	StatusReason     string
+	Stage1Date       string
+	Stage2Date       string
+	CPSQ             string
+	Surveillance     string // "2024-05-01 通过; 2025-05-03 pass"
+}
+
+// limits on free-text fields, in characters.
+const (
+	maxHolderName = 200
+	maxAddress    = 300
+	maxScope      = 2000
+	maxPlace      = 40
+	maxReason     = 500
+	maxBodyName   = 200
+)
+
+// Validate turns an Input into a Certificate (without IDs), using schemes to
+// derive the level. It returns every problem it finds; warnings come back
+// separately and do not make the input invalid.
+func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldError, errs ValidationErrors) {
+	add := func(fe *FieldError) {
+		if fe != nil {
+			fe.Line = in.Line
+			errs = append(errs, *fe)
+		}
+	}
+	num, fe := NormalizeNumber(in.Number)
+	add(fe)
+	c.Number = num
+
+	c.HolderName, fe = cleanText("holder_name", "获证组织名称", "holder name", in.HolderName, maxHolderName, true)
+	add(fe)
+	code, ok, fe := NormalizeCreditCode(in.HolderCreditCode)
+	add(fe)
+	c.HolderCreditCode = code
+	if fe == nil && !ok {
+		w := CreditCodeWarning(code)
+		w.Line = in.Line
+		warnings = append(warnings, w)
+		c.CreditCodeWarning = true
+	}
+	c.HolderAddress, fe = cleanText("holder_address", "获证组织地址", "holder address", in.HolderAddress, maxAddress, false)
+	add(fe)
+	c.Province, fe = cleanText("province", "省份", "province", in.Province, maxPlace, true)
+	add(fe)
+	c.City, fe = cleanText("city", "城市", "city", in.City, maxPlace, false)
+	add(fe)
+	c.Scope, fe = cleanText("scope", "认证范围", "scope", in.Scope, maxScope, true)
+	add(fe)
+
+	scheme, ok := schemes.Find(strings.TrimSpace(in.Scheme))
+	if !ok {
+		names := make([]string, 0, len(schemes.All()))
+		for _, s := range schemes.All() {
+			names = append(names, s.Code+" ("+s.Standard+")")
+		}
+		if strings.TrimSpace(in.Scheme) == "" {
+			add(ptr(fieldErr("scheme", "认证依据不能为空；可用：%s", "scheme is required; known: %s", strings.Join(names, ", "))))
+		} else {
+			add(ptr(fieldErr("scheme", "未知的认证依据 %q；可用：%s", "unknown scheme %q; known: %s", in.Scheme, strings.Join(names, ", "))))
+		}
+	} else {
+		c.SchemeCode = scheme.Code
+		c.LevelCode, c.Score, c.HasScore, fe = levelOf(scheme, in.Score, in.Level)
+		add(fe)
+	}
+
+	var issueOK, expiryOK bool
+	c.IssueDate, fe = parseDateField("issue_date", "发证日期", "issue date", in.IssueDate, true)
+	add(fe)
+	issueOK = fe == nil
+	c.ExpiryDate, fe = parseDateField("expiry_date", "有效期至", "expiry date", in.ExpiryDate, true)
+	add(fe)
+	expiryOK = fe == nil
+	if issueOK && expiryOK && !c.ExpiryDate.After(c.IssueDate) {
+		add(ptr(fieldErr("expiry_date", "有效期至 %s 必须晚于发证日期 %s", "expiry date %s must be after issue date %s", c.ExpiryDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+	}
+	if issueOK && expiryOK && c.ExpiryDate.After(c.IssueDate.AddDate(6, 0, 0)) {
+		add(ptr(fieldErr("expiry_date", "有效期至 %s 距发证日期超过 6 年：服务认证证书通常为 3 年", "expiry date %s is more than 6 years after the issue date: service certificates usually run 3 years", c.ExpiryDate.Format(DateLayout))))
+	}
+	c.FirstIssueDate, fe = parseDateField("first_issue_date", "初次发证日期", "first issue date", in.FirstIssueDate, false)
+	add(fe)
+	if fe == nil && issueOK {
+		if c.FirstIssueDate.IsZero() {
+			c.FirstIssueDate = c.IssueDate
+		} else if c.FirstIssueDate.After(c.IssueDate) {
+			add(ptr(fieldErr("first_issue_date", "初次发证日期 %s 不能晚于发证日期 %s", "first issue date %s cannot be after issue date %s", c.FirstIssueDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+		}
+	}
+
+	c.BodyApproval, fe = NormalizeApproval(in.BodyApproval)
+	add(fe)
+	c.BodyNameZH, fe = cleanText("body_name", "认证机构名称", "certification body name", in.BodyName, maxBodyName, false)
+	add(fe)
+
+	st, ok := ParseStatus(in.Status)
+	if !ok {
+		if s := strings.TrimSpace(in.Status); s == "过期" || strings.EqualFold(s, "expired") || s == "失效" {
+			add(ptr(fieldErr("status", "证书状态不能设为“过期”：过期由有效期至自动得出", "status cannot be set to expired: expiry is derived from the expiry date")))
+		} else {
+			add(ptr(fieldErr("status", "未知的证书状态 %q：应为 有效、暂停、撤销 或 注销", "unknown status %q: use valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销)", in.Status)))
+		}
+	}
+	c.Status = st
+	if _, fe = cleanText("status_reason", "状态变更原因", "status reason", in.StatusReason, maxReason, false); fe != nil {
+		add(fe)
+	}
+
+	c.Stage1Date, fe = parseDateField("stage1_date", "一阶段审核日期", "stage 1 audit date", in.Stage1Date, false)
+	add(fe)
+	s1ok := fe == nil
+	c.Stage2Date, fe = parseDateField("stage2_date", "二阶段审核日期", "stage 2 audit date", in.Stage2Date, false)
+	add(fe)
+	if fe == nil && s1ok {
+		if !c.Stage2Date.IsZero() && c.Stage1Date.IsZero() {
+			add(ptr(fieldErr("stage1_date", "有二阶段审核日期时必须给出一阶段审核日期", "a stage 2 audit date needs a stage 1 audit date")))
+		} else if !c.Stage2Date.IsZero() && c.Stage2Date.Before(c.Stage1Date) {
+			add(ptr(fieldErr("stage2_date", "二阶段审核日期 %s 不能早于一阶段审核日期 %s", "stage 2 audit date %s cannot be before stage 1 audit date %s", c.Stage2Date.Format(DateLayout), c.Stage1Date.Format(DateLayout))))
+		}
+		if issueOK && !c.Stage2Date.IsZero() && c.Stage2Date.After(c.IssueDate) && !c.IssueDate.IsZero() && c.FirstIssueDate.Equal(c.IssueDate) {
+			add(ptr(fieldErr("stage2_date", "二阶段审核日期 %s 不能晚于初次发证日期 %s", "stage 2 audit date %s cannot be after the first issue date %s", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+		}
+	}
+	if s := strings.TrimSpace(in.CPSQ); s != "" {
+		v, err := strconv.ParseFloat(foldWidth(s), 64)
+		if err != nil || v < 0 || v > 100 {
+			add(ptr(fieldErr("cpsq", "顾客感知服务质量指数 %q 应为 0 至 100 之间的数", "customer-perceived service quality index %q must be a number from 0 to 100", in.CPSQ)))
+		} else {
+			c.CPSQ, c.HasCPSQ = v, true
+		}
+	}
+	c.Surveillance, fe = ParseSurveillanceList(in.Surveillance)
+	add(fe)
+	return c, warnings, errs
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func levelOf(s *Scheme, scoreText, levelText string) (level string, score float64, has bool, fe *FieldError) {
+	scoreText = strings.TrimSpace(foldWidth(scoreText))
+	if scoreText != "" {
+		v, err := strconv.ParseFloat(scoreText, 64)
+		if err != nil {
+			return "", 0, false, ptr(fieldErr("score", "评价得分 %q 不是数字", "score %q is not a number", scoreText))
+		}
+		score, has = v, true
+	}
+	if s.Graded && !has {
+		return "", 0, false, ptr(fieldErr("score", "%s 为分级认证，评价得分不能为空", "%s is graded: a score is required", s.Standard))
+	}
+	var lv Level
+	if has {
+		lv, fe = s.LevelFor(score)
+		if fe != nil {
+			return "", 0, false, fe
+		}
+	} else {
+		lv = s.Levels[0]
+	}
+	if t := strings.TrimSpace(levelText); t != "" {
+		stated, ok := findLevel(s, t)
+		if !ok {
+			return "", 0, false, ptr(fieldErr("level", "未知的星级 %q", "unknown level %q", t))
+		}
+		if stated.Code != lv.Code {
+			return "", 0, false, ptr(fieldErr("level", "星级 %[1]q 与评价得分 %[2]s 不符：按 %[3]s，%[4]s 分应为%[5]s", "level %[6]q does not match score %[7]s: under %[8]s, %[9]s earns %[10]s", t, fmtScore(score), s.Standard, fmtScore(score), lv.NameZH, t, fmtScore(score), s.Standard, fmtScore(score), lv.NameEN))
+		}
+	}
+	return lv.Code, score, has, nil
+}
+
+func findLevel(s *Scheme, t string) (Level, bool) {
+	for _, l := range s.Levels {
+		if strings.EqualFold(t, l.Code) || t == l.NameZH || strings.EqualFold(t, l.NameEN) ||
+			(l.Stars > 0 && (t == strconv.Itoa(l.Stars) || t == strconv.Itoa(l.Stars)+"星" || t == strings.TrimSuffix(l.NameZH, "级"))) {
+			return l, true
+		}
+	}
+	return Level{}, false
+}
+
+// cleanText trims a free-text field and checks it is valid UTF-8, has no
+// control characters and is within max characters.
+func cleanText(field, zh, en, s string, max int, required bool) (string, *FieldError) {
+	if !utf8.ValidString(s) {
+		return "", ptr(fieldErr(field, "%[1]s 含无效的 UTF-8 字节", "%[2]s has invalid UTF-8 bytes", zh, en))
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\u3000", " "))
+	if s == "" {
+		if required {
+			return "", ptr(fieldErr(field, "%[1]s 不能为空", "%[2]s is required", zh, en))
+		}
+		return "", nil
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", ptr(fieldErr(field, "%[1]s 过长：最多 %[2]d 个字符，实为 %[3]d 个", "%[4]s is too long: at most %[5]d characters, has %[6]d", zh, max, n, en, max, n))
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' || r == 0x7f {
+			return "", ptr(fieldErr(field, "%[1]s 含控制字符", "%[2]s has a control character", zh, en))
+		}
+	}
+	return s, nil
+}
+
+// ParseDate reads a date as users write it: 2024-03-05, 2024/3/5, 2024.3.5
+// or 2024年3月5日, with full-width digits allowed.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(foldWidth(s))
+	if s == "" {
+		return time.Time{}, fmt.Errorf("empty date")
+	}
+	t := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
+	parts := strings.Split(t, "-")
+	if len(parts) == 3 {
+		y, e1 := strconv.Atoi(parts[0])
+		m, e2 := strconv.Atoi(parts[1])
+		d, e3 := strconv.Atoi(parts[2])
+		if e1 == nil && e2 == nil && e3 == nil && len(parts[0]) == 4 && y >= 1990 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 {
+			dt := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+			if dt.Day() == d {
+				return dt, nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad date %q", s)
+}
+
+func parseDateField(field, zh, en, s string, required bool) (time.Time, *FieldError) {
+	if strings.TrimSpace(s) == "" {
+		if required {
+			return time.Time{}, ptr(fieldErr(field, "%[1]s 不能为空", "%[2]s is required", zh, en))
+		}
+		return time.Time{}, nil
+	}
+	t, err := ParseDate(s)
+	if err != nil {
+		return time.Time{}, ptr(fieldErr(field, "%[1]s %[2]q 不是有效日期：应写作 2024-03-05、2024/3/5 或 2024年3月5日", "%[3]s %[4]q is not a valid date: write 2024-03-05, 2024/3/5 or 2024年3月5日", zh, s, en, s))
+	}
+	return t, nil
+}
+
+// ParseSurveillanceList reads surveillance audits written as
+// "2024-05-01 通过; 2025-05-03 fail 整改后关闭" (date, result, optional note;
+// entries separated by ; or ；).
+func ParseSurveillanceList(s string) ([]Surveillance, *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []Surveillance
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '；' }) {
+		f := strings.Fields(part)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 2 {
+			return nil, ptr(fieldErr("surveillance", "监督审核 %q 应写作“日期 结果”，如 2024-05-01 通过", "surveillance audit %q must be written as \"date result\", e.g. 2024-05-01 pass", part))
+		}
+		d, err := ParseDate(f[0])
+		if err != nil {
+			return nil, ptr(fieldErr("surveillance", "监督审核日期 %q 无效", "surveillance audit date %q is invalid", f[0]))
+		}
+		res, ok := ParseAuditResult(f[1])
+		if !ok {
+			return nil, ptr(fieldErr("surveillance", "监督审核结果 %q 应为 通过 或 不通过", "surveillance audit result %q must be pass or fail", f[1]))
+		}
+		out = append(out, Surveillance{Date: d, Result: res, Note: strings.Join(f[2:], " ")})
+	}
+	return out, nil
+}
+
+// ParseAuditResult reads "pass"/"通过" or "fail"/"不通过".
+func ParseAuditResult(s string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "pass", "通过", "合格":
+		return "pass", true
+	case "fail", "不通过", "不合格":
+		return "fail", true
+	}
+	return "", false
+}
+
+// FormatSurveillanceList writes audits in the form ParseSurveillanceList reads.
+func FormatSurveillanceList(list []Surveillance) string {
+	parts := make([]string, len(list))
+	for i, s := range list {
+		parts[i] = s.Date.Format(DateLayout) + " " + s.Result
+		if s.Note != "" {
+			parts[i] += " " + s.Note
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Body is a certification body (认证机构).
+type Body struct {
+	ID       int64
+	Approval string // CNCA approval number (批准号)
+	NameZH   string
+	NameEN   string
+	Website  string
+	Province string
+	City     string
+	Contact  string
+	Disabled bool
+	Created  time.Time
+}
+
+// Name returns the body's name in lang, falling back to Chinese.
+func (b *Body) Name(lang string) string {
+	if lang == "en" && b.NameEN != "" {
+		return b.NameEN
+	}
+	return b.NameZH
+}
+
+// Event is one entry in the append-only history of the registry: a
+// certificate issued, changed, moved to another status or audited. The public
+// history of a certificate is its events.
+type Event struct {
+	ID            int64
+	CertificateID int64
+	Number        string
+	BodyID        int64
+	Kind          string
+	EffectiveDate time.Time
+	Reason        string
+	Actor         string
+	Source        string // cli, import, console, api, demo
+	RemoteAddr    string
+	At            time.Time
+	Changes       []Change
+}
+
+// Change is one field changed by an event, with its old and new value as
+// shown to people.
+type Change struct {
+	Field  string `json:"field"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Actor is who makes a write, kept in every event it appends. BodyID, when
+// non-zero, restricts the write to that body's certificates.
+type Actor struct {
+	Name       string
+	BodyID     int64
+	Source     string
+	RemoteAddr string
+}

@@ -1,0 +1,207 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// certColumns is the column list every certificate read selects, in the
+// order scanCertificate reads.
+const certColumns = `c.id, c.number, c.holder_name, c.holder_credit_code, c.credit_code_warning, c.holder_address,
+	c.province, c.city, c.scheme, c.score, c.level, c.scope, c.first_issue_date, c.issue_date, c.expiry_date,
+	c.body_id, b.approval, b.name_zh, b.name_en, c.status, c.status_date, c.stage1_date, c.stage2_date, c.cpsq,
+	c.surveillance, c.created_at, c.updated_at, c.version`
+
+const certFrom = ` FROM certificates c JOIN bodies b ON b.id = c.body_id`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCertificate(r scanner) (*Certificate, error) {
+	var (
+		c                                    Certificate
+		warn                                 int
+		score, cpsq                          sql.NullFloat64
+		first, issue, expiry, statusDate     sql.NullString
+		stage1, stage2                       sql.NullString
+		surv, created, updated, status, name string
+	)
+	err := r.Scan(&c.ID, &c.Number, &name, &c.HolderCreditCode, &warn, &c.HolderAddress,
+		&c.Province, &c.City, &c.SchemeCode, &score, &c.LevelCode, &c.Scope, &first, &issue, &expiry,
+		&c.BodyID, &c.BodyApproval, &c.BodyNameZH, &c.BodyNameEN, &status, &statusDate, &stage1, &stage2, &cpsq,
+		&surv, &created, &updated, &c.Version)
+	if err != nil {
+		return nil, err
+	}
+	c.HolderName = name
+	c.CreditCodeWarning = warn != 0
+	c.Score, c.HasScore = score.Float64, score.Valid
+	c.CPSQ, c.HasCPSQ = cpsq.Float64, cpsq.Valid
+	c.FirstIssueDate, c.IssueDate, c.ExpiryDate = parseStoredDate(first), parseStoredDate(issue), parseStoredDate(expiry)
+	c.StatusDate = parseStoredDate(statusDate)
+	c.Stage1Date, c.Stage2Date = parseStoredDate(stage1), parseStoredDate(stage2)
+	c.Status = Status(status)
+	c.CreatedAt, c.UpdatedAt = parseTime(created), parseTime(updated)
+	if surv != "" && surv != "[]" {
+		if err := json.Unmarshal([]byte(surv), &c.Surveillance); err != nil {
+			return nil, fmt.Errorf("certificate %s: surveillance: %w", c.Number, err)
+		}
+	}
+	return &c, nil
+}
+
+// Certificate returns the certificate with number (compared
+// case-insensitively, full-width characters folded).
+func (s *Store) Certificate(ctx context.Context, number string) (*Certificate, error) {
+	n, fe := NormalizeNumber(number)
+	if fe != nil {
+		return nil, &Error{Code: ENOTFOUND, Field: "number", ZH: "未登记此证书编号：" + fe.ZH, EN: "no such certificate is registered: " + fe.EN}
+	}
+	c, err := scanCertificate(s.db.QueryRowContext(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key = ?`, NumberKey(n)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notRegistered(n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", n, err)
+	}
+	return c, nil
+}
+
+func notRegistered(n string) *Error {
+	return Errorf(ENOTFOUND, "number", "本登记库中没有编号为 %s 的证书", "no certificate numbered %s is registered here", n)
+}
+
+// CertificatesByCreditCode returns every certificate held by the
+// organisation with the unified social credit code, newest first.
+func (s *Store) CertificatesByCreditCode(ctx context.Context, code string) ([]*Certificate, error) {
+	code = strings.ToUpper(foldWidth(strings.TrimSpace(code)))
+	return s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.holder_credit_code = ? ORDER BY c.issue_date DESC, c.id DESC LIMIT 1000`, code)
+}
+
+func (s *Store) queryCertificates(ctx context.Context, q string, args ...any) ([]*Certificate, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Certificate
+	for rows.Next() {
+		c, err := scanCertificate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// History returns a certificate's events, oldest first.
+func (s *Store) History(ctx context.Context, certificateID int64) ([]Event, error) {
+	return s.queryEvents(ctx, `WHERE e.certificate_id = ? ORDER BY e.id`, certificateID)
+}
+
+const eventColumns = `SELECT e.id, coalesce(e.certificate_id, 0), coalesce(c.number, ''), coalesce(e.body_id, 0), e.kind,
+	e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes
+	FROM events e LEFT JOIN certificates c ON c.id = e.certificate_id `
+
+func (s *Store) queryEvents(ctx context.Context, where string, args ...any) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, eventColumns+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			e       Event
+			eff     sql.NullString
+			at, chg string
+		)
+		if err := rows.Scan(&e.ID, &e.CertificateID, &e.Number, &e.BodyID, &e.Kind, &eff, &e.Reason, &e.Actor, &e.Source, &e.RemoteAddr, &at, &chg); err != nil {
+			return nil, err
+		}
+		e.EffectiveDate = parseStoredDate(eff)
+		e.At = parseTime(at)
+		if chg != "" && chg != "[]" {
+			if err := json.Unmarshal([]byte(chg), &e.Changes); err != nil {
+				return nil, fmt.Errorf("event %d: %w", e.ID, err)
+			}
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RecentEvents returns the newest events of the given kinds (all kinds when
+// none are given), optionally of one body (bodyID > 0), newest first.
+func (s *Store) RecentEvents(ctx context.Context, bodyID int64, limit int, kinds ...string) ([]Event, error) {
+	var where []string
+	var args []any
+	where = append(where, "e.certificate_id IS NOT NULL")
+	if bodyID > 0 {
+		where = append(where, "e.body_id = ?")
+		args = append(args, bodyID)
+	}
+	if len(kinds) > 0 {
+		where = append(where, "e.kind IN (?"+strings.Repeat(",?", len(kinds)-1)+")")
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	args = append(args, limit)
+	return s.queryEvents(ctx, "WHERE "+strings.Join(where, " AND ")+" ORDER BY e.id DESC LIMIT ?", args...)
+}
+
+// Body returns the body with the approval number.
+func (s *Store) Body(ctx context.Context, approval string) (*Body, error) {
+	a := strings.ToUpper(strings.TrimSpace(foldWidth(approval)))
+	bs, err := s.queryBodies(ctx, `WHERE approval = ?`, a)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) == 0 {
+		return nil, Errorf(ENOTFOUND, "body_approval", "没有批准号为 %s 的认证机构", "no certification body with approval number %s is registered", a)
+	}
+	return bs[0], nil
+}
+
+// BodyByID returns the body with id.
+func (s *Store) BodyByID(ctx context.Context, id int64) (*Body, error) {
+	bs, err := s.queryBodies(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) == 0 {
+		return nil, Errorf(ENOTFOUND, "body", "没有该认证机构", "no such certification body")
+	}
+	return bs[0], nil
+}
+
+// Bodies returns every body, by approval number.
+func (s *Store) Bodies(ctx context.Context) ([]*Body, error) {
+	return s.queryBodies(ctx, `ORDER BY approval`)
+}
+
+func (s *Store) queryBodies(ctx context.Context, where string, args ...any) ([]*Body, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, approval, name_zh, name_en, website, province, city, contact, disabled, created FROM bodies `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("bodies: %w", err)
+	}
+	defer rows.Close()
+	var out []*Body
+	for rows.Next() {
+		var b Body
+		var dis int
+		var created string
+		if err := rows.Scan(&b.ID, &b.Approval, &b.NameZH, &b.NameEN, &b.Website, &b.Province, &b.City, &b.Contact, &dis, &created); err != nil {
+			return nil, err
+		}
+		b.Disabled = dis != 0
+		b.Created = parseTime(created)
+		out = append(out, &b)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,724 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// CreateBodies lets a row name a body the registry does not know yet, by
+	// approval number and name; the operator's command-line import uses it to
+	// migrate existing data. Otherwise an unknown body is an error.
+	CreateBodies bool
+	// DryRun validates and plans every row, then writes nothing.
+	DryRun bool
+	// KeepItems returns one ImportItem per row (for a preview).
+	KeepItems bool
+	// MaxErrors bounds how many errors are collected (default 1000); the
+	// count of all errors is still reported.
+	MaxErrors int
+}
+
+// ImportResult says what an import did, or with DryRun would do.
+type ImportResult struct {
+	Rows      int
+	Created   int
+	Updated   int
+	Unchanged int
+	Warnings  []FieldError
+	Items     []ImportItem
+}
+
+// ImportItem is what happens to one row.
+type ImportItem struct {
+	Line    int      `json:"line"`
+	Number  string   `json:"number"`
+	Action  string   `json:"action"` // create, update, unchanged
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// ImportError is returned when any row is bad: nothing was written. Errors
+// holds at most MaxErrors of them; Total counts them all.
+type ImportError struct {
+	Errors ValidationErrors
+	Total  int
+	Rows   int
+}
+
+func (e *ImportError) Error() string {
+	msg := fmt.Sprintf("nothing imported: %d of %d rows have problems", e.Total, e.Rows)
+	if e.Total == 0 {
+		msg = "nothing imported"
+	}
+	return msg + "\n" + strings.TrimPrefix(e.Errors.Error(), "invalid input: ")
+}
+
+// Unwrap lets errors.As find the ValidationErrors.
+func (e *ImportError) Unwrap() error { return e.Errors }
+
+// RowError lets a row source report a row it could not read (a line with
+// too many fields, say) without stopping the import: it is collected with
+// the other errors.
+type RowError struct{ FieldError }
+
+func (e *RowError) Error() string { return e.FieldError.String() }
+
+// PutCertificates creates or updates certificates, all or nothing.
+func (s *Store) PutCertificates(ctx context.Context, actor Actor, inputs []Input, opts ImportOptions) (ImportResult, error) {
+	i := 0
+	return s.Import(ctx, actor, func() (Input, error) {
+		if i == len(inputs) {
+			return Input{}, io.EOF
+		}
+		i++
+		return inputs[i-1], nil
+	}, opts)
+}
+
+// Import reads inputs from next until io.EOF and creates or updates each
+// certificate in one transaction: if any row is bad, nothing is written and
+// every problem comes back in an *ImportError. A row equal to the stored
+// certificate changes nothing; a changed row updates it and appends events
+// that record each change. Memory stays bounded whatever the row count.
+func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, error), opts ImportOptions) (ImportResult, error) {
+	if opts.MaxErrors <= 0 {
+		opts.MaxErrors = 1000
+	}
+	var res ImportResult
+	ierr := &ImportError{}
+	addErr := func(fe FieldError) {
+		ierr.Total++
+		if len(ierr.Errors) < opts.MaxErrors {
+			ierr.Errors = append(ierr.Errors, fe)
+		}
+	}
+	errDone := errors.New("done")
+	err := s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		w, err := s.newWriter(ctx, tx, now, actor)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_seen (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID`); err != nil {
+			return err
+		}
+		defer tx.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS temp.import_seen`)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_seen`); err != nil {
+			return err
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			in, err := next()
+			if err == io.EOF {
+				break
+			}
+			var rerr *RowError
+			if errors.As(err, &rerr) {
+				res.Rows++
+				addErr(rerr.FieldError)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			res.Rows++
+			c, warns, errs := in.Validate(s.schemes)
+			for _, fe := range errs {
+				addErr(fe)
+			}
+			if len(errs) > 0 {
+				continue
+			}
+			item, fe, err := w.put(in, &c, opts.CreateBodies)
+			if err != nil {
+				return err
+			}
+			if fe != nil {
+				fe.Line = in.Line
+				addErr(*fe)
+				continue
+			}
+			if len(res.Warnings) < opts.MaxErrors {
+				res.Warnings = append(res.Warnings, warns...)
+			}
+			switch item.Action {
+			case "create":
+				res.Created++
+			case "update":
+				res.Updated++
+			default:
+				res.Unchanged++
+			}
+			if opts.KeepItems {
+				item.Line = in.Line
+				res.Items = append(res.Items, item)
+			}
+		}
+		if res.Rows == 0 {
+			addErr(fieldErr("", "没有数据行", "there are no data rows"))
+		}
+		if ierr.Total > 0 {
+			ierr.Rows = res.Rows
+			return ierr
+		}
+		if opts.DryRun {
+			return errDone
+		}
+		if res.Created+res.Updated > 0 {
+			return bumpGeneration(tx)
+		}
+		return nil
+	})
+	if err == errDone {
+		err = nil
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// writer holds one transaction's prepared statements and caches.
+type writer struct {
+	s      *Store
+	ctx    context.Context
+	tx     *sql.Tx
+	now    time.Time
+	actor  Actor
+	bodies map[string]int64
+	stmts  map[string]*sql.Stmt
+}
+
+func (s *Store) newWriter(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) (*writer, error) {
+	if actor.Name == "" || actor.Source == "" {
+		return nil, fmt.Errorf("write: actor needs a name and a source")
+	}
+	return &writer{s: s, ctx: ctx, tx: tx, now: now, actor: actor, bodies: map[string]int64{}, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+func (w *writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+func (w *writer) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+// body resolves an approval number to a body id, creating the body when
+// allowed and named.
+func (w *writer) body(approval, name string, create bool) (int64, *FieldError, error) {
+	if id, ok := w.bodies[approval]; ok {
+		return id, nil, nil
+	}
+	var id int64
+	var disabled int
+	st, err := w.stmt(`SELECT id, disabled FROM bodies WHERE approval = ?`)
+	if err != nil {
+		return 0, nil, err
+	}
+	err = st.QueryRowContext(w.ctx, approval).Scan(&id, &disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if !create || name == "" {
+			fe := fieldErr("body_approval", "未登记批准号为 %s 的认证机构：请由登记库管理员先添加该机构", "no certification body with approval number %s is registered: the registry operator must add it first", approval)
+			return 0, &fe, nil
+		}
+		id, err = w.insertBody(Body{Approval: approval, NameZH: name})
+		if err != nil {
+			return 0, nil, err
+		}
+	case err != nil:
+		return 0, nil, err
+	case disabled != 0:
+		fe := fieldErr("body_approval", "认证机构 %s 已停用，不能发布证书", "certification body %s is disabled and cannot publish", approval)
+		return 0, &fe, nil
+	}
+	w.bodies[approval] = id
+	return id, nil, nil
+}
+
+func (w *writer) insertBody(b Body) (int64, error) {
+	r, err := w.exec(`INSERT INTO bodies(approval, name_zh, name_en, website, province, city, contact, created) VALUES (?,?,?,?,?,?,?,?)`,
+		b.Approval, b.NameZH, b.NameEN, b.Website, b.Province, b.City, b.Contact, fmtTime(w.now))
+	if err != nil {
+		return 0, fmt.Errorf("add body %s: %w", b.Approval, err)
+	}
+	id, _ := r.LastInsertId()
+	changes := []Change{{Field: "approval", After: b.Approval}, {Field: "name_zh", After: b.NameZH}}
+	if err := w.event(0, id, "body.created", time.Time{}, "", changes, ""); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// put creates or updates one validated certificate. A *FieldError is a
+// problem with the row; an error is a failure of the database.
+func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *FieldError, error) {
+	item := ImportItem{Number: c.Number}
+	bodyID, fe, err := w.body(c.BodyApproval, c.BodyNameZH, createBodies)
+	if fe != nil || err != nil {
+		return item, fe, err
+	}
+	if w.actor.BodyID != 0 && bodyID != w.actor.BodyID {
+		fe := fieldErr("body_approval", "您只能发布本机构的证书，此行属于认证机构 %s", "you can publish only your own body's certificates; this row names body %s", c.BodyApproval)
+		return item, &fe, nil
+	}
+	c.BodyID = bodyID
+	key := NumberKey(c.Number)
+
+	var firstLine int
+	st, err := w.stmt(`INSERT INTO temp.import_seen(key, line) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`)
+	if err != nil {
+		return item, nil, err
+	}
+	r, err := st.ExecContext(w.ctx, key, in.Line)
+	if err != nil {
+		return item, nil, err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		_ = w.tx.QueryRowContext(w.ctx, `SELECT line FROM temp.import_seen WHERE key = ?`, key).Scan(&firstLine)
+		fe := fieldErr("number", "证书编号 %s 在本文件中重复（第 %d 行已出现）", "certificate number %s appears twice in this file (first on line %d)", c.Number, firstLine)
+		return item, &fe, nil
+	}
+
+	st, err = w.stmt(`SELECT ` + certColumns + certFrom + ` WHERE c.number_key = ?`)
+	if err != nil {
+		return item, nil, err
+	}
+	old, err := scanCertificate(st.QueryRowContext(w.ctx, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		item.Action = "create"
+		return item, nil, w.create(c, strings.TrimSpace(in.StatusReason))
+	}
+	if err != nil {
+		return item, nil, err
+	}
+	if old.BodyID != bodyID {
+		fe := fieldErr("number", "证书编号 %s 已由另一认证机构（%s）登记", "certificate number %s is already registered by another body (%s)", c.Number, old.BodyApproval)
+		return item, &fe, nil
+	}
+	if old.HolderCreditCode != c.HolderCreditCode {
+		fe := fieldErr("holder_credit_code", "证书编号 %s 已登记给另一获证组织（统一社会信用代码 %s）", "certificate number %s is already registered to another holder (credit code %s)", c.Number, old.HolderCreditCode)
+		return item, &fe, nil
+	}
+	c.ID = old.ID
+	changes := diffCertificates(w.s.schemes, old, c)
+	if len(changes) == 0 {
+		item.Action = "unchanged"
+		return item, nil, nil
+	}
+	if c.Status != old.Status && !CanMove(old.Status, c.Status) {
+		fe := fieldErr("status", "证书状态不能从“%[1]s”改为“%[2]s”：撤销和注销为终态；有效与暂停可互转", "status cannot move from %[3]s to %[4]s: revoked and withdrawn are final; valid and suspended move to each other", old.Status.Name("zh"), c.Status.Name("zh"), old.Status.Name("en"), c.Status.Name("en"))
+		return item, &fe, nil
+	}
+	if c.Status != old.Status && strings.TrimSpace(in.StatusReason) == "" && c.Status != StatusValid {
+		fe := fieldErr("status_reason", "将证书状态改为“%[1]s”需要填写原因", "a reason is required to move the status to %[2]s", c.Status.Name("zh"), c.Status.Name("en"))
+		return item, &fe, nil
+	}
+	item.Action = "update"
+	item.Changes = changes
+	return item, nil, w.update(old, c, changes, strings.TrimSpace(in.StatusReason))
+}
+
+func (w *writer) create(c *Certificate, reason string) error {
+	today := Today(w.now)
+	c.StatusDate = c.IssueDate
+	if c.Status != StatusValid {
+		c.StatusDate = today
+	}
+	c.CreatedAt, c.UpdatedAt, c.Version = w.now, w.now, 1
+	r, err := w.exec(`INSERT INTO certificates(number, number_key, holder_name, holder_credit_code, credit_code_warning, holder_address,
+		province, city, scheme, score, level, scope, first_issue_date, issue_date, expiry_date, body_id, status, status_date,
+		stage1_date, stage2_date, cpsq, surveillance, created_at, updated_at, version)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, certArgs(c)...)
+	if err != nil {
+		return fmt.Errorf("insert %s: %w", c.Number, err)
+	}
+	c.ID, _ = r.LastInsertId()
+	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, c.ID, Bigrams(c.HolderName)); err != nil {
+		return err
+	}
+	snap := w.snapshot(c)
+	if err := w.event(c.ID, c.BodyID, EventIssued, c.IssueDate, "", nil, snap); err != nil {
+		return err
+	}
+	if c.Status != StatusValid {
+		ch := []Change{{Field: "status", Before: string(StatusValid), After: string(c.Status)}}
+		return w.event(c.ID, c.BodyID, eventForMove(c.Status), today, reason, ch, snap)
+	}
+	return nil
+}
+
+func certArgs(c *Certificate) []any {
+	surv, _ := json.Marshal(c.Surveillance)
+	if c.Surveillance == nil {
+		surv = []byte("[]")
+	}
+	var score, cpsq any
+	if c.HasScore {
+		score = c.Score
+	}
+	if c.HasCPSQ {
+		cpsq = c.CPSQ
+	}
+	return []any{c.Number, NumberKey(c.Number), c.HolderName, c.HolderCreditCode, boolInt(c.CreditCodeWarning), c.HolderAddress,
+		c.Province, c.City, c.SchemeCode, score, c.LevelCode, c.Scope, fmtDate(c.FirstIssueDate), fmtDate(c.IssueDate), fmtDate(c.ExpiryDate),
+		c.BodyID, string(c.Status), fmtDate(c.StatusDate), fmtDate(c.Stage1Date), fmtDate(c.Stage2Date), cpsq, string(surv),
+		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt)}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (w *writer) update(old, c *Certificate, changes []Change, reason string) error {
+	today := Today(w.now)
+	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, w.now, old.Version+1
+	c.StatusDate = old.StatusDate
+	if c.Status != old.Status {
+		c.StatusDate = today
+	}
+	args := append(certArgs(c), c.ID)
+	if _, err := w.exec(`UPDATE certificates SET number = ?, number_key = ?, holder_name = ?, holder_credit_code = ?, credit_code_warning = ?,
+		holder_address = ?, province = ?, city = ?, scheme = ?, score = ?, level = ?, scope = ?, first_issue_date = ?, issue_date = ?,
+		expiry_date = ?, body_id = ?, status = ?, status_date = ?, stage1_date = ?, stage2_date = ?, cpsq = ?, surveillance = ?,
+		created_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`, args...); err != nil {
+		return fmt.Errorf("update %s: %w", c.Number, err)
+	}
+	if old.HolderName != c.HolderName {
+		if _, err := w.exec(`DELETE FROM holder_bigram_fts WHERE rowid = ?`, c.ID); err != nil {
+			return err
+		}
+		if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, c.ID, Bigrams(c.HolderName)); err != nil {
+			return err
+		}
+	}
+	snap := w.snapshot(c)
+	var fieldChanges, statusChange []Change
+	for _, ch := range changes {
+		if ch.Field == "status" {
+			statusChange = append(statusChange, ch)
+		} else {
+			fieldChanges = append(fieldChanges, ch)
+		}
+	}
+	if len(fieldChanges) > 0 {
+		if err := w.event(c.ID, c.BodyID, EventChanged, today, reason, fieldChanges, snap); err != nil {
+			return err
+		}
+	}
+	if len(statusChange) > 0 {
+		return w.event(c.ID, c.BodyID, eventForMove(c.Status), today, reason, statusChange, snap)
+	}
+	return nil
+}
+
+func (w *writer) snapshot(c *Certificate) string {
+	b, _ := json.Marshal(c.Record(w.s.schemes))
+	return string(b)
+}
+
+// event appends one event. The events table refuses updates and deletes.
+func (w *writer) event(certID, bodyID int64, kind string, effective time.Time, reason string, changes []Change, snapshot string) error {
+	chg := "[]"
+	if len(changes) > 0 {
+		b, _ := json.Marshal(changes)
+		chg = string(b)
+	}
+	var cid, bid any
+	if certID != 0 {
+		cid = certID
+	}
+	if bodyID != 0 {
+		bid = bodyID
+	}
+	_, err := w.exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, remote_addr, at, changes, snapshot)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, cid, bid, kind, fmtDate(effective), reason, w.actor.Name, w.actor.Source, w.actor.RemoteAddr, fmtTime(w.now), chg, snapshot)
+	if err != nil {
+		return fmt.Errorf("append event: %w", err)
+	}
+	return nil
+}
+
+// AppendEvent appends an audit event that concerns no certificate (a user
+// added, a key revoked) in tx, for packages that keep their own tables.
+func (s *Store) AppendEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, bodyID int64, kind, reason string, changes []Change) error {
+	w, err := s.newWriter(ctx, tx, now, actor)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	return w.event(0, bodyID, kind, time.Time{}, reason, changes, "")
+}
+
+// diffCertificates lists the fields that differ between old and new, as
+// people read them.
+func diffCertificates(schemes *Schemes, old, c *Certificate) []Change {
+	a, b := old.Record(schemes), c.Record(schemes)
+	var out []Change
+	add := func(field, x, y string) {
+		if x != y {
+			out = append(out, Change{Field: field, Before: x, After: y})
+		}
+	}
+	add("number", a.Number, b.Number)
+	add("holder_name", a.HolderName, b.HolderName)
+	add("holder_address", a.HolderAddress, b.HolderAddress)
+	add("province", a.Province, b.Province)
+	add("city", a.City, b.City)
+	add("scheme", a.Scheme, b.Scheme)
+	add("score", floatString(a.Score), floatString(b.Score))
+	add("level", a.Level, b.Level)
+	add("scope", a.Scope, b.Scope)
+	add("first_issue_date", a.FirstIssueDate, b.FirstIssueDate)
+	add("issue_date", a.IssueDate, b.IssueDate)
+	add("expiry_date", a.ExpiryDate, b.ExpiryDate)
+	add("status", string(a.Status), string(b.Status))
+	add("stage1_date", a.Stage1Date, b.Stage1Date)
+	add("stage2_date", a.Stage2Date, b.Stage2Date)
+	add("cpsq", floatString(a.CPSQ), floatString(b.CPSQ))
+	add("surveillance", FormatSurveillanceList(a.Surveillance), FormatSurveillanceList(b.Surveillance))
+	return out
+}
+
+func floatString(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
+}
+
+// Bigrams returns the overlapping two-character pieces of the letters and
+// digits of s, separated by spaces, lower-cased: the text the bigram index
+// holds for a holder name.
+func Bigrams(s string) string {
+	var b strings.Builder
+	var prev rune
+	for _, r := range strings.ToLower(s) {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			prev = 0
+			continue
+		}
+		if prev != 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(prev)
+			b.WriteRune(r)
+		}
+		prev = r
+	}
+	return b.String()
+}
+
+// StatusChange is a request to move a certificate to another status.
+type StatusChange struct {
+	Number    string
+	To        Status
+	Effective time.Time // the day the move takes effect; zero means today
+	Reason    string
+}
+
+// ChangeStatus moves a certificate to another status, with an effective date
+// and a reason kept in its history.
+func (s *Store) ChangeStatus(ctx context.Context, actor Actor, ch StatusChange) (*Certificate, error) {
+	var out *Certificate
+	err := s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		w, err := s.newWriter(ctx, tx, now, actor)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		c, err := w.load(ch.Number)
+		if err != nil {
+			return err
+		}
+		reason, fe := cleanText("reason", "原因", "reason", ch.Reason, maxReason, true)
+		if fe != nil {
+			return ValidationErrors{*fe}
+		}
+		if c.Status == ch.To {
+			return Errorf(ECONFLICT, "status", "证书 %[1]s 已是“%[2]s”状态", "certificate %[3]s is already %[4]s", c.Number, ch.To.Name("zh"), c.Number, ch.To.Name("en"))
+		}
+		if !CanMove(c.Status, ch.To) {
+			return Errorf(ECONFLICT, "status", "证书状态不能从“%[1]s”改为“%[2]s”：撤销和注销为终态；有效与暂停可互转", "status cannot move from %[3]s to %[4]s: revoked and withdrawn are final; valid and suspended move to each other", c.Status.Name("zh"), ch.To.Name("zh"), c.Status.Name("en"), ch.To.Name("en"))
+		}
+		eff := ch.Effective
+		today := Today(now)
+		if eff.IsZero() {
+			eff = today
+		}
+		if eff.After(today) {
+			return ValidationErrors{fieldErr("effective_date", "生效日期 %s 不能晚于今天", "effective date %s cannot be in the future", eff.Format(DateLayout))}
+		}
+		if eff.Before(c.IssueDate) {
+			return ValidationErrors{fieldErr("effective_date", "生效日期 %s 不能早于发证日期 %s", "effective date %s cannot be before the issue date %s", eff.Format(DateLayout), c.IssueDate.Format(DateLayout))}
+		}
+		from := c.Status
+		c.Status, c.StatusDate, c.UpdatedAt, c.Version = ch.To, eff, now, c.Version+1
+		if _, err := w.exec(`UPDATE certificates SET status = ?, status_date = ?, updated_at = ?, version = version + 1 WHERE id = ?`, string(c.Status), fmtDate(eff), fmtTime(now), c.ID); err != nil {
+			return err
+		}
+		changes := []Change{{Field: "status", Before: string(from), After: string(ch.To)}}
+		if err := w.event(c.ID, c.BodyID, eventForMove(ch.To), eff, reason, changes, w.snapshot(c)); err != nil {
+			return err
+		}
+		out = c
+		return bumpGeneration(tx)
+	})
+	return out, err
+}
+
+// AddSurveillance records a surveillance audit on a certificate.
+func (s *Store) AddSurveillance(ctx context.Context, actor Actor, number string, a Surveillance) (*Certificate, error) {
+	var out *Certificate
+	err := s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		w, err := s.newWriter(ctx, tx, now, actor)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		c, err := w.load(number)
+		if err != nil {
+			return err
+		}
+		if c.Status == StatusRevoked || c.Status == StatusWithdrawn {
+			return Errorf(ECONFLICT, "status", "证书 %[1]s 已%[2]s，不能再记录监督审核", "certificate %[3]s is %[4]s: no more surveillance audits can be recorded", c.Number, c.Status.Name("zh"), c.Number, c.Status.Name("en"))
+		}
+		if a.Result != "pass" && a.Result != "fail" {
+			return ValidationErrors{fieldErr("result", "监督审核结果应为 通过 或 不通过", "surveillance audit result must be pass or fail")}
+		}
+		if a.Date.IsZero() || a.Date.After(Today(now)) || a.Date.Before(c.IssueDate) {
+			return ValidationErrors{fieldErr("date", "监督审核日期应在发证日期与今天之间", "the surveillance audit date must be between the issue date and today")}
+		}
+		note, fe := cleanText("note", "备注", "note", a.Note, maxReason, false)
+		if fe != nil {
+			return ValidationErrors{*fe}
+		}
+		a.Note = note
+		before := FormatSurveillanceList(c.Surveillance)
+		c.Surveillance = append(c.Surveillance, a)
+		c.UpdatedAt, c.Version = now, c.Version+1
+		surv, _ := json.Marshal(c.Surveillance)
+		if _, err := w.exec(`UPDATE certificates SET surveillance = ?, updated_at = ?, version = version + 1 WHERE id = ?`, string(surv), fmtTime(now), c.ID); err != nil {
+			return err
+		}
+		changes := []Change{{Field: "surveillance", Before: before, After: FormatSurveillanceList(c.Surveillance)}}
+		if err := w.event(c.ID, c.BodyID, EventSurveillance, a.Date, a.Note, changes, w.snapshot(c)); err != nil {
+			return err
+		}
+		out = c
+		return bumpGeneration(tx)
+	})
+	return out, err
+}
+
+// load reads a certificate for a write and checks the actor may write it.
+// Another body's certificate is reported as not found to a publisher, so
+// that a publisher learns nothing about it.
+func (w *writer) load(number string) (*Certificate, error) {
+	n, fe := NormalizeNumber(number)
+	if fe != nil {
+		return nil, ValidationErrors{*fe}
+	}
+	c, err := scanCertificate(w.tx.QueryRowContext(w.ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key = ?`, NumberKey(n)))
+	if errors.Is(err, sql.ErrNoRows) || err == nil && w.actor.BodyID != 0 && c.BodyID != w.actor.BodyID {
+		return nil, notRegistered(n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// AddBody registers a certification body.
+func (s *Store) AddBody(ctx context.Context, actor Actor, b Body) (*Body, error) {
+	var errs ValidationErrors
+	a, fe := NormalizeApproval(b.Approval)
+	if fe != nil {
+		errs = append(errs, *fe)
+	}
+	b.Approval = a
+	for _, f := range []struct {
+		p         *string
+		field, zh string
+		en        string
+		max       int
+		required  bool
+	}{
+		{&b.NameZH, "name_zh", "机构名称", "body name", maxBodyName, true},
+		{&b.NameEN, "name_en", "英文名称", "English name", maxBodyName, false},
+		{&b.Website, "website", "网站", "website", 200, false},
+		{&b.Province, "province", "省份", "province", maxPlace, false},
+		{&b.City, "city", "城市", "city", maxPlace, false},
+		{&b.Contact, "contact", "联系方式", "contact", 200, false},
+	} {
+		v, fe := cleanText(f.field, f.zh, f.en, *f.p, f.max, f.required)
+		if fe != nil {
+			errs = append(errs, *fe)
+		}
+		*f.p = v
+	}
+	if b.Website != "" && !strings.HasPrefix(b.Website, "https://") && !strings.HasPrefix(b.Website, "http://") {
+		errs = append(errs, fieldErr("website", "网站应以 https:// 或 http:// 开头", "website must start with https:// or http://"))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM bodies WHERE approval = ?`, b.Approval).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return Errorf(ECONFLICT, "approval", "批准号 %s 的认证机构已登记", "a body with approval number %s is already registered", b.Approval)
+		}
+		w, err := s.newWriter(ctx, tx, now, actor)
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		b.ID, err = w.insertBody(b)
+		b.Created = now
+		if err != nil {
+			return err
+		}
+		return bumpGeneration(tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

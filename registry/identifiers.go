@@ -1,0 +1,135 @@
+package registry
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// creditAlphabet is the alphabet of the unified social credit code
+// (GB 32100-2015), each character valued by its index: no I, O, S, V, Z.
+const creditAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+var creditWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
+
+// CreditCodeCheck returns the check character that GB 32100-2015 computes
+// for the first 17 characters of code, which must be in the alphabet.
+func CreditCodeCheck(first17 string) (byte, bool) {
+	if len(first17) != 17 {
+		return 0, false
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		v := strings.IndexByte(creditAlphabet, first17[i])
+		if v < 0 {
+			return 0, false
+		}
+		sum += v * creditWeights[i]
+	}
+	return creditAlphabet[(31-sum%31)%31], true
+}
+
+// NormalizeCreditCode folds full-width characters and case, trims space and
+// checks a unified social credit code. A wrong length or a character outside
+// the alphabet is an error. A check character that does not match is only a
+// warning (checkOK false): codes from early pilot regions are legal yet fail
+// the check, so the registry records the warning instead of rejecting.
+func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) {
+	code = strings.ToUpper(foldWidth(strings.TrimSpace(s)))
+	if code == "" {
+		fe := fieldErr("holder_credit_code", "统一社会信用代码不能为空", "unified social credit code is required")
+		return "", false, &fe
+	}
+	if n := utf8.RuneCountInString(code); n != 18 {
+		fe := fieldErr("holder_credit_code", "统一社会信用代码应为 18 位，实为 %d 位", "unified social credit code must have 18 characters, has %d", n)
+		return "", false, &fe
+	}
+	for i := 0; i < len(code); i++ {
+		if strings.IndexByte(creditAlphabet, code[i]) < 0 {
+			fe := fieldErr("holder_credit_code", "统一社会信用代码第 %d 位 %q 不是允许的字符（0-9 及除 I、O、S、V、Z 外的大写字母）", "character %d of the unified social credit code, %q, is not allowed (0-9 and A-Z except I, O, S, V, Z)", i+1, string(code[i]))
+			return "", false, &fe
+		}
+	}
+	want, _ := CreditCodeCheck(code[:17])
+	return code, code[17] == want, nil
+}
+
+// CreditCodeWarning is the warning recorded for a credit code whose check
+// character does not match.
+func CreditCodeWarning(code string) FieldError {
+	want, _ := CreditCodeCheck(code[:17])
+	fe := fieldErr("holder_credit_code", "统一社会信用代码 %s 的校验位应为 %c：请核对；早期试点地区的合法代码可能校验不通过，已记录此警告", "the check character of unified social credit code %s should be %c: please check it; legal codes from early pilot regions can fail the check, so this is recorded as a warning", code, want)
+	fe.Warning = true
+	return fe
+}
+
+var numberPattern = regexp.MustCompile(`^[A-Za-z0-9./-]{4,40}$`)
+
+// NormalizeNumber turns a certificate number as typed or imported into the
+// form the registry stores: trimmed, full-width characters folded to ASCII.
+// Numbers are otherwise opaque: each body prints its own format. NumberKey
+// gives the case-insensitive form used to compare them.
+func NormalizeNumber(s string) (string, *FieldError) {
+	n := foldWidth(strings.TrimSpace(s))
+	if n == "" {
+		fe := fieldErr("number", "证书编号不能为空", "certificate number is required")
+		return "", &fe
+	}
+	if !numberPattern.MatchString(n) {
+		if c := utf8.RuneCountInString(n); c < 4 || c > 40 {
+			fe := fieldErr("number", "证书编号应为 4 至 40 个字符，实为 %d 个", "certificate number must have 4 to 40 characters, has %d", c)
+			return "", &fe
+		}
+		for _, r := range n {
+			if !(r < utf8.RuneSelf && (r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '/' || r == '.')) {
+				fe := fieldErr("number", "证书编号含不允许的字符 %q：只可使用字母、数字、-、/、.", "certificate number has a character that is not allowed, %q: use only letters, digits, -, / and .", string(r))
+				return "", &fe
+			}
+		}
+	}
+	if strings.Contains(n, "..") || n[0] == '.' || n[0] == '/' || n[len(n)-1] == '/' {
+		fe := fieldErr("number", "证书编号不能以 / 或 . 开头、以 / 结尾，也不能含 ..", "certificate number cannot start with / or ., end with /, or contain ..")
+		return "", &fe
+	}
+	return n, nil
+}
+
+// NumberKey is the case-insensitive key under which a normalized number is
+// unique in the registry.
+func NumberKey(n string) string { return strings.ToUpper(n) }
+
+// foldWidth maps full-width ASCII variants (U+FF01–U+FF5E) and the
+// ideographic space to their ASCII forms, as Chinese input methods often
+// produce them.
+func foldWidth(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 }) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			return r - 0xFF01 + '!'
+		case r == 0x3000:
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+var approvalPattern = regexp.MustCompile(`^CNCA-(R-\d{4}-\d{3}|RF-\d{4}-\d{2})$`)
+
+// NormalizeApproval checks a certification body's CNCA approval number
+// (批准号): CNCA-R-YYYY-NNN for domestic bodies, CNCA-RF-YYYY-NN for
+// foreign-invested ones.
+func NormalizeApproval(s string) (string, *FieldError) {
+	a := strings.ToUpper(foldWidth(strings.TrimSpace(s)))
+	if a == "" {
+		fe := fieldErr("body_approval", "认证机构批准号不能为空", "certification body approval number is required")
+		return "", &fe
+	}
+	if !approvalPattern.MatchString(a) {
+		fe := fieldErr("body_approval", "认证机构批准号 %q 格式不对：应为 CNCA-R-年份-三位序号（如 CNCA-R-2002-001）或 CNCA-RF-年份-两位序号", "certification body approval number %q is malformed: expected CNCA-R-YYYY-NNN (e.g. CNCA-R-2002-001) or CNCA-RF-YYYY-NN", s)
+		return "", &fe
+	}
+	return a, nil
+}

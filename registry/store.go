@@ -1,0 +1,236 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/certreg/certreg/data"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the registry's SQLite database.
+type Store struct {
+	db      *sql.DB
+	path    string
+	schemes *Schemes
+
+	// Now is the clock; it is read once per transaction. Tests replace it.
+	Now func() time.Time
+}
+
+// DSN returns the data source name for the database file at path. Pragmas
+// are per connection, so they live in the DSN: every pooled connection gets
+// them. _txlock=immediate makes every transaction take the write lock at
+// BEGIN, so that two writers never deadlock upgrading a read lock.
+func DSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_txlock=immediate"
+}
+
+// Open opens (creating if need be) the database at path, applies pending
+// migrations and loads the scheme definitions shipped in data/.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	db, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, path: path, Now: time.Now}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	b, err := data.FS.ReadFile("schemes.json")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadSchemes(b); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB returns the underlying database, for packages that keep tables of their
+// own in the same file (accounts, the transparency log).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Schemes returns the schemes the registry knows.
+func (s *Store) Schemes() *Schemes { return s.schemes }
+
+// migrate applies, in name order, every embedded migration not yet applied.
+// Migrations are never edited once shipped; a change is a new file.
+func (s *Store) migrate() error {
+	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var n int
+		if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.inTx(context.Background(), func(tx *sql.Tx, now time.Time) error {
+			if _, err := tx.Exec(string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			_, err := tx.Exec(`INSERT INTO schema_migrations VALUES (?, ?)`, name, now.UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadSchemes stores the shipped scheme definitions (so that the database
+// describes itself) and keeps them for validation.
+func (s *Store) loadSchemes(b []byte) error {
+	ss, err := ParseSchemes(b)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(context.Background(), func(tx *sql.Tx, now time.Time) error {
+		for _, sc := range ss.All() {
+			def, err := json.Marshal(sc)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO schemes(code, definition) VALUES (?, ?) ON CONFLICT(code) DO UPDATE SET definition = excluded.definition WHERE definition <> excluded.definition`, sc.Code, string(def)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load schemes: %w", err)
+	}
+	s.schemes = ss
+	return nil
+}
+
+// inTx runs fn in one immediate transaction with the clock read once. It
+// commits when fn returns nil and rolls back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx, s.Now().UTC()); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in one write transaction, for packages that keep their own
+// tables in the registry's file. The clock is read once.
+func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	return s.inTx(ctx, fn)
+}
+
+// Generation is a number that grows with every committed write to the
+// registry, from any process. Readers compare it to know whether cached
+// pages are still current.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.QueryRowContext(ctx, `SELECT generation FROM registry_state WHERE id = 1`).Scan(&g)
+	return g, err
+}
+
+func bumpGeneration(tx *sql.Tx) error {
+	_, err := tx.Exec(`UPDATE registry_state SET generation = generation + 1 WHERE id = 1`)
+	return err
+}
+
+// Backup writes a consistent copy of the live database to dest with VACUUM
+// INTO and checks it with PRAGMA integrity_check. dest must not exist.
+func (s *Store) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return Errorf(ECONFLICT, "dest", "备份目标 %s 已存在", "backup destination %s already exists", dest)
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: dest}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("backup check %s: %w", dest, err)
+	}
+	defer db.Close()
+	var res string
+	if err := db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("backup check %s: %w", dest, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("backup check %s: integrity_check says %s", dest, res)
+	}
+	return nil
+}
+
+func fmtDate(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Format(DateLayout)
+}
+
+func parseStoredDate(s sql.NullString) time.Time {
+	if !s.Valid || s.String == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(DateLayout, s.String)
+	return t
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// likeEscape escapes s for a LIKE pattern with ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,78 @@
+package registry_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+)
+
+// openStore opens a fresh registry in a temporary directory with a fixed
+// clock.
+func openStore(t testing.TB) *registry.Store {
+	t.Helper()
+	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC) }
+	return s
+}
+
+var cli = registry.Actor{Name: "test", Source: "cli"}
+
+func sampleInput(number string) registry.Input {
+	return registry.Input{
+		Number: number, HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
+		HolderAddress: "浙江省宁波市示例路 1 号", Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011",
+		Score: "96", Scope: "家用电器的售后服务", IssueDate: "2024-03-05", ExpiryDate: "2027-03-04",
+		BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
+	}
+}
+
+func TestPutAndReadCertificate(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	res, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Created != 1 {
+		t.Fatalf("created %d, want 1", res.Created)
+	}
+	c, err := s.Certificate(ctx, "ｓａｃ-2024-0001") // full-width, lower case
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LevelCode != "five-star" || c.HolderName != "宁波示例电器有限公司" || c.BodyApproval != "CNCA-R-2002-001" {
+		t.Fatalf("got %+v", c)
+	}
+	if got := c.EffectiveStatus(time.Date(2027, 3, 5, 12, 0, 0, 0, time.UTC)); got != registry.StatusExpired {
+		t.Fatalf("status after expiry = %s, want expired", got)
+	}
+	if got := c.EffectiveStatus(time.Date(2027, 3, 4, 12, 0, 0, 0, time.UTC)); got != registry.StatusValid {
+		t.Fatalf("status on expiry day = %s, want valid", got)
+	}
+	// Re-importing the same row changes nothing.
+	res, err = s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{})
+	if err != nil || res.Unchanged != 1 {
+		t.Fatalf("re-import: %+v %v", res, err)
+	}
+	if _, err := s.Certificate(ctx, "NOPE-0000"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatalf("missing certificate: %v", err)
+	}
+	var ie *registry.ImportError
+	bad := sampleInput("SAC-2024-0002")
+	bad.Score = "65"
+	if _, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0003"), bad}, registry.ImportOptions{}); !errors.As(err, &ie) || !strings.Contains(ie.Error(), "below 70") {
+		t.Fatalf("low score: %v", err)
+	}
+	if _, err := s.Certificate(ctx, "SAC-2024-0003"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatalf("good row of a bad batch was written: %v", err)
+	}
+}
