@@ -76,3 +76,45 @@ func TestPutAndReadCertificate(t *testing.T) {
 		t.Fatalf("good row of a bad batch was written: %v", err)
 	}
 }
+
+func TestLoadDemo(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	loaded, err := registry.LoadDemo(ctx, s)
+	if err != nil || !loaded {
+		t.Fatalf("LoadDemo: %v %v", loaded, err)
+	}
+	again, err := registry.LoadDemo(ctx, s)
+	if err != nil || again {
+		t.Fatalf("second LoadDemo loaded again: %v %v", again, err)
+	}
+	var statuses = map[string]int{}
+	rows, err := s.DB().Query(`SELECT status, count(*) FROM certificates GROUP BY status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var st string
+		var n int
+		rows.Scan(&st, &n)
+		statuses[st] = n
+	}
+	rows.Close()
+	for _, st := range []string{"valid", "suspended", "revoked", "withdrawn"} {
+		if statuses[st] == 0 {
+			t.Errorf("demo has no %s certificate: %v", st, statuses)
+		}
+	}
+	var levels, cities, warnings int
+	s.DB().QueryRow(`SELECT count(DISTINCT level) FROM certificates`).Scan(&levels)
+	s.DB().QueryRow(`SELECT count(DISTINCT city) FROM certificates WHERE city IN ('宁波','南京','广州')`).Scan(&cities)
+	s.DB().QueryRow(`SELECT count(*) FROM certificates WHERE credit_code_warning = 1`).Scan(&warnings)
+	if levels != 5 || cities != 3 || warnings != 0 {
+		t.Errorf("levels %d (want 5), example cities %d (want 3), credit-code warnings %d (want 0)", levels, cities, warnings)
+	}
+	var changed int
+	s.DB().QueryRow(`SELECT count(*) FROM events WHERE kind = 'changed'`).Scan(&changed)
+	if changed == 0 {
+		t.Error("demo has no certificate with a changed record")
+	}
+}
