@@ -293,6 +293,10 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, &fe, nil
 	}
 	c.BodyID = bodyID
+	if !c.StatusDate.IsZero() && (c.StatusDate.After(Today(w.now)) || c.StatusDate.Before(c.IssueDate)) {
+		fe := fieldErr("status_date", "状态变更日期 %s 应在发证日期与今天之间", "status date %s must be between the issue date and today", c.StatusDate.Format(DateLayout))
+		return item, &fe, nil
+	}
 	key := NumberKey(c.Number)
 
 	var firstLine int
@@ -351,8 +355,11 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 
 func (w *writer) create(c *Certificate, reason string) error {
 	today := Today(w.now)
-	c.StatusDate = c.IssueDate
-	if c.Status != StatusValid {
+	switch {
+	case !c.StatusDate.IsZero():
+	case c.Status == StatusValid:
+		c.StatusDate = c.IssueDate
+	default:
 		c.StatusDate = today
 	}
 	c.CreatedAt, c.UpdatedAt, c.Version = w.now, w.now, 1
@@ -373,7 +380,7 @@ func (w *writer) create(c *Certificate, reason string) error {
 	}
 	if c.Status != StatusValid {
 		ch := []Change{{Field: "status", Before: string(StatusValid), After: string(c.Status)}}
-		return w.event(c.ID, c.BodyID, eventForMove(c.Status), today, reason, ch, snap)
+		return w.event(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, ch, snap)
 	}
 	return nil
 }
@@ -406,9 +413,13 @@ func boolInt(b bool) int {
 func (w *writer) update(old, c *Certificate, changes []Change, reason string) error {
 	today := Today(w.now)
 	c.CreatedAt, c.UpdatedAt, c.Version = old.CreatedAt, w.now, old.Version+1
+	newDate := c.StatusDate
 	c.StatusDate = old.StatusDate
 	if c.Status != old.Status {
 		c.StatusDate = today
+		if !newDate.IsZero() {
+			c.StatusDate = newDate
+		}
 	}
 	args := append(certArgs(c), c.ID)
 	if _, err := w.exec(`UPDATE certificates SET number = ?, number_key = ?, holder_name = ?, holder_credit_code = ?, credit_code_warning = ?,
@@ -440,7 +451,7 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		}
 	}
 	if len(statusChange) > 0 {
-		return w.event(c.ID, c.BodyID, eventForMove(c.Status), today, reason, statusChange, snap)
+		return w.event(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, statusChange, snap)
 	}
 	return nil
 }

@@ -91,6 +91,10 @@ func DemoInputs() []Input {
 			IssueDate: issue.Format(DateLayout), ExpiryDate: issue.AddDate(3, 0, -1).Format(DateLayout),
 			BodyApproval: body.Approval, BodyName: body.NameZH,
 			HolderCreditCode: demoCreditCode(r, city.region),
+			HolderAddress:    fmt.Sprintf("%s省%s市%s区示例路 %d 号", city.province, city.city, city.district, 1+r.IntN(300)),
+		}
+		if city.province == city.city { // municipalities: 北京市朝阳区
+			in.HolderAddress = fmt.Sprintf("%s市%s区示例路 %d 号", city.city, city.district, 1+r.IntN(300))
 		}
 		kind := r.IntN(100)
 		name := demoNames[r.IntN(len(demoNames))]
