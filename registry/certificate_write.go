@@ -293,6 +293,10 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, &fe, nil
 	}
 	c.BodyID = bodyID
+	if c.IssueDate.After(Today(w.now)) {
+		fe := fieldErr("issue_date", "发证日期 %s 晚于今天", "issue date %s is in the future", c.IssueDate.Format(DateLayout))
+		return item, &fe, nil
+	}
 	if !c.StatusDate.IsZero() && (c.StatusDate.After(Today(w.now)) || c.StatusDate.Before(c.IssueDate)) {
 		fe := fieldErr("status_date", "状态变更日期 %s 应在发证日期与今天之间", "status date %s must be between the issue date and today", c.StatusDate.Format(DateLayout))
 		return item, &fe, nil

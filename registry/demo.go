@@ -68,9 +68,10 @@ func demoCreditCode(r *rand.Rand, region string) string {
 
 // DemoInputs returns the demo registry's certificates: fictional bodies and
 // companies, every name marked 示例 (sample), across many provinces and
-// cities, all levels, schemes and statuses. The same call always returns
-// the same data.
-func DemoInputs() []Input {
+// cities, all levels, schemes and statuses. Dates are counted back from
+// today, so that the demo stays current; the same day always gives the same
+// data.
+func DemoInputs(today time.Time) []Input {
 	r := rand.New(rand.NewPCG(2024, 3))
 	var out []Input
 	seq := map[string]int{}
@@ -80,12 +81,10 @@ func DemoInputs() []Input {
 			city = demoCities[[]int{0, 2, 4}[r.IntN(3)]]
 		}
 		body := demoBodies[r.IntN(len(demoBodies))]
-		year := []int{2022, 2023, 2023, 2024, 2024, 2024, 2025, 2025, 2025, 2026, 2026}[r.IntN(11)]
-		month := 1 + r.IntN(12)
-		if year == 2026 && month > 10 {
-			month = 1 + r.IntN(10)
-		}
-		issue := time.Date(year, time.Month(month), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
+		// Most certificates are recent; about one in seven has expired.
+		age := []int{30, 200, 400, 600, 800, 1000, 1200}[r.IntN(7)] + r.IntN(200)
+		issue := today.AddDate(0, 0, -age)
+		year := issue.Year()
 		in := Input{
 			Province: city.province, City: city.city,
 			IssueDate: issue.Format(DateLayout), ExpiryDate: issue.AddDate(3, 0, -1).Format(DateLayout),
@@ -168,11 +167,11 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 		}
 	}
 	actor := Actor{Name: "demo", Source: "demo"}
-	inputs := DemoInputs()
+	today := Today(s.Now())
+	inputs := DemoInputs(today)
 	if _, err := s.PutCertificates(ctx, actor, inputs, ImportOptions{}); err != nil {
 		return false, fmt.Errorf("demo: %w", err)
 	}
-	today := Today(s.Now())
 	r := rand.New(rand.NewPCG(7, 11))
 	var regraded []Input
 	for i, in := range inputs {
