@@ -376,3 +376,5 @@ func TestTemplatesImport(t *testing.T) {
 }
 
 var _ = io.EOF
+
+func asImportError(err error, target **registry.ImportError) bool { return errors.As(err, target) }
