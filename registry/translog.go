@@ -242,38 +242,84 @@ func ParseLogEntry(b []byte) (*LogEntry, error) {
 	return &e, nil
 }
 
-// txHashReader reads stored hashes through q (a transaction or the
-// database).
+// txHashReader reads stored hashes through a transaction or the database.
 type txHashReader struct {
 	ctx context.Context
-	st  *sql.Stmt
+	q   logQuerier
+	st  *sql.Stmt // one hash by index
 }
 
+type logQuerier interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func newHashReader(ctx context.Context, q logQuerier) (txHashReader, error) {
+	st, err := q.PrepareContext(ctx, `SELECT hash FROM translog_hashes WHERE id = ?`)
+	return txHashReader{ctx: ctx, q: q, st: st}, err
+}
+
+// ReadHashes reads a few hashes one by one (appending reads ~log n), and
+// many (a tile's 256) in one query.
 func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		var b []byte
-		if err := r.st.QueryRowContext(r.ctx, x).Scan(&b); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("transparency log: stored hash %d is missing", x)
+	if len(indexes) <= 8 {
+		for i, x := range indexes {
+			var b []byte
+			if err := r.st.QueryRowContext(r.ctx, x).Scan(&b); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, fmt.Errorf("transparency log: stored hash %d is missing", x)
+				}
+				return nil, err
 			}
+			if err := copyHash(&out[i], x, b); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	pos := make(map[int64][]int, len(indexes))
+	args := make([]any, 0, len(indexes))
+	for i, x := range indexes {
+		if _, ok := pos[x]; !ok {
+			args = append(args, x)
+		}
+		pos[x] = append(pos[x], i)
+	}
+	rows, err := r.q.QueryContext(r.ctx, `SELECT id, hash FROM translog_hashes WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var x int64
+		var b []byte
+		if err := rows.Scan(&x, &b); err != nil {
 			return nil, err
 		}
-		if len(b) != tlog.HashSize {
-			return nil, fmt.Errorf("transparency log: stored hash %d is %d bytes", x, len(b))
+		for _, i := range pos[x] {
+			if err := copyHash(&out[i], x, b); err != nil {
+				return nil, err
+			}
 		}
-		copy(out[i][:], b)
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(args) {
+		return nil, fmt.Errorf("transparency log: %d of %d stored hashes are missing", len(args)-found, len(args))
 	}
 	return out, nil
 }
 
-type logPreparer interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
-func newHashReader(ctx context.Context, q logPreparer) (txHashReader, error) {
-	st, err := q.PrepareContext(ctx, `SELECT hash FROM translog_hashes WHERE id = ?`)
-	return txHashReader{ctx: ctx, st: st}, err
+func copyHash(dst *tlog.Hash, x int64, b []byte) error {
+	if len(b) != tlog.HashSize {
+		return fmt.Errorf("transparency log: stored hash %d is %d bytes", x, len(b))
+	}
+	copy(dst[:], b)
+	return nil
 }
 
 // sequenceBatch bounds how many events are read into memory at once.
