@@ -296,6 +296,7 @@ func (v *logAuditor) checkCheckpoints(tree memHashes, nv note.Verifier) error {
 	}
 	defer rows.Close()
 	var lastSize int64
+	var origin string
 	for rows.Next() {
 		var id, size int64
 		var root []byte
@@ -323,6 +324,11 @@ func (v *logAuditor) checkCheckpoints(tree memHashes, nv note.Verifier) error {
 		}
 		if cp.Size != size || string(cp.Hash[:]) != string(root) {
 			bad("签名内容与存储的大小或根哈希不符", "the signed text does not match the stored size or root")
+		}
+		if origin == "" {
+			origin = cp.Origin
+		} else if cp.Origin != origin {
+			bad("来源行 %q 与之前的 %q 不同", "its origin %q differs from the earlier %q", cp.Origin, origin)
 		}
 		if size < lastSize {
 			bad("比前一个检查点（%d）小", "smaller than the checkpoint before (%d)", lastSize)
