@@ -136,7 +136,9 @@ func TestImportReportsEveryBadRow(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10)))[0:] }
+func itoa(i int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10)))[0:]
+}
 
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
