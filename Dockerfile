@@ -4,10 +4,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/certreg ./cmd/certreg
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/certreg ./cmd/certreg \
+ && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/certreg /usr/local/bin/certreg
+# A fresh volume takes the owner of the image's directory: the nonroot user.
+COPY --from=build --chown=65532:65532 /out/data /data
 # The registry database, its signing keys and backups live on the volume.
 VOLUME ["/data"]
 ENV CERTREG_DB=/data/registry.db \
