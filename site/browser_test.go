@@ -1,16 +1,28 @@
 package site
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/certreg/certreg/site/browsertest"
+	"github.com/certreg/certreg/views"
 )
 
 // browserPages are the page templates checked in the browser, one URL each,
 // in both languages.
-var browserPages = []string{"/"}
+func browserPages(t *testing.T) []string {
+	return []string{
+		"/",
+		"/certificates",
+		"/certificates?q=" + url.QueryEscape("宁波"),
+		"/certificates?q=" + url.QueryEscape("没有这样的公司"),
+		views.CertificatePath(sampleNumber(t, "/")),
+		views.CertificatePath(sampleNumber(t, "revoked")),
+		"/no/such/page",
+	}
+}
 
 func TestBrowserPhoneWidthAndAccessibility(t *testing.T) {
 	if testing.Short() {
@@ -19,7 +31,7 @@ func TestBrowserPhoneWidthAndAccessibility(t *testing.T) {
 	_, ts := newTestSite(t)
 	ctx := browsertest.New(t)
 	dir := browsertest.ArtefactDir(t)
-	for _, p := range browserPages {
+	for _, p := range browserPages(t) {
 		for _, prefix := range []string{"", "/en"} {
 			url := ts.URL + prefix + p
 			name := "phone" + shotName(prefix+p) + ".png"

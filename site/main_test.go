@@ -120,3 +120,33 @@ func mustContain(t testing.TB, what, body string, wants ...string) {
 		}
 	}
 }
+
+// sampleNumber returns the number of a demo certificate of a kind: "/" (a
+// branch number with a slash), "revoked", "suspended", "withdrawn",
+// "expired", "valid", "five-star" or "any".
+func sampleNumber(t testing.TB, kind string) string {
+	t.Helper()
+	s := demo(t)
+	today := registry.Today(fixedNow).Format(registry.DateLayout)
+	var where string
+	var args []any
+	switch kind {
+	case "/":
+		where = "number LIKE '%/%'"
+	case "revoked", "withdrawn":
+		where, args = "status = ?", []any{kind}
+	case "suspended", "valid":
+		where, args = "status = ? AND expiry_date >= ?", []any{kind, today}
+	case "expired":
+		where, args = "status IN ('valid','suspended') AND expiry_date < ?", []any{today}
+	case "five-star":
+		where = "level = 'five-star'"
+	default:
+		where = "1"
+	}
+	var n string
+	if err := s.DB().QueryRow(`SELECT number FROM certificates WHERE `+where+` ORDER BY id LIMIT 1`, args...).Scan(&n); err != nil {
+		t.Fatalf("no demo certificate of kind %q: %v", kind, err)
+	}
+	return n
+}

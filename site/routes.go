@@ -35,6 +35,9 @@ func (s *Server) routeTable() []route {
 	page := bilingual | cached
 	return []route{
 		{"GET /{$}", s.showHome, page},
+		{"GET /certificates", s.listCertificates, page},
+		{"GET /certificates/{number}", s.showCertificate, page},
+		{"GET /certificates/{rest...}", s.redirectCertificate, bilingual},
 		{"GET /healthz", s.healthz, api},
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},

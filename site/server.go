@@ -40,6 +40,7 @@ type Server struct {
 	assets *assets
 	cache  *pageCache
 	mux    *http.ServeMux
+	snaps  snapshotCache
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
