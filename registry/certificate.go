@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -186,6 +187,7 @@ type Input struct {
 	BodyApproval     string
 	BodyName         string // optional; lets the CLI import create a new body
 	Status           string // optional; defaults to valid
+	StatusDate       string // optional; the day a stated status took effect
 	StatusReason     string
 	Stage1Date       string
 	Stage2Date       string
@@ -291,6 +293,8 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 		}
 	}
 	c.Status = st
+	c.StatusDate, fe = parseDateField("status_date", "状态变更日期", "status date", in.StatusDate, false)
+	add(fe)
 	if _, fe = cleanText("status_reason", "状态变更原因", "status reason", in.StatusReason, maxReason, false); fe != nil {
 		add(fe)
 	}
@@ -392,6 +396,8 @@ func cleanText(field, zh, en, s string, max int, required bool) (string, *FieldE
 	return s, nil
 }
 
+var dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
+
 // ParseDate reads a date as users write it: 2024-03-05, 2024/3/5, 2024.3.5
 // or 2024年3月5日, with full-width digits allowed.
 func ParseDate(s string) (time.Time, error) {
@@ -399,7 +405,7 @@ func ParseDate(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty date")
 	}
-	t := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
+	t := dateSeparators.Replace(s)
 	parts := strings.Split(t, "-")
 	if len(parts) == 3 {
 		y, e1 := strconv.Atoi(parts[0])
@@ -537,4 +543,29 @@ type Actor struct {
 	BodyID     int64
 	Source     string
 	RemoteAddr string
+}
+
+type surveillanceJSON struct {
+	Date   string `json:"date"`
+	Result string `json:"result"`
+	Note   string `json:"note,omitempty"`
+}
+
+// MarshalJSON writes the audit date as YYYY-MM-DD.
+func (s Surveillance) MarshalJSON() ([]byte, error) {
+	return json.Marshal(surveillanceJSON{Date: s.Date.Format(DateLayout), Result: s.Result, Note: s.Note})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Surveillance) UnmarshalJSON(b []byte) error {
+	var v surveillanceJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	d, err := time.Parse(DateLayout, v.Date)
+	if err != nil {
+		return fmt.Errorf("surveillance date: %w", err)
+	}
+	*s = Surveillance{Date: d, Result: v.Result, Note: v.Note}
+	return nil
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -68,29 +69,51 @@ func demoCreditCode(r *rand.Rand, region string) string {
 
 // DemoInputs returns the demo registry's certificates: fictional bodies and
 // companies, every name marked 示例 (sample), across many provinces and
-// cities, all levels, schemes and statuses. The same call always returns
-// the same data.
-func DemoInputs() []Input {
+// cities, all levels, schemes and statuses. Dates are counted back from
+// today, so that the demo stays current; the same day always gives the same
+// data.
+func DemoInputs(today time.Time) []Input {
+	next := SyntheticRows(today, DemoSize)
+	out := make([]Input, 0, DemoSize)
+	for {
+		in, err := next()
+		if err != nil {
+			return out
+		}
+		out = append(out, in)
+	}
+}
+
+// SyntheticRows returns a source of n generated certificates, the first
+// DemoSize of which are the demo's: for benchmarks and load tests at any
+// size without holding them all in memory.
+func SyntheticRows(today time.Time, n int) func() (Input, error) {
 	r := rand.New(rand.NewPCG(2024, 3))
-	var out []Input
 	seq := map[string]int{}
-	for i := 0; len(out) < DemoSize; i++ {
+	i := 0
+	return func() (Input, error) {
+		if i == n {
+			return Input{}, io.EOF
+		}
+		i++
 		city := demoCities[r.IntN(len(demoCities))]
 		if i%5 == 0 { // more of the cities the examples use
 			city = demoCities[[]int{0, 2, 4}[r.IntN(3)]]
 		}
 		body := demoBodies[r.IntN(len(demoBodies))]
-		year := []int{2022, 2023, 2023, 2024, 2024, 2024, 2025, 2025, 2025, 2026, 2026}[r.IntN(11)]
-		month := 1 + r.IntN(12)
-		if year == 2026 && month > 10 {
-			month = 1 + r.IntN(10)
-		}
-		issue := time.Date(year, time.Month(month), 1+r.IntN(28), 0, 0, 0, 0, time.UTC)
+		// Most certificates are recent; about one in seven has expired.
+		age := []int{30, 200, 400, 600, 800, 1000, 1200}[r.IntN(7)] + r.IntN(200)
+		issue := today.AddDate(0, 0, -age)
+		year := issue.Year()
 		in := Input{
 			Province: city.province, City: city.city,
 			IssueDate: issue.Format(DateLayout), ExpiryDate: issue.AddDate(3, 0, -1).Format(DateLayout),
 			BodyApproval: body.Approval, BodyName: body.NameZH,
 			HolderCreditCode: demoCreditCode(r, city.region),
+			HolderAddress:    fmt.Sprintf("%s省%s市%s区示例路 %d 号", city.province, city.city, city.district, 1+r.IntN(300)),
+		}
+		if city.province == city.city { // municipalities: 北京市朝阳区
+			in.HolderAddress = fmt.Sprintf("%s市%s区示例路 %d 号", city.city, city.district, 1+r.IntN(300))
 		}
 		kind := r.IntN(100)
 		name := demoNames[r.IntN(len(demoNames))]
@@ -141,9 +164,9 @@ func DemoInputs() []Input {
 		if in.Scheme == "BB" {
 			in.Number += "/" + city.region[:4]
 		}
-		out = append(out, in)
+		in.Line = i
+		return in, nil
 	}
-	return out
 }
 
 // LoadDemo fills an empty registry with the demo dataset, then gives some
@@ -164,11 +187,11 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 		}
 	}
 	actor := Actor{Name: "demo", Source: "demo"}
-	inputs := DemoInputs()
+	today := Today(s.Now())
+	inputs := DemoInputs(today)
 	if _, err := s.PutCertificates(ctx, actor, inputs, ImportOptions{}); err != nil {
 		return false, fmt.Errorf("demo: %w", err)
 	}
-	today := Today(s.Now())
 	r := rand.New(rand.NewPCG(7, 11))
 	var regraded []Input
 	for i, in := range inputs {
@@ -225,4 +248,23 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// LoadSynthetic fills an empty registry with n generated certificates in
+// one import, without the demo's histories: for benchmarks and load tests.
+func LoadSynthetic(ctx context.Context, s *Store, n int) error {
+	var count int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`).Scan(&count); err != nil {
+		return err
+	}
+	if count > 0 {
+		return Errorf(ECONFLICT, "", "登记库中已有证书", "the registry already holds certificates")
+	}
+	for _, b := range demoBodies {
+		if _, err := s.AddBody(ctx, Actor{Name: "demo", Source: "demo"}, b); err != nil && ErrorCode(err) != ECONFLICT {
+			return err
+		}
+	}
+	_, err := s.Import(ctx, Actor{Name: "demo", Source: "demo"}, SyntheticRows(Today(s.Now()), n), ImportOptions{})
+	return err
 }

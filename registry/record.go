@@ -63,7 +63,7 @@ func (r *Record) Input() Input {
 		Number: r.Number, HolderName: r.HolderName, HolderCreditCode: r.HolderCreditCode,
 		HolderAddress: r.HolderAddress, Province: r.Province, City: r.City, Scheme: r.Scheme,
 		Level: r.Level, Scope: r.Scope, FirstIssueDate: r.FirstIssueDate, IssueDate: r.IssueDate,
-		ExpiryDate: r.ExpiryDate, BodyApproval: r.BodyApproval, BodyName: r.BodyName, Status: string(r.Status),
+		ExpiryDate: r.ExpiryDate, BodyApproval: r.BodyApproval, BodyName: r.BodyName, Status: string(r.Status), StatusDate: r.StatusDate,
 		Stage1Date: r.Stage1Date, Stage2Date: r.Stage2Date, Surveillance: FormatSurveillanceList(r.Surveillance),
 	}
 	if r.Score != nil {

@@ -20,7 +20,7 @@ func openStore(t testing.TB) *registry.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	s.Now = func() time.Time { return time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC) }
+	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
 	return s
 }
 

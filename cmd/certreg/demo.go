@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/certreg/certreg/registry"
+)
+
+func init() {
+	register("demo", "fill an empty registry with the sample (示例) demo dataset", runDemo)
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "demo", "demo [--db FILE]")
+	db := dbFlag(fs, e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := registry.Open(*db)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	loaded, err := registry.LoadDemo(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !loaded {
+		return fmt.Errorf("demo: %s already holds certificates; the demo loads only into an empty registry", *db)
+	}
+	fmt.Fprintf(e.stdout, "loaded %d sample certificates into %s\n", registry.DemoSize, *db)
+	return nil
+}

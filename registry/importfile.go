@@ -1,0 +1,454 @@
+package registry
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// Column is one column of the import format.
+type Column struct {
+	Key      string   // English header, as export-data writes it
+	ZH       string   // Chinese header, as the template writes it
+	Aliases  []string // other accepted headers
+	Required bool
+	Date     bool
+	DescZH   string
+	DescEN   string
+	set      func(in *Input, v string)
+}
+
+// Columns is the import format, in template order. The README documents
+// each column; a test keeps the two in step.
+var Columns = []Column{
+	{Key: "number", ZH: "证书编号", Aliases: []string{"certificate_number", "证书号"}, Required: true, DescZH: "机构印在证书上的编号；字母、数字、-、/、.，4–40 个字符，不区分大小写", DescEN: "the number as the body prints it; letters, digits, -, / and ., 4–40 characters, case-insensitive", set: func(in *Input, v string) { in.Number = v }},
+	{Key: "holder_name", ZH: "获证组织名称", Aliases: []string{"获证组织", "组织名称", "holder"}, Required: true, DescZH: "获证组织全称，最多 200 字", DescEN: "the holder organisation's full name, at most 200 characters", set: func(in *Input, v string) { in.HolderName = v }},
+	{Key: "holder_credit_code", ZH: "统一社会信用代码", Aliases: []string{"credit_code", "信用代码"}, Required: true, DescZH: "18 位统一社会信用代码；校验位不符时给出警告并记录", DescEN: "18-character unified social credit code; a wrong check character is recorded as a warning", set: func(in *Input, v string) { in.HolderCreditCode = v }},
+	{Key: "holder_address", ZH: "获证组织地址", Aliases: []string{"地址", "address"}, DescZH: "地址，最多 300 字", DescEN: "address, at most 300 characters", set: func(in *Input, v string) { in.HolderAddress = v }},
+	{Key: "province", ZH: "省份", Aliases: []string{"省"}, Required: true, DescZH: "省、自治区或直辖市，如 浙江", DescEN: "province, e.g. 浙江", set: func(in *Input, v string) { in.Province = v }},
+	{Key: "city", ZH: "城市", Aliases: []string{"市"}, DescZH: "城市，如 宁波", DescEN: "city, e.g. 宁波", set: func(in *Input, v string) { in.City = v }},
+	{Key: "scheme", ZH: "认证依据", Aliases: []string{"standard", "认证标准"}, Required: true, DescZH: "认证依据的代码或标准号，如 AS 或 GB/T 27922-2011", DescEN: "the scheme's code or standard number, e.g. AS or GB/T 27922-2011", set: func(in *Input, v string) { in.Scheme = v }},
+	{Key: "score", ZH: "评价得分", Aliases: []string{"得分", "分数"}, DescZH: "0–100；分级认证必填，星级由得分得出", DescEN: "0–100; required for graded schemes, the level follows from it", set: func(in *Input, v string) { in.Score = v }},
+	{Key: "level", ZH: "星级", Aliases: []string{"等级", "认证等级"}, DescZH: "可选；填写时必须与得分相符（达标级、三星级、四星级、五星级）", DescEN: "optional; when given it must match the score (compliant, three-star, four-star, five-star)", set: func(in *Input, v string) { in.Level = v }},
+	{Key: "scope", ZH: "认证范围", Aliases: []string{"范围"}, Required: true, DescZH: "认证范围，最多 2000 字", DescEN: "scope of certification, at most 2000 characters", set: func(in *Input, v string) { in.Scope = v }},
+	{Key: "first_issue_date", ZH: "初次发证日期", Aliases: []string{"首次发证日期"}, Date: true, DescZH: "可选，默认同发证日期", DescEN: "optional, defaults to the issue date", set: func(in *Input, v string) { in.FirstIssueDate = v }},
+	{Key: "issue_date", ZH: "发证日期", Aliases: []string{"颁证日期"}, Required: true, Date: true, DescZH: "2024-03-05、2024/3/5、2024年3月5日 或 Excel 日期单元格", DescEN: "2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date cell", set: func(in *Input, v string) { in.IssueDate = v }},
+	{Key: "expiry_date", ZH: "有效期至", Aliases: []string{"到期日期", "证书到期日期", "有效期截止日期"}, Required: true, Date: true, DescZH: "晚于发证日期，通常为 3 年", DescEN: "after the issue date, usually 3 years", set: func(in *Input, v string) { in.ExpiryDate = v }},
+	{Key: "status", ZH: "证书状态", Aliases: []string{"状态"}, DescZH: "有效、暂停、撤销、注销；默认有效；过期由日期得出，不可填写", DescEN: "valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销); default valid; expired is derived and cannot be set", set: func(in *Input, v string) { in.Status = v }},
+	{Key: "status_date", ZH: "状态变更日期", Aliases: []string{"状态日期"}, Date: true, DescZH: "状态变更的生效日期；默认导入当天", DescEN: "the day a status change took effect; defaults to the day of import", set: func(in *Input, v string) { in.StatusDate = v }},
+	{Key: "status_reason", ZH: "状态变更原因", Aliases: []string{"原因"}, DescZH: "暂停、撤销、注销时必填", DescEN: "required when suspending, revoking or withdrawing", set: func(in *Input, v string) { in.StatusReason = v }},
+	{Key: "body_approval", ZH: "认证机构批准号", Aliases: []string{"批准号", "approval"}, Required: true, DescZH: "CNCA-R-年份-三位序号 或 CNCA-RF-年份-两位序号", DescEN: "CNCA-R-YYYY-NNN or CNCA-RF-YYYY-NN", set: func(in *Input, v string) { in.BodyApproval = v }},
+	{Key: "body_name", ZH: "认证机构名称", Aliases: []string{"认证机构", "body"}, DescZH: "命令行导入时，未登记的机构据此新建", DescEN: "on the command line, an unknown body is created with this name", set: func(in *Input, v string) { in.BodyName = v }},
+	{Key: "stage1_date", ZH: "一阶段审核日期", Aliases: []string{"第一阶段审核日期"}, Date: true, DescZH: "可选", DescEN: "optional", set: func(in *Input, v string) { in.Stage1Date = v }},
+	{Key: "stage2_date", ZH: "二阶段审核日期", Aliases: []string{"第二阶段审核日期"}, Date: true, DescZH: "可选；不早于一阶段审核日期", DescEN: "optional; not before the stage 1 date", set: func(in *Input, v string) { in.Stage2Date = v }},
+	{Key: "cpsq", ZH: "顾客感知服务质量指数", Aliases: []string{"CPSQ"}, DescZH: "可选，0–100", DescEN: "optional, 0–100", set: func(in *Input, v string) { in.CPSQ = v }},
+	{Key: "surveillance", ZH: "监督审核", Aliases: []string{"监督审核记录"}, DescZH: "可选；“日期 结果 备注”，多次以 ; 分隔，如 2025-03-01 通过", DescEN: "optional; \"date result note\", several separated by ;, e.g. 2025-03-01 pass", set: func(in *Input, v string) { in.Surveillance = v }},
+}
+
+var columnByHeader = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range Columns {
+		for _, h := range append([]string{c.Key, c.ZH}, c.Aliases...) {
+			m[headerKey(h)] = i
+		}
+	}
+	return m
+}()
+
+var headerSeparators = strings.NewReplacer(" ", "", "_", "", "-", "")
+
+func headerKey(h string) string {
+	h = strings.ToLower(strings.TrimSpace(foldWidth(strings.TrimPrefix(h, "\ufeff"))))
+	return headerSeparators.Replace(h)
+}
+
+// Limits on import files.
+const (
+	MaxXLSXBytes  = 100 << 20 // an XLSX is read into memory; larger files go as CSV
+	maxLineBytes  = 1 << 20
+	sniffBytes    = 64 << 10
+	maxImportCols = 64
+)
+
+// RowReader reads certificate rows from a CSV or XLSX file, one at a time,
+// so that memory stays bounded however large a CSV file is.
+type RowReader struct {
+	name    string
+	cols    []int // column index in the file → index in Columns, -1 for none
+	dates   []bool
+	xlsx    bool
+	next    func() ([]string, int, error)
+	closeFn func() error
+	width   int
+
+	nextInput func() (Input, error) // NDJSON, as export-data writes it
+}
+
+// OpenRows reads the header of a CSV (UTF-8 with or without BOM, or
+// GB18030/GBK as Excel on Chinese Windows saves it), XLSX or NDJSON
+// (as export-data writes it) file and
+// returns a reader of its rows. A file that cannot be read as either, or
+// whose header is wrong, gives an *ImportError that names every problem.
+func OpenRows(name string, r io.Reader) (*RowReader, error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	fileErr := func(zh, en string, args ...any) error {
+		fe := fieldErr("", zh, en, args...)
+		return &ImportError{Errors: ValidationErrors{fe}, Total: 1}
+	}
+	switch {
+	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))) == 0:
+		return nil, fileErr("文件 %s 是空的", "file %s is empty", name)
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return openXLSX(name, br)
+	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
+		return nil, fileErr("文件 %s 是旧版 Excel（.xls）：请另存为 .xlsx 或 CSV", "file %s is an old Excel .xls workbook: save it as .xlsx or CSV", name)
+	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")):
+		return &RowReader{name: name, nextInput: NDJSONRows(br)}, nil
+	case bytes.IndexByte(head, 0) >= 0 || bytes.HasPrefix(head, []byte("%PDF")):
+		return nil, fileErr("文件 %s 不是 CSV 或 XLSX 文件（看起来是二进制文件）", "file %s is not a CSV or XLSX file (it looks binary)", name)
+	}
+	return openCSV(name, br, head)
+}
+
+func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
+	var src io.Reader = br
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+		head = head[3:]
+	}
+	gbk := !looksUTF8(head)
+	if gbk {
+		src = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
+	}
+	src = &lineLimiter{r: src}
+	cr := csv.NewReader(src)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	firstLine := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		firstLine = head[:i]
+	}
+	if !bytes.ContainsRune(firstLine, ',') && bytes.ContainsRune(firstLine, '\t') {
+		cr.Comma = '\t'
+	}
+	rr := &RowReader{name: name}
+	rr.next = func() ([]string, int, error) {
+		rec, err := cr.Read()
+		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+				err = &RowError{fieldErr("", "第 %d 行不是合法的 CSV：%v", "line %d is not valid CSV: %v", pe.Line, pe.Err)}
+			}
+			var le *lineTooLong
+			if errors.As(err, &le) {
+				err = &ImportError{Errors: ValidationErrors{fieldErr("", "文件中有一行超过 1 MiB：这不是证书数据", "a line of the file is longer than 1 MiB: this is not certificate data")}, Total: 1}
+			}
+			return nil, line, err
+		}
+		line, _ := cr.FieldPos(0)
+		if gbk {
+			for _, f := range rec {
+				if strings.ContainsRune(f, utf8.RuneError) {
+					return nil, line, &RowError{fieldErr("", "第 %d 行含有既非 UTF-8 也非 GB18030 的字节", "line %d has bytes that are neither UTF-8 nor GB18030", line)}
+				}
+			}
+		}
+		return rec, line, nil
+	}
+	if err := rr.readHeader(); err != nil {
+		return nil, err
+	}
+	return rr, nil
+}
+
+// looksUTF8 reports whether a file's first bytes are UTF-8 rather than
+// GB18030: valid UTF-8, or mostly so (a stray bad byte later is reported on
+// its row, not taken as a sign of another encoding).
+func looksUTF8(b []byte) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	var good, bad int
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			if len(b) < utf8.UTFMax && !utf8.FullRune(b) {
+				break // cut at the end of the sample
+			}
+			bad++
+		} else if n > 1 {
+			good++
+		}
+		b = b[n:]
+	}
+	return good > 4*bad
+}
+
+type lineTooLong struct{}
+
+func (*lineTooLong) Error() string { return "line too long" }
+
+// lineLimiter fails a read once more than maxLineBytes pass without a
+// newline, so that a file with no line breaks cannot exhaust memory.
+type lineLimiter struct {
+	r   io.Reader
+	run int
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			l.run = 0
+		} else {
+			l.run++
+		}
+	}
+	if l.run > maxLineBytes {
+		return n, &lineTooLong{}
+	}
+	return n, err
+}
+
+func openXLSX(name string, r io.Reader) (*RowReader, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxXLSXBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	fileErr := func(zh, en string, args ...any) error {
+		return &ImportError{Errors: ValidationErrors{fieldErr("", zh, en, args...)}, Total: 1}
+	}
+	if len(b) > MaxXLSXBytes {
+		return nil, fileErr("XLSX 文件 %s 超过 100 MiB：请另存为 CSV 再导入", "XLSX file %s is larger than 100 MiB: save it as CSV and import that", name)
+	}
+	if cell, err := findFormula(b); err != nil {
+		return nil, fileErr("文件 %s 不是有效的 XLSX 文件：%v", "file %s is not a valid XLSX workbook: %v", name, err)
+	} else if cell != "" {
+		return nil, fileErr("工作表的单元格 %s 含有公式：请复制后“选择性粘贴为数值”再导入", "cell %s holds a formula: copy the sheet and paste values only, then import", cell)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: 1 << 30})
+	if err != nil {
+		return nil, fileErr("文件 %s 不是有效的 XLSX 文件：%v", "file %s is not a valid XLSX workbook: %v", name, err)
+	}
+	sheets := f.GetSheetList()
+	if len(sheets) != 1 {
+		f.Close()
+		return nil, fileErr("工作簿有 %d 个工作表（%s）：请只保留一个放证书数据的工作表", "the workbook has %d sheets (%s): keep only the one sheet with the certificates", len(sheets), strings.Join(sheets, ", "))
+	}
+	rows, err := f.Rows(sheets[0])
+	if err != nil {
+		f.Close()
+		return nil, fileErr("无法读取工作表 %s：%v", "cannot read sheet %s: %v", sheets[0], err)
+	}
+	line := 0
+	rr := &RowReader{name: name, xlsx: true, closeFn: func() error { rows.Close(); return f.Close() }}
+	rr.next = func() ([]string, int, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return nil, line, err
+			}
+			return nil, line, io.EOF
+		}
+		line++
+		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
+		return cols, line, err
+	}
+	if err := rr.readHeader(); err != nil {
+		rr.Close()
+		return nil, err
+	}
+	return rr, nil
+}
+
+// findFormula returns the reference of the first cell in the workbook that
+// holds a formula, reading the sheets' XML as a stream.
+func findFormula(b []byte) (string, error) {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return "", err
+	}
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/") || !strings.HasSuffix(zf.Name, ".xml") {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return "", err
+		}
+		d := xml.NewDecoder(io.LimitReader(rc, 1<<30))
+		cell := ""
+		for {
+			tok, err := d.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rc.Close()
+				return "", err
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				switch se.Name.Local {
+				case "c":
+					for _, a := range se.Attr {
+						if a.Name.Local == "r" {
+							cell = a.Value
+						}
+					}
+				case "f":
+					rc.Close()
+					return cell, nil
+				}
+			}
+		}
+		rc.Close()
+	}
+	return "", nil
+}
+
+// readHeader maps the header row's columns and rejects unknown, duplicate
+// and missing ones.
+func (rr *RowReader) readHeader() error {
+	var header []string
+	var err error
+	for {
+		header, _, err = rr.next()
+		if err == io.EOF {
+			return &ImportError{Errors: ValidationErrors{fieldErr("", "文件 %s 是空的", "file %s is empty", rr.name)}, Total: 1}
+		}
+		var rowErr *RowError
+		if errors.As(err, &rowErr) {
+			return &ImportError{Errors: ValidationErrors{rowErr.FieldError}, Total: 1}
+		}
+		if err != nil {
+			return err
+		}
+		if !blankRow(header) {
+			break
+		}
+	}
+	var errs ValidationErrors
+	if len(header) > maxImportCols {
+		errs = append(errs, fieldErr("", "表头有 %d 列，超过上限 %d", "the header has %d columns, more than the %d allowed", len(header), maxImportCols))
+		return &ImportError{Errors: errs, Total: len(errs)}
+	}
+	seen := map[int]string{}
+	rr.cols = make([]int, len(header))
+	rr.dates = make([]bool, len(header))
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" && i == len(header)-1 {
+			rr.cols[i] = -1
+			continue
+		}
+		idx, ok := columnByHeader[headerKey(h)]
+		if !ok {
+			fe := fieldErr("", "未知的列 %q：请对照模板修改表头（列名见 README）", "unknown column %q: use the template's headers (see the README)", h)
+			fe.Line, fe.Column = 1, h
+			errs = append(errs, fe)
+			rr.cols[i] = -1
+			continue
+		}
+		if prev, dup := seen[idx]; dup {
+			fe := fieldErr("", "列 %q 与 %q 重复", "column %q repeats %q", h, prev)
+			fe.Line, fe.Column = 1, h
+			errs = append(errs, fe)
+		}
+		seen[idx] = h
+		rr.cols[i] = idx
+		rr.dates[i] = Columns[idx].Date
+	}
+	for idx, c := range Columns {
+		if _, ok := seen[idx]; c.Required && !ok {
+			fe := fieldErr("", "缺少必填列 %s（%s）", "required column %s (%s) is missing", c.ZH, c.Key)
+			fe.Line, fe.Column = 1, c.Key
+			errs = append(errs, fe)
+		}
+	}
+	rr.width = len(header)
+	if len(errs) > 0 {
+		return &ImportError{Errors: errs, Total: len(errs)}
+	}
+	return nil
+}
+
+func blankRow(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Next returns the next row as an Input, a *RowError for a row that cannot
+// be read (collected by Import with the other errors), or io.EOF.
+func (rr *RowReader) Next() (Input, error) {
+	if rr.nextInput != nil {
+		return rr.nextInput()
+	}
+	for {
+		rec, line, err := rr.next()
+		if err != nil {
+			return Input{}, err
+		}
+		if blankRow(rec) {
+			continue
+		}
+		in := Input{Line: line}
+		if len(rec) > rr.width {
+			extra := rec[rr.width:]
+			if !blankRow(extra) {
+				return Input{}, &RowError{FieldError{Line: line, ZH: fmt.Sprintf("第 %d 行有 %d 个字段，多于表头的 %d 列", line, len(rec), rr.width), EN: fmt.Sprintf("line %d has %d fields, more than the header's %d columns", line, len(rec), rr.width)}}
+			}
+		}
+		for i, v := range rec {
+			if i >= len(rr.cols) || rr.cols[i] < 0 {
+				continue
+			}
+			if rr.xlsx && rr.dates[i] {
+				v = excelDate(v)
+			}
+			Columns[rr.cols[i]].set(&in, v)
+		}
+		return in, nil
+	}
+}
+
+// excelDate turns an Excel date serial (days since 1899-12-30, as a raw
+// date cell holds) into YYYY-MM-DD, and leaves any other text alone.
+func excelDate(v string) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f < 1 || f > 2958465 || strings.ContainsAny(v, "-/年") {
+		return v
+	}
+	d := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(math.Floor(f)))
+	return d.Format(DateLayout)
+}
+
+// Close releases the file.
+func (rr *RowReader) Close() error {
+	if rr.closeFn != nil {
+		return rr.closeFn()
+	}
+	return nil
+}
