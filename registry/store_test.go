@@ -3,11 +3,11 @@ package registry_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"io"
 	"os"
-	"strconv"
-	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
