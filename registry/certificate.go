@@ -396,6 +396,8 @@ func cleanText(field, zh, en, s string, max int, required bool) (string, *FieldE
 	return s, nil
 }
 
+var dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-")
+
 // ParseDate reads a date as users write it: 2024-03-05, 2024/3/5, 2024.3.5
 // or 2024年3月5日, with full-width digits allowed.
 func ParseDate(s string) (time.Time, error) {
@@ -403,7 +405,7 @@ func ParseDate(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty date")
 	}
-	t := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
+	t := dateSeparators.Replace(s)
 	parts := strings.Split(t, "-")
 	if len(parts) == 3 {
 		y, e1 := strconv.Atoi(parts[0])

@@ -115,42 +115,36 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_seen`); err != nil {
 			return err
 		}
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			in, err := next()
-			if err == io.EOF {
-				break
-			}
-			var rerr *RowError
-			if errors.As(err, &rerr) {
-				res.Rows++
-				addErr(rerr.FieldError)
-				continue
-			}
-			if err != nil {
-				return err
+		rows, stop := validated(ctx, next, s.schemes)
+		defer stop()
+		for v := range rows {
+			if v.err != nil {
+				var rerr *RowError
+				if errors.As(v.err, &rerr) {
+					res.Rows++
+					addErr(rerr.FieldError)
+					continue
+				}
+				return v.err
 			}
 			res.Rows++
-			c, warns, errs := in.Validate(s.schemes)
-			for _, fe := range errs {
+			for _, fe := range v.errs {
 				addErr(fe)
 			}
-			if len(errs) > 0 {
+			if len(v.errs) > 0 {
 				continue
 			}
-			item, fe, err := w.put(in, &c, opts.CreateBodies)
+			item, fe, err := w.put(v.in, &v.c, opts.CreateBodies)
 			if err != nil {
 				return err
 			}
 			if fe != nil {
-				fe.Line = in.Line
+				fe.Line = v.in.Line
 				addErr(*fe)
 				continue
 			}
 			if len(res.Warnings) < opts.MaxErrors {
-				res.Warnings = append(res.Warnings, warns...)
+				res.Warnings = append(res.Warnings, v.warns...)
 			}
 			switch item.Action {
 			case "create":
@@ -161,9 +155,12 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 				res.Unchanged++
 			}
 			if opts.KeepItems {
-				item.Line = in.Line
+				item.Line = v.in.Line
 				res.Items = append(res.Items, item)
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if res.Rows == 0 {
 			addErr(fieldErr("", "没有数据行", "there are no data rows"))
@@ -187,6 +184,51 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		return res, err
 	}
 	return res, nil
+}
+
+// validatedRow is one input row, read and validated.
+type validatedRow struct {
+	in    Input
+	c     Certificate
+	warns []FieldError
+	errs  ValidationErrors
+	err   error // from the row source: a *RowError, or a failure that ends the import
+}
+
+// validated reads and validates rows in a goroutine of its own, so that
+// parsing and validation run on one core while the database writes on
+// another. The channel closes after the source's last row or first
+// failure; stop ends the goroutine early.
+func validated(ctx context.Context, next func() (Input, error), schemes *Schemes) (<-chan validatedRow, func()) {
+	out := make(chan validatedRow, 512)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for ctx.Err() == nil {
+			in, err := next()
+			if err == io.EOF {
+				return
+			}
+			v := validatedRow{in: in, err: err}
+			if err == nil {
+				v.c, v.warns, v.errs = in.Validate(schemes)
+			}
+			select {
+			case out <- v:
+			case <-done:
+				return
+			}
+			var rerr *RowError
+			if err != nil && !errors.As(err, &rerr) {
+				return
+			}
+		}
+	}()
+	return out, func() {
+		close(done)
+		for range out { // wait for the goroutine to finish with the source
+		}
+	}
 }
 
 // writer holds one transaction's prepared statements and caches.
@@ -375,7 +417,7 @@ func (w *writer) create(c *Certificate, reason string) error {
 		return fmt.Errorf("insert %s: %w", c.Number, err)
 	}
 	c.ID, _ = r.LastInsertId()
-	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, c.ID, Bigrams(c.HolderName)); err != nil {
+	if err := w.indexName(c.ID, c.HolderName); err != nil {
 		return err
 	}
 	snap := w.snapshot(c)
@@ -433,10 +475,13 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		return fmt.Errorf("update %s: %w", c.Number, err)
 	}
 	if old.HolderName != c.HolderName {
+		if _, err := w.exec(`INSERT INTO holder_fts(holder_fts, rowid, holder_name) VALUES ('delete', ?, ?)`, c.ID, old.HolderName); err != nil {
+			return err
+		}
 		if _, err := w.exec(`DELETE FROM holder_bigram_fts WHERE rowid = ?`, c.ID); err != nil {
 			return err
 		}
-		if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, c.ID, Bigrams(c.HolderName)); err != nil {
+		if err := w.indexName(c.ID, c.HolderName); err != nil {
 			return err
 		}
 	}
@@ -458,6 +503,15 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		return w.event(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, statusChange, snap)
 	}
 	return nil
+}
+
+// indexName adds a holder name to both search indexes.
+func (w *writer) indexName(id int64, name string) error {
+	if _, err := w.exec(`INSERT INTO holder_fts(rowid, holder_name) VALUES (?, ?)`, id, name); err != nil {
+		return err
+	}
+	_, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, id, Bigrams(name))
+	return err
 }
 
 func (w *writer) snapshot(c *Certificate) string {

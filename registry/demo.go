@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -72,10 +73,31 @@ func demoCreditCode(r *rand.Rand, region string) string {
 // today, so that the demo stays current; the same day always gives the same
 // data.
 func DemoInputs(today time.Time) []Input {
+	next := SyntheticRows(today, DemoSize)
+	out := make([]Input, 0, DemoSize)
+	for {
+		in, err := next()
+		if err != nil {
+			return out
+		}
+		out = append(out, in)
+	}
+}
+
+// SyntheticRows returns a source of n generated certificates, the first
+// DemoSize of which are the demo's: for benchmarks and load tests at any
+// size without holding them all in memory.
+func SyntheticRows(today time.Time, n int) func() (Input, error) {
 	r := rand.New(rand.NewPCG(2024, 3))
-	var out []Input
 	seq := map[string]int{}
-	for i := 0; len(out) < DemoSize; i++ {
+	type holder struct{ name, code, address, province, city, scheme string }
+	var recent []holder // holders that get a second certificate
+	i := 0
+	return func() (Input, error) {
+		if i == n {
+			return Input{}, io.EOF
+		}
+		i++
 		city := demoCities[r.IntN(len(demoCities))]
 		if i%5 == 0 { // more of the cities the examples use
 			city = demoCities[[]int{0, 2, 4}[r.IntN(3)]]
@@ -124,6 +146,17 @@ func DemoInputs(today time.Time) []Input {
 			in.HolderName = bank + city.city + city.district + "支行（示例）"
 			in.Scope = "银行营业网点的柜面服务、自助服务及客户投诉处理"
 		}
+		// About one certificate in ten goes to a holder that already has one (another product line).
+		if len(recent) > 0 && r.IntN(10) == 0 {
+			h := recent[r.IntN(len(recent))]
+			if h.scheme == "AS" && in.Scheme == "AS" {
+				in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City = h.name, h.code, h.address, h.province, h.city
+			}
+		} else if len(recent) < 64 {
+			recent = append(recent, holder{in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City, in.Scheme})
+		} else {
+			recent[r.IntN(64)] = holder{in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City, in.Scheme}
+		}
 		// Each body numbers its certificates its own way; branch
 		// certificates carry a suffix after a slash.
 		key := body.Approval + strconv.Itoa(year)
@@ -144,9 +177,9 @@ func DemoInputs(today time.Time) []Input {
 		if in.Scheme == "BB" {
 			in.Number += "/" + city.region[:4]
 		}
-		out = append(out, in)
+		in.Line = i
+		return in, nil
 	}
-	return out
 }
 
 // LoadDemo fills an empty registry with the demo dataset, then gives some
@@ -228,4 +261,23 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// LoadSynthetic fills an empty registry with n generated certificates in
+// one import, without the demo's histories: for benchmarks and load tests.
+func LoadSynthetic(ctx context.Context, s *Store, n int) error {
+	var count int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`).Scan(&count); err != nil {
+		return err
+	}
+	if count > 0 {
+		return Errorf(ECONFLICT, "", "登记库中已有证书", "the registry already holds certificates")
+	}
+	for _, b := range demoBodies {
+		if _, err := s.AddBody(ctx, Actor{Name: "demo", Source: "demo"}, b); err != nil && ErrorCode(err) != ECONFLICT {
+			return err
+		}
+	}
+	_, err := s.Import(ctx, Actor{Name: "demo", Source: "demo"}, SyntheticRows(Today(s.Now()), n), ImportOptions{})
+	return err
 }

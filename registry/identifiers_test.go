@@ -15,14 +15,14 @@ func TestCreditCode(t *testing.T) {
 		{"914403001922038216", true, false}, // published codes
 		{"91440300708461136T", true, false},
 		{"91371323760038087M", true, false},
-		{"９１４４０３００１９２２０３８２１６", true, false}, // full-width
-		{"91440300708461136t", true, false},                  // lower case
-		{"914403001922038217", false, false},                 // last digit changed: warning
-		{"914403001922083216", false, false},                 // two digits swapped
-		{"91350100M0001TGQXM", false, false},                 // legal pilot code that fails the check
-		{"91440300708461136", false, true},                   // 17 characters
-		{"9144030070846113600", false, true},                 // 19
-		{"91440300708461136O", false, true},                  // O is not in the alphabet
+		{"９１４４０３００１９２２０３８２１６", true, false},  // full-width
+		{"91440300708461136t", true, false},  // lower case
+		{"914403001922038217", false, false}, // last digit changed: warning
+		{"914403001922083216", false, false}, // two digits swapped
+		{"91350100M0001TGQXM", false, false}, // legal pilot code that fails the check
+		{"91440300708461136", false, true},   // 17 characters
+		{"9144030070846113600", false, true}, // 19
+		{"91440300708461136O", false, true},  // O is not in the alphabet
 		{"91440300708461136S", false, true},
 		{"", false, true},
 	}

@@ -69,9 +69,11 @@ var columnByHeader = func() map[string]int {
 	return m
 }()
 
+var headerSeparators = strings.NewReplacer(" ", "", "_", "", "-", "")
+
 func headerKey(h string) string {
 	h = strings.ToLower(strings.TrimSpace(foldWidth(strings.TrimPrefix(h, "\ufeff"))))
-	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(h)
+	return headerSeparators.Replace(h)
 }
 
 // Limits on import files.

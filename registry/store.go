@@ -36,7 +36,7 @@ type Store struct {
 // them. _txlock=immediate makes every transaction take the write lock at
 // BEGIN, so that two writers never deadlock upgrading a read lock.
 func DSN(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_txlock=immediate"
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)&_txlock=immediate"
 }
 
 // Open opens (creating if need be) the database at path, applies pending
@@ -230,7 +230,9 @@ func parseTime(s string) time.Time {
 	return t
 }
 
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // likeEscape escapes s for a LIKE pattern with ESCAPE '\'.
 func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return likeEscaper.Replace(s)
 }

@@ -93,13 +93,10 @@ CREATE VIRTUAL TABLE holder_fts USING fts5(holder_name, content='certificates', 
 -- store (SQL cannot split a string into bigrams).
 CREATE VIRTUAL TABLE holder_bigram_fts USING fts5(bigrams, content='', contentless_delete=1, tokenize='unicode61');
 
-CREATE TRIGGER certificates_fts_insert AFTER INSERT ON certificates BEGIN
-	INSERT INTO holder_fts(rowid, holder_name) VALUES (new.id, new.holder_name);
-END;
-CREATE TRIGGER certificates_fts_update AFTER UPDATE OF holder_name ON certificates BEGIN
-	INSERT INTO holder_fts(holder_fts, rowid, holder_name) VALUES ('delete', old.id, old.holder_name);
-	INSERT INTO holder_fts(rowid, holder_name) VALUES (new.id, new.holder_name);
-END;
+-- Both search tables are written by the store in the same transaction as
+-- the certificate, not by triggers: a trigger makes every insert a
+-- multi-statement write with its own savepoint, and FTS5 flushes its
+-- pending index data at every savepoint, which makes bulk imports slow.
 
 -- A counter every write bumps, so that readers (page caches) can tell cheaply
 -- whether anything changed, whichever process wrote.

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site"
+)
+
+func init() {
+	register("serve", "run the public site (fills an empty registry with the demo data)", serve)
+}
+
+// serve runs the site until ctx ends, then shuts down gracefully: requests
+// in flight finish, new ones are refused.
+func serve(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "serve [--db FILE] [--addr HOST:PORT] [--base-url URL]")
+	db := dbFlag(fs, e)
+	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
+	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", ""), "the registry's canonical `URL`, shown on every page and in QR codes (env CERTREG_BASE_URL; default http://ADDR)")
+	demo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
+	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+
+	store, err := registry.Open(*db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if *demo {
+		loaded, err := registry.LoadDemo(ctx, store)
+		if err != nil {
+			return fmt.Errorf("serve: load demo data: %w", err)
+		}
+		if loaded {
+			log.Info("the registry was empty: loaded the demo dataset", "db", *db)
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	base := *baseURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	reqLog := log
+	if !*accessLog {
+		reqLog = slog.New(&errorsOnly{log.Handler()})
+	}
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(e.stdout, "certreg: serving %s at http://%s\n", base, ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(e.stdout, "certreg: stopped")
+	return nil
+}
+
+// errorsOnly is a log handler that drops records below warning level: the
+// request log is off, errors still show.
+type errorsOnly struct{ slog.Handler }
+
+func (h *errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}

@@ -1,0 +1,354 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Sort orders of a search.
+const (
+	SortIssuedDesc = "issued-desc" // newest first (the default)
+	SortIssuedAsc  = "issued-asc"
+	SortExpiryAsc  = "expiry-asc"
+	SortExpiryDesc = "expiry-desc"
+	SortNumber     = "number"
+)
+
+// Sorts lists the sort orders, the default first.
+var Sorts = []string{SortIssuedDesc, SortIssuedAsc, SortExpiryAsc, SortExpiryDesc, SortNumber}
+
+var sortSQL = map[string]string{
+	SortIssuedDesc: "c.issue_date DESC, c.id DESC",
+	SortIssuedAsc:  "c.issue_date ASC, c.id ASC",
+	SortExpiryAsc:  "c.expiry_date ASC, c.id ASC",
+	SortExpiryDesc: "c.expiry_date DESC, c.id DESC",
+	SortNumber:     "c.number_key ASC",
+}
+
+// Search limits. Counting and paging stop at CountCap results, so that a
+// term that matches nearly every certificate ("有限公司") costs as little
+// as a rare one.
+const (
+	CountCap       = 10000
+	MaxPerPage     = 100
+	DefaultPerPage = 20
+	// ShortScanRows is how many of the newest certificates a one-character
+	// query looks at: no index serves a single character.
+	ShortScanRows = 20000
+	maxQueryRunes = 100
+)
+
+// Filter selects certificates for browsing and search. Zero fields do not
+// filter.
+type Filter struct {
+	Query    string // certificate number, credit code, or part of the holder's name (space-separated terms all match)
+	Scheme   string // scheme code
+	Level    string // level code
+	Status   Status // effective status: expired is derived from the expiry date
+	Province string
+	City     string
+	BodyID   int64
+	Year     int    // issue year
+	Sort     string // one of Sorts; "" is SortIssuedDesc
+	Page     int    // 1-based; 0 is 1
+	PerPage  int    // 0 is DefaultPerPage
+}
+
+// Validate checks the filter's values and fills in defaults.
+func (f *Filter) Validate(schemes *Schemes) error {
+	f.Query = strings.TrimSpace(foldWidth(f.Query))
+	if n := utf8.RuneCountInString(f.Query); n > maxQueryRunes {
+		return Errorf(EINVALID, "q", "查询内容过长：最多 %d 个字符，实为 %d 个", "the search text is too long: at most %d characters, got %d", maxQueryRunes, n)
+	}
+	if !utf8.ValidString(f.Query) {
+		return Errorf(EINVALID, "q", "查询内容含无效字符", "the search text has invalid characters")
+	}
+	if f.Scheme != "" {
+		if _, ok := schemes.Get(f.Scheme); !ok {
+			return Errorf(EINVALID, "scheme", "未知的认证依据 %q", "unknown scheme %q", f.Scheme)
+		}
+	}
+	if f.Level != "" {
+		found := false
+		for _, sc := range schemes.All() {
+			if f.Scheme != "" && sc.Code != f.Scheme {
+				continue
+			}
+			if _, ok := sc.Level(f.Level); ok {
+				found = true
+			}
+		}
+		if !found {
+			return Errorf(EINVALID, "level", "未知的等级 %q", "unknown level %q", f.Level)
+		}
+	}
+	if f.Status != "" {
+		if _, ok := statusNames[f.Status]; !ok {
+			return Errorf(EINVALID, "status", "未知的证书状态 %q", "unknown status %q", f.Status)
+		}
+	}
+	if f.Year != 0 && (f.Year < 1990 || f.Year > 2100) {
+		return Errorf(EINVALID, "year", "发证年份 %d 不在 1990 至 2100 之间", "issue year %d is not between 1990 and 2100", f.Year)
+	}
+	if f.Sort == "" {
+		f.Sort = SortIssuedDesc
+	}
+	if _, ok := sortSQL[f.Sort]; !ok {
+		return Errorf(EINVALID, "sort", "未知的排序方式 %q", "unknown sort order %q", f.Sort)
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = DefaultPerPage
+	}
+	if f.PerPage > MaxPerPage {
+		f.PerPage = MaxPerPage
+	}
+	if f.Page <= 0 {
+		f.Page = 1
+	}
+	if (f.Page-1)*f.PerPage >= CountCap {
+		return Errorf(EINVALID, "page", "只能翻阅前 %d 条结果，请加筛选条件缩小范围", "only the first %d results can be paged through: add filters to narrow the search", CountCap)
+	}
+	f.Province = strings.TrimSpace(f.Province)
+	f.City = strings.TrimSpace(f.City)
+	return nil
+}
+
+// SearchResult is one page of certificates that match a filter.
+type SearchResult struct {
+	// Exact holds the certificates whose number or holder credit code is
+	// the query (or whose number starts with it), shown before the rest.
+	Exact        []*Certificate
+	Certificates []*Certificate
+	// Total counts the matches up to CountCap; Capped says there are more.
+	// Total is -1 when counting took too long: there are results, how many
+	// is not known.
+	Total  int
+	Capped bool
+	// Partial says a one-character query only searched the newest
+	// ShortScanRows certificates.
+	Partial bool
+}
+
+// countBudget bounds how long counting may take: past it the count is given
+// up (Total -1) rather than making the page slow.
+const countBudget = 80 * time.Millisecond
+
+// Search returns one page of the certificates that match f, in f's order.
+// The work is bounded whatever the query: counts stop at CountCap, pages
+// are read in the order of an index so that LIMIT stops early, and a holder
+// name is matched through the trigram index (3+ characters), the bigram
+// index (2 characters) or, for a term so common that its matches exceed
+// CountCap, by checking rows in index order.
+func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
+	if err := f.Validate(s.schemes); err != nil {
+		return nil, err
+	}
+	res := &SearchResult{}
+	var err error
+	if f.Query != "" {
+		if res.Exact, err = s.exactMatches(ctx, f.Query); err != nil {
+			return nil, err
+		}
+	}
+
+	where, args := s.filterSQL(f)
+	terms := strings.Fields(f.Query)
+	if len(terms) > 0 {
+		var tw []string
+		var ta []any
+		tw, ta, res.Partial, err = s.termSQL(ctx, terms)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, tw...)
+		args = append(args, ta...)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	q := `SELECT ` + certColumns + certFrom + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ? OFFSET ?`
+	res.Certificates, err = s.queryCertificates(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if f.Page == 1 && len(res.Certificates) < f.PerPage {
+		res.Total = len(res.Certificates)
+		return res, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, countBudget)
+	defer cancel()
+	var n int
+	err = s.db.QueryRowContext(cctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+cond+` LIMIT ?)`, append(args, CountCap+1)...).Scan(&n)
+	switch {
+	case err == nil:
+		res.Total, res.Capped = min(n, CountCap), n > CountCap
+	case ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || cctx.Err() != nil):
+		res.Total = -1
+	default:
+		return nil, fmt.Errorf("search count: %w", err)
+	}
+	return res, nil
+}
+
+// filterSQL returns the conditions for f's filters. Columns whose filter is
+// rarely selective (status, expiry) are written +c.col so that the planner
+// keeps to an index that serves the sort order.
+func (s *Store) filterSQL(f Filter) (where []string, args []any) {
+	add := func(cond string, a ...any) {
+		where = append(where, cond)
+		args = append(args, a...)
+	}
+	if f.Scheme != "" {
+		add("c.scheme = ?", f.Scheme)
+	}
+	if f.Level != "" {
+		add("c.level = ?", f.Level)
+	}
+	if f.Province != "" {
+		add("c.province = ?", f.Province)
+	}
+	if f.City != "" {
+		add("c.city = ?", f.City)
+	}
+	if f.BodyID != 0 {
+		add("c.body_id = ?", f.BodyID)
+	}
+	if f.Year != 0 {
+		add("c.issue_date >= ? AND c.issue_date < ?", fmt.Sprintf("%04d-01-01", f.Year), fmt.Sprintf("%04d-01-01", f.Year+1))
+	}
+	today := Today(s.Now()).Format(DateLayout)
+	switch f.Status {
+	case StatusValid, StatusSuspended:
+		add("+c.status = ? AND +c.expiry_date >= ?", string(f.Status), today)
+	case StatusRevoked, StatusWithdrawn:
+		add("+c.status = ?", string(f.Status))
+	case StatusExpired:
+		add("+c.status IN ('valid','suspended') AND +c.expiry_date < ?", today)
+	}
+	return where, args
+}
+
+// termSQL returns the conditions that make every term match the holder's
+// name. The rarest index is used to find candidates when its matches are
+// few; otherwise each row is checked with LIKE as the sort index is read,
+// which for a common term finds a page of results within a few rows.
+func (s *Store) termSQL(ctx context.Context, terms []string) (where []string, args []any, partial bool, err error) {
+	var tri, bi []string
+	for _, t := range terms {
+		where = append(where, `c.holder_name LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+likeEscape(t)+"%")
+		switch {
+		case utf8.RuneCountInString(t) >= 3:
+			tri = append(tri, ftsPhrase(t))
+		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "":
+			bi = append(bi, ftsPhrase(Bigrams(t)))
+		}
+	}
+	var table, expr string
+	switch {
+	case len(tri) > 0:
+		table, expr = "holder_fts", strings.Join(tri, " AND ")
+	case len(bi) > 0:
+		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
+	default:
+		// Only single characters: no index helps. Look at the newest
+		// certificates only, and say so.
+		where = append(where, `c.id IN (SELECT id FROM certificates ORDER BY issue_date DESC, id DESC LIMIT `+strconv.Itoa(ShortScanRows)+`)`)
+		return where, args, true, nil
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, CountCap+1).Scan(&n); err != nil {
+		return nil, nil, false, fmt.Errorf("search %q: %w", expr, err)
+	}
+	if n <= CountCap {
+		where = append(where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
+		args = append(args, expr)
+	}
+	return where, args, false, nil
+}
+
+// ftsPhrase quotes t as an FTS5 phrase.
+func ftsPhrase(t string) string {
+	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+}
+
+// exactMatches returns the certificates whose number is q or starts with
+// it, and those held under the credit code q.
+func (s *Store) exactMatches(ctx context.Context, q string) ([]*Certificate, error) {
+	var out []*Certificate
+	if n, fe := NormalizeNumber(q); fe == nil {
+		key := NumberKey(n)
+		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key >= ? AND c.number_key < ? ORDER BY c.number_key = ? DESC, c.number_key LIMIT 20`, key, key+"\U0010FFFF", key)
+		if err != nil {
+			return nil, fmt.Errorf("search number %s: %w", key, err)
+		}
+		out = append(out, cs...)
+	}
+	if code, _, fe := NormalizeCreditCode(q); fe == nil {
+		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.holder_credit_code = ? ORDER BY c.issue_date DESC, c.id DESC LIMIT 50`, code)
+		if err != nil {
+			return nil, fmt.Errorf("search credit code %s: %w", code, err)
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+// Places returns the provinces and, for each, the cities that certificates
+// name, for the browse filters.
+func (s *Store) Places(ctx context.Context) (map[string][]string, []string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT province, city FROM certificates ORDER BY province, city`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("places: %w", err)
+	}
+	defer rows.Close()
+	cities := map[string][]string{}
+	var provinces []string
+	for rows.Next() {
+		var p, c string
+		if err := rows.Scan(&p, &c); err != nil {
+			return nil, nil, err
+		}
+		if _, ok := cities[p]; !ok {
+			provinces = append(provinces, p)
+			cities[p] = nil
+		}
+		if c != "" {
+			cities[p] = append(cities[p], c)
+		}
+	}
+	return cities, provinces, rows.Err()
+}
+
+// CertificatesByID returns the certificates with the given ids, in the
+// order of ids, in one query (for lists built from events).
+func (s *Store) CertificatesByID(ctx context.Context, ids []int64) ([]*Certificate, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("certificates by id: %w", err)
+	}
+	byID := make(map[int64]*Certificate, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	out := make([]*Certificate, 0, len(cs))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,201 @@
+package site
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+)
+
+// pageCache keeps rendered pages, keyed by URL, so that a page read often
+// (a certificate that evaluators keep checking) is served at static-file
+// speed. An entry is good for one registry generation and one calendar day
+// in China (a certificate expires at midnight without any write).
+type pageCache struct {
+	mu         sync.RWMutex
+	entries    map[string]*cacheEntry
+	bytes      int
+	maxBytes   int
+	maxEntries int
+}
+
+// cacheEntry is one rendered response.
+type cacheEntry struct {
+	gen      int64
+	day      time.Time
+	status   int
+	header   http.Header
+	body     []byte
+	gz       []byte // nil when compressing does not pay
+	etag     string
+	modified string // Last-Modified, in HTTP date format
+}
+
+func newPageCache(maxBytes, maxEntries int) *pageCache {
+	return &pageCache{entries: map[string]*cacheEntry{}, maxBytes: maxBytes, maxEntries: maxEntries}
+}
+
+func (c *pageCache) get(key string) *cacheEntry {
+	c.mu.RLock()
+	e := c.entries[key]
+	c.mu.RUnlock()
+	return e
+}
+
+// put stores e, first dropping entries of other generations and then, if
+// still full, arbitrary ones (map order is random): pages of one
+// generation are all equally cheap to render again.
+func (c *pageCache) put(key string, e *cacheEntry) {
+	size := len(e.body) + len(e.gz) + len(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[key]; ok {
+		c.bytes -= len(old.body) + len(old.gz) + len(key)
+		delete(c.entries, key)
+	}
+	if c.bytes+size > c.maxBytes || len(c.entries) >= c.maxEntries {
+		for k, old := range c.entries {
+			if old.gen != e.gen || !old.day.Equal(e.day) {
+				c.bytes -= len(old.body) + len(old.gz) + len(k)
+				delete(c.entries, k)
+			}
+		}
+		for k, old := range c.entries {
+			if c.bytes+size <= c.maxBytes && len(c.entries) < c.maxEntries {
+				break
+			}
+			c.bytes -= len(old.body) + len(old.gz) + len(k)
+			delete(c.entries, k)
+		}
+	}
+	c.entries[key] = e
+	c.bytes += size
+}
+
+// cachedHandler serves h's successful responses from the page cache while
+// the registry's generation and the day are unchanged.
+func (s *Server) cachedHandler(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if s.cfg.NoCache {
+			return h(w, r)
+		}
+		gen, err := s.generation(r.Context())
+		if err != nil {
+			return err
+		}
+		day := registry.Today(s.now())
+		key := string(langOf(r)) + " " + r.URL.Path + "?" + r.URL.RawQuery
+		if e := s.cache.get(key); e != nil && e.gen == gen && e.day.Equal(day) {
+			e.serve(w, r)
+			return nil
+		}
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		if err := h(rec, r); err != nil {
+			return err
+		}
+		e := newCacheEntry(rec, gen, day)
+		if rec.status == http.StatusOK {
+			s.cache.put(key, e)
+		}
+		e.serve(w, r)
+		return nil
+	}
+}
+
+func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
+	body := bytes.Clone(rec.body.Bytes())
+	sum := sha256.Sum256(body)
+	e := &cacheEntry{
+		gen: gen, day: day, status: rec.status, header: rec.header, body: body,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
+	}
+	// The render time, not the certificate's last change: a page also
+	// changes when its certificate expires, with no write.
+	e.modified = time.Now().UTC().Format(http.TimeFormat)
+	if compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		e.gz = gz.Bytes()
+	}
+	return e
+}
+
+// serve writes the entry, or 304 Not Modified when the client has it.
+func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for k, v := range e.header {
+		h[k] = v
+	}
+	h.Set("ETag", e.etag)
+	h.Set("Last-Modified", e.modified)
+	if h.Get("Cache-Control") == "" {
+		// Revalidate every time: a status can change at any moment, and a
+		// revalidation costs a 304.
+		h.Set("Cache-Control", "no-cache")
+	}
+	if e.status == http.StatusOK && notModified(r, e.etag, e.modified) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := e.body
+	if e.gz != nil {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			h.Set("Content-Encoding", "gzip")
+			body = e.gz
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// notModified applies If-None-Match, or failing that If-Modified-Since.
+func notModified(r *http.Request, etag, modified string) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for _, t := range bytes.Split([]byte(inm), []byte(",")) {
+			t = bytes.TrimPrefix(bytes.TrimSpace(t), []byte("W/"))
+			if string(t) == etag || string(t) == "*" {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		t, err := http.ParseTime(ims)
+		m, err2 := http.ParseTime(modified)
+		return err == nil && err2 == nil && !m.After(t)
+	}
+	return false
+}
+
+// recorder captures a handler's response for the cache.
+type recorder struct {
+	header      http.Header
+	status      int
+	body        bytes.Buffer
+	wroteHeader bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	return r.body.Write(b)
+}

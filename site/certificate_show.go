@@ -1,0 +1,146 @@
+package site
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// CertificatePath is the language-neutral path of a certificate's page;
+// see views.URLNumber for how a number with "/" is written.
+func CertificatePath(number string) string { return views.CertificatePath(number) }
+
+// showCertificate shows a certificate's page. Any spelling of the number
+// that finds it (lower case, "%2F" or "/" for "~") is redirected to its one
+// canonical URL.
+func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
+	seg := r.PathValue("number")
+	c, err := s.certificate(r, views.ParseURLNumber(seg))
+	if err != nil {
+		return err
+	}
+	lang := langOf(r)
+	if seg != views.URLNumber(c.Number) || r.URL.RawQuery != "" {
+		http.Redirect(w, r, lang.Path(views.CertificatePath(c.Number)), http.StatusMovedPermanently)
+		return nil
+	}
+	events, err := s.store.History(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	sc, ok := s.store.Schemes().Get(c.SchemeCode)
+	if !ok {
+		return fmt.Errorf("certificate %s: unknown scheme %q", c.Number, c.SchemeCode)
+	}
+	lv, _ := sc.Level(c.LevelCode)
+	v := views.CertificateView{
+		C: c, Scheme: sc, Level: lv, Status: c.EffectiveStatus(now),
+		HolderURL: views.HolderPath(c.HolderCreditCode), BodyURL: views.BodyPath(c.BodyApproval),
+		SchemeURL: views.SchemePath(c.SchemeCode), FeedURL: views.CertificateFeedPath(c.Number),
+		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
+	}
+	for _, a := range c.Surveillance {
+		v.Surveillance = append(v.Surveillance, lang.Tf("audit.surveillance.n", lang.Date(a.Date), surveillanceResult(lang, a)))
+	}
+	for i := len(events) - 1; i >= 0; i-- { // newest first
+		v.History = append(v.History, historyItem(lang, sc, events[i]))
+	}
+	b := s.base(r, lang.Tf("cert.title", c.Number))
+	b.AsOf = now
+	b.Nav = "certificates"
+	b.Feeds = []views.Link{{Text: lang.Tf("feed.cert.title", c.Number), URL: lang.Path(v.FeedURL)}}
+	return s.render(w, r, http.StatusOK, views.CertificatePage(b, v))
+}
+
+// certificate reads a certificate, with a not-found message that says
+// plainly that no such certificate is registered.
+func (s *Server) certificate(r *http.Request, number string) (*registry.Certificate, error) {
+	c, err := s.store.Certificate(r.Context(), number)
+	if registry.ErrorCode(err) == registry.ENOTFOUND {
+		shown := number
+		if len([]rune(shown)) > 60 {
+			shown = string([]rune(shown)[:60]) + "…"
+		}
+		m, _ := i18n.Lookup("cert.notfound")
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", m.ZH, m.EN, shown)
+	}
+	return c, err
+}
+
+func surveillanceResult(lang i18n.Lang, a registry.Surveillance) string {
+	res := a.Result
+	switch strings.ToLower(a.Result) {
+	case "pass", "通过":
+		res = lang.T("surveillance.pass")
+	case "fail", "不通过":
+		res = lang.T("surveillance.fail")
+	}
+	if a.Note != "" {
+		res += " (" + a.Note + ")"
+	}
+	return res
+}
+
+// historyItem words one event for the history list.
+func historyItem(lang i18n.Lang, sc *registry.Scheme, e registry.Event) views.HistoryItem {
+	h := views.HistoryItem{Date: e.EffectiveDate, Kind: e.Kind, Title: lang.T("event." + e.Kind), Reason: e.Reason}
+	if h.Date.IsZero() {
+		h.Date = e.At
+	}
+	if _, ok := i18n.Lookup("event." + e.Kind); !ok {
+		h.Title = e.Kind
+	}
+	for _, ch := range e.Changes {
+		if ch.Field == "status" && e.Kind != registry.EventChanged {
+			continue // the title says it
+		}
+		name := ch.Field
+		if _, ok := i18n.Lookup("field." + ch.Field); ok {
+			name = lang.T("field." + ch.Field)
+		}
+		h.Changes = append(h.Changes, lang.Tf("change.from_to", name, changeValue(lang, sc, ch.Field, ch.Before), changeValue(lang, sc, ch.Field, ch.After)))
+	}
+	return h
+}
+
+// changeValue words a changed field's value: statuses and levels by name,
+// dates in the language's format.
+func changeValue(lang i18n.Lang, sc *registry.Scheme, field, v string) string {
+	switch field {
+	case "status":
+		return registry.Status(v).Name(string(lang))
+	case "level":
+		if l, ok := sc.Level(v); ok {
+			return l.Name(string(lang))
+		}
+	}
+	if d, err := registry.ParseDate(v); err == nil && len(v) == len(registry.DateLayout) {
+		return lang.Date(d)
+	}
+	if v == "" {
+		return "—"
+	}
+	return v
+}
+
+// redirectCertificate answers a certificate URL that spells the number with
+// "/" (as printed, "00114E22766R2L/3502") by sending the reader to the
+// canonical URL.
+func (s *Server) redirectCertificate(w http.ResponseWriter, r *http.Request) error {
+	rest := strings.TrimSuffix(r.PathValue("rest"), "/")
+	suffix := ""
+	if n, ok := strings.CutSuffix(rest, "/feed.atom"); ok {
+		rest, suffix = n, "/feed.atom"
+	}
+	c, err := s.certificate(r, views.ParseURLNumber(rest))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, langOf(r).Path(views.CertificatePath(c.Number)+suffix), http.StatusMovedPermanently)
+	return nil
+}

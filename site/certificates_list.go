@@ -1,0 +1,263 @@
+package site
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// browseParams are the browse page's query parameters, in the order of the
+// canonical URL.
+var browseParams = []string{"q", "scheme", "level", "status", "province", "city", "body", "year", "sort", "page"}
+
+// browseQuery is a browse page's state, as read from its URL.
+type browseQuery struct {
+	values url.Values
+	filter registry.Filter
+}
+
+// parseBrowse reads the filters from the query string. Values the registry
+// does not know are an EINVALID error (400) from Filter.Validate.
+func (s *Server) parseBrowse(r *http.Request, sn *snapshot) (*browseQuery, error) {
+	q := r.URL.Query()
+	bq := &browseQuery{values: url.Values{}}
+	for _, p := range browseParams {
+		if v := strings.TrimSpace(q.Get(p)); v != "" {
+			bq.values.Set(p, v)
+		}
+	}
+	if bq.values.Get("sort") == registry.SortIssuedDesc {
+		bq.values.Del("sort")
+	}
+	if bq.values.Get("page") == "1" {
+		bq.values.Del("page")
+	}
+	f := registry.Filter{
+		Query: bq.values.Get("q"), Scheme: bq.values.Get("scheme"), Level: bq.values.Get("level"),
+		Status: registry.Status(bq.values.Get("status")), Province: bq.values.Get("province"),
+		City: bq.values.Get("city"), Sort: bq.values.Get("sort"),
+	}
+	if a := bq.values.Get("body"); a != "" {
+		found := false
+		for _, b := range sn.bodies {
+			if strings.EqualFold(b.Approval, a) {
+				f.BodyID, found = b.ID, true
+				bq.values.Set("body", b.Approval)
+			}
+		}
+		if !found {
+			return nil, registry.Errorf(registry.EINVALID, "body", "没有批准号为 %s 的认证机构", "no certification body has the approval number %s", a)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"year", &f.Year}, {"page", &f.Page}} {
+		if v := bq.values.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, registry.Errorf(registry.EINVALID, p.name, "参数 %s 应为正整数，而不是 %q", "parameter %s must be a positive whole number, not %q", p.name, v)
+			}
+			*p.dst = n
+		}
+	}
+	if err := f.Validate(s.store.Schemes()); err != nil {
+		return nil, err
+	}
+	bq.filter = f
+	return bq, nil
+}
+
+// encode writes the state as a canonical query string: parameters in a
+// fixed order, empty and default ones left out, page replaced.
+func (bq *browseQuery) encode(page int) string {
+	var parts []string
+	for _, p := range browseParams {
+		v := bq.values.Get(p)
+		if p == "page" {
+			if page <= 1 {
+				continue
+			}
+			v = strconv.Itoa(page)
+		}
+		if v != "" {
+			parts = append(parts, p+"="+url.QueryEscape(v))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "?" + strings.Join(parts, "&")
+}
+
+// listCertificates is the browse and search page. Each state has one URL:
+// a query string with empty or unknown parameters, or in another order, is
+// redirected to the canonical one, so links can be shared and bookmarked.
+func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error {
+	sn, err := s.snapshot(r.Context())
+	if err != nil {
+		return err
+	}
+	bq, err := s.parseBrowse(r, sn)
+	if err != nil {
+		return err
+	}
+	lang := langOf(r)
+	f := bq.filter
+	if canon := bq.encode(f.Page); "?"+r.URL.RawQuery != canon && !(r.URL.RawQuery == "" && canon == "") {
+		http.Redirect(w, r, lang.Path("/certificates")+canon, http.StatusFound)
+		return nil
+	}
+	res, err := s.store.Search(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	// A number typed in full goes straight to its certificate.
+	if len(res.Exact) > 0 && f.Page == 1 && len(bq.values) == 1 && registry.NumberKey(res.Exact[0].Number) == registry.NumberKey(f.Query) {
+		http.Redirect(w, r, lang.Path(views.CertificatePath(res.Exact[0].Number)), http.StatusFound)
+		return nil
+	}
+
+	v := views.BrowseView{
+		Heading: lang.T("browse.title"), Query: f.Query, Exact: s.items(lang, res.Exact),
+		Items: s.items(lang, res.Certificates), ClearURL: lang.Path("/certificates"),
+		FeedURL: lang.Path("/feeds/issued.atom"), Selects: s.browseSelects(lang, bq, sn),
+	}
+	if f.Query != "" {
+		v.Heading = lang.Tf("browse.results_for", f.Query)
+	}
+	switch {
+	case res.Total < 0:
+		v.Count = lang.T("browse.count.many")
+	case res.Capped:
+		v.Count = lang.Tf("browse.count.capped", lang.Int(registry.CountCap), lang.Int(registry.CountCap))
+	default:
+		v.Count = lang.Tf("browse.count", lang.Int(res.Total))
+	}
+	if res.Partial {
+		v.Partial = lang.Tf("browse.partial", lang.Int(registry.ShortScanRows))
+	}
+	v.Empty = len(res.Certificates) == 0 && len(res.Exact) == 0
+	v.Pager = s.pager(lang, bq, f, res)
+	b := s.base(r, v.Heading)
+	b.Nav = "certificates"
+	b.NoIndex = f.Query != "" || f.Page > 1
+	b.AsOf = s.now()
+	return s.render(w, r, http.StatusOK, views.BrowsePage(b, v))
+}
+
+// pager links the previous and next pages, the first and last, and the
+// two pages either side of the current one.
+func (s *Server) pager(lang i18n.Lang, bq *browseQuery, f registry.Filter, res *registry.SearchResult) []views.PageLink {
+	href := func(p int) string { return lang.Path("/certificates") + bq.encode(p) }
+	last := f.Page
+	if res.Total > 0 {
+		last = (res.Total + f.PerPage - 1) / f.PerPage
+	} else if res.Total < 0 && len(res.Certificates) == f.PerPage {
+		last = f.Page + 1
+	}
+	if last <= 1 {
+		return nil
+	}
+	var out []views.PageLink
+	if f.Page > 1 {
+		out = append(out, views.PageLink{Text: lang.T("browse.prev"), URL: href(f.Page - 1), Rel: "prev"})
+	}
+	gap := false
+	for p := 1; p <= last; p++ {
+		if p == 1 || p == last || p >= f.Page-2 && p <= f.Page+2 {
+			out = append(out, views.PageLink{Text: strconv.Itoa(p), URL: href(p), Current: p == f.Page})
+			gap = false
+		} else if !gap {
+			out = append(out, views.PageLink{Text: "…"})
+			gap = true
+		}
+	}
+	if f.Page < last {
+		out = append(out, views.PageLink{Text: lang.T("browse.next"), URL: href(f.Page + 1), Rel: "next"})
+	}
+	return out
+}
+
+// browseSelects builds the filter form's selects, with the current choices
+// selected.
+func (s *Server) browseSelects(lang i18n.Lang, bq *browseQuery, sn *snapshot) []views.Select {
+	cur := bq.values
+	sel := func(name, label string, opts []views.Option) views.Select {
+		all := []views.Option{{Value: "", Text: lang.T("browse.any"), Selected: cur.Get(name) == ""}}
+		for _, o := range opts {
+			o.Selected = cur.Get(name) == o.Value
+			all = append(all, o)
+		}
+		return views.Select{Name: name, Label: label, Options: all}
+	}
+	var schemes, levels, statuses, provinces, cities, bodies, years, sorts []views.Option
+	seenLevel := map[string]bool{}
+	for _, sc := range s.store.Schemes().All() {
+		schemes = append(schemes, views.Option{Value: sc.Code, Text: sc.Kind(string(lang))})
+		if cur.Get("scheme") != "" && cur.Get("scheme") != sc.Code {
+			continue
+		}
+		for _, l := range sc.Levels {
+			if !seenLevel[l.Code] {
+				seenLevel[l.Code] = true
+				levels = append(levels, views.Option{Value: l.Code, Text: l.Name(string(lang))})
+			}
+		}
+	}
+	for _, st := range registry.Statuses {
+		statuses = append(statuses, views.Option{Value: string(st), Text: st.Name(string(lang))})
+	}
+	for _, p := range sn.provinces {
+		provinces = append(provinces, views.Option{Value: p, Text: p})
+	}
+	if p := cur.Get("province"); p != "" {
+		for _, c := range sn.cities[p] {
+			cities = append(cities, views.Option{Value: c, Text: c})
+		}
+	} else {
+		for _, p := range sn.provinces {
+			for _, c := range sn.cities[p] {
+				cities = append(cities, views.Option{Value: c, Text: c})
+			}
+		}
+	}
+	if c := cur.Get("city"); c != "" && !hasOption(cities, c) {
+		cities = append(cities, views.Option{Value: c, Text: c})
+	}
+	for _, b := range sn.bodies {
+		bodies = append(bodies, views.Option{Value: b.Approval, Text: b.Name(string(lang))})
+	}
+	for _, y := range sn.stats.Years() {
+		years = append(years, views.Option{Value: strconv.Itoa(y), Text: strconv.Itoa(y)})
+	}
+	for _, so := range registry.Sorts[1:] {
+		sorts = append(sorts, views.Option{Value: so, Text: lang.T("sort." + so)})
+	}
+	sortSel := sel("sort", lang.T("browse.sort"), sorts)
+	sortSel.Options[0].Text = lang.T("sort." + registry.SortIssuedDesc)
+	return []views.Select{
+		sel("scheme", lang.T("field.kind"), schemes),
+		sel("level", lang.T("field.level"), levels),
+		sel("status", lang.T("field.status"), statuses),
+		sel("province", lang.T("field.province"), provinces),
+		sel("city", lang.T("field.city"), cities),
+		sel("body", lang.T("field.body"), bodies),
+		sel("year", lang.T("field.year"), years),
+		sortSel,
+	}
+}
+
+func hasOption(opts []views.Option, v string) bool {
+	for _, o := range opts {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,20 @@
+package site
+
+import (
+	"net/http"
+)
+
+// healthz answers whether the site can read its database, for load
+// balancers and `certreg healthcheck`.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.store.Generation(r.Context())
+	if err != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		return writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, struct {
+		Status     string `json:"status"`
+		Generation int64  `json:"generation"`
+	}{"ok", g})
+}

@@ -1,0 +1,199 @@
+// Package i18n holds the site's message catalogue in Chinese and English and
+// the formatting that differs between them (dates, numbers).
+//
+// Every message is one entry with both languages side by side, so that a
+// message cannot exist in one language only; other packages add their own
+// messages with Register from an init function in a file of their own.
+package i18n
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lang is a language of the site. The language lives in the URL: Chinese at
+// "/…", English at "/en/…".
+type Lang string
+
+// The site's languages.
+const (
+	ZH Lang = "zh"
+	EN Lang = "en"
+)
+
+// Langs lists the languages, Chinese first.
+var Langs = []Lang{ZH, EN}
+
+// Msg is one message in both languages.
+type Msg struct {
+	ZH string
+	EN string
+}
+
+var catalogue = map[string]Msg{}
+
+// Register adds messages to the catalogue. A key registered twice, or a
+// message missing a language, is a programming error and panics at start-up.
+func Register(msgs map[string]Msg) {
+	for k, m := range msgs {
+		if _, dup := catalogue[k]; dup {
+			panic("i18n: message " + k + " registered twice")
+		}
+		if m.ZH == "" || m.EN == "" {
+			panic("i18n: message " + k + " lacks a language")
+		}
+		catalogue[k] = m
+	}
+}
+
+// Keys returns every key in the catalogue (for tests).
+func Keys() []string {
+	ks := make([]string, 0, len(catalogue))
+	for k := range catalogue {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// Lookup returns the message for key in both languages.
+func Lookup(key string) (Msg, bool) {
+	m, ok := catalogue[key]
+	return m, ok
+}
+
+// T returns the message for key in l. A missing key shows as "[key]" so
+// that it is noticed on the page and by the tests, never silently empty.
+func (l Lang) T(key string) string {
+	m, ok := catalogue[key]
+	if !ok {
+		return "[" + key + "]"
+	}
+	if l == EN {
+		return m.EN
+	}
+	return m.ZH
+}
+
+// Tf formats the message for key with args.
+func (l Lang) Tf(key string, args ...any) string {
+	return fmt.Sprintf(l.T(key), args...)
+}
+
+// Pick returns zh or en by l: for text that comes from data (a scheme's or a
+// body's name) rather than the catalogue.
+func (l Lang) Pick(zh, en string) string {
+	if l == EN && en != "" {
+		return en
+	}
+	return zh
+}
+
+// Parse returns the language named s, or ZH.
+func Parse(s string) Lang {
+	if s == string(EN) {
+		return EN
+	}
+	return ZH
+}
+
+// Prefix is the URL prefix of l: "" for Chinese, "/en" for English.
+func (l Lang) Prefix() string {
+	if l == EN {
+		return "/en"
+	}
+	return ""
+}
+
+// Path returns the URL path of the language-neutral path p in l:
+// Path("/certificates") is "/certificates" in Chinese and
+// "/en/certificates" in English; "/" becomes "/en/".
+func (l Lang) Path(p string) string {
+	if l != EN {
+		return p
+	}
+	return "/en" + p
+}
+
+// Other returns the other language.
+func (l Lang) Other() Lang {
+	if l == EN {
+		return ZH
+	}
+	return EN
+}
+
+// HTML is the value of <html lang> and hreflang for l.
+func (l Lang) HTML() string {
+	if l == EN {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// Name is the language's name in itself, for the language switch.
+func (l Lang) Name() string {
+	if l == EN {
+		return "English"
+	}
+	return "中文"
+}
+
+// Split returns the language of a URL path and the path without its
+// language prefix.
+func Split(path string) (Lang, string) {
+	if path == "/en" {
+		return EN, "/"
+	}
+	if rest, ok := strings.CutPrefix(path, "/en/"); ok {
+		return EN, "/" + rest
+	}
+	return ZH, path
+}
+
+// Date formats a calendar date: 2024年3月5日 in Chinese, 2024-03-05 in
+// English. The zero time is shown as "—".
+func (l Lang) Date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if l == EN {
+		return t.Format("2006-01-02")
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}
+
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// DateTime formats an instant in China Standard Time, in which the
+// registry's dates are read: 2024年3月5日 14:03 (北京时间) or
+// 2024-03-05 14:03 (UTC+8).
+func (l Lang) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	t = t.In(chinaTime)
+	if l == EN {
+		return t.Format("2006-01-02 15:04") + " (UTC+8)"
+	}
+	return fmt.Sprintf("%d年%d月%d日 %s（北京时间）", t.Year(), int(t.Month()), t.Day(), t.Format("15:04"))
+}
+
+// Int formats n with thousands separators (both languages use commas).
+func (l Lang) Int(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,83 @@
+package site
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// item returns a certificate as a result list shows it.
+func (s *Server) item(lang i18n.Lang, c *registry.Certificate, now time.Time) views.CertItem {
+	it := views.CertItem{
+		Number: c.Number, URL: views.CertificatePath(c.Number), Holder: c.HolderName,
+		Place: c.Province, Status: c.EffectiveStatus(now), IssueDate: c.IssueDate, Expiry: c.ExpiryDate,
+		Body: lang.Pick(c.BodyNameZH, c.BodyNameEN),
+	}
+	if c.City != "" && c.City != c.Province {
+		it.Place += " " + c.City
+	}
+	if sc, ok := s.store.Schemes().Get(c.SchemeCode); ok {
+		it.Scheme = sc.Kind(string(lang))
+		if l, ok := sc.Level(c.LevelCode); ok {
+			it.Level, it.Stars = l.Name(string(lang)), l.Stars
+		}
+	}
+	return it
+}
+
+func (s *Server) items(lang i18n.Lang, cs []*registry.Certificate) []views.CertItem {
+	now := s.now()
+	out := make([]views.CertItem, len(cs))
+	for i, c := range cs {
+		out[i] = s.item(lang, c, now)
+	}
+	return out
+}
+
+// snapshot is what several pages need that costs a scan of the registry
+// (totals, the places and years for the filters) or is small and read on
+// every page (the bodies). It is computed once per registry generation.
+type snapshot struct {
+	gen       int64
+	day       time.Time
+	stats     *registry.Stats
+	provinces []string
+	cities    map[string][]string
+	bodies    []*registry.Body
+}
+
+type snapshotCache struct {
+	mu   sync.Mutex
+	snap *snapshot
+}
+
+// snapshot returns the current snapshot, computing it if the registry
+// changed. Concurrent callers wait for one computation.
+func (s *Server) snapshot(ctx context.Context) (*snapshot, error) {
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	day := registry.Today(s.now())
+	s.snaps.mu.Lock()
+	defer s.snaps.mu.Unlock()
+	if sn := s.snaps.snap; sn != nil && sn.gen == gen && sn.day.Equal(day) {
+		return sn, nil
+	}
+	sn := &snapshot{gen: gen, day: day}
+	if sn.stats, err = s.store.Stats(ctx, 0); err != nil {
+		return nil, err
+	}
+	if sn.cities, sn.provinces, err = s.store.Places(ctx); err != nil {
+		return nil, err
+	}
+	if sn.bodies, err = s.store.Bodies(ctx); err != nil {
+		return nil, err
+	}
+	s.snaps.snap = sn
+	return sn, nil
+}

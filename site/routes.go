@@ -1,0 +1,93 @@
+package site
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/certreg/certreg/site/i18n"
+)
+
+// routeOpt says how a route is served.
+type routeOpt int
+
+const (
+	// bilingual routes answer in Chinese at the pattern's path and in
+	// English under /en.
+	bilingual routeOpt = 1 << iota
+	// cached responses are kept, rendered and compressed, until the
+	// registry changes (or the day changes: expiry is derived from it).
+	cached
+	// api routes answer errors as JSON.
+	api
+)
+
+// route is one entry of the route table.
+type route struct {
+	pattern string // a net/http pattern: "GET /certificates/{number}"
+	handler handlerFunc
+	opts    routeOpt
+}
+
+// routeTable is every route of the site, in one place. Patterns are the
+// standard library's; {number} is a certificate number in its URL form
+// (see CertificatePath).
+func (s *Server) routeTable() []route {
+	page := bilingual | cached
+	return []route{
+		{"GET /{$}", s.showHome, page},
+		{"GET /certificates", s.listCertificates, page},
+		{"GET /certificates/{number}", s.showCertificate, page},
+		{"GET /certificates/{rest...}", s.redirectCertificate, bilingual},
+		{"GET /healthz", s.healthz, api},
+		{"GET /static/{file}", s.serveStatic, 0},
+		{"/", s.notFound, bilingual},
+	}
+}
+
+// routes registers the route table on the mux.
+func (s *Server) routes() {
+	for _, rt := range s.routeTable() {
+		h := rt.handler
+		if rt.opts&cached != 0 {
+			h = s.cachedHandler(h)
+		}
+		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, rt.opts&api != 0))
+		if rt.opts&bilingual != 0 {
+			s.mux.Handle(enPattern(rt.pattern), s.adapt(i18n.EN, h, rt.opts&api != 0))
+		}
+	}
+	s.mux.Handle("GET /en", http.RedirectHandler("/en/", http.StatusMovedPermanently))
+}
+
+// enPattern returns the English twin of a pattern: "GET /x" → "GET /en/x".
+func enPattern(p string) string {
+	method, path, ok := strings.Cut(p, " ")
+	if !ok {
+		method, path = "", p
+	}
+	path = "/en" + path
+	if method == "" {
+		return path
+	}
+	return method + " " + path
+}
+
+// adapt turns a handlerFunc into an http.Handler for one language: it puts
+// the language in the request and maps a returned error to its status page.
+func (s *Server) adapt(lang i18n.Lang, h handlerFunc, asJSON bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withLang(r, lang)
+		if err := h(w, r); err != nil {
+			s.serveError(w, r, err, asJSON)
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A write through this process shows on the next page view.
+			s.Invalidate()
+		}
+	})
+}
+
+// notFound answers every URL that names no page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	return errNotFoundPage
+}

@@ -1,0 +1,119 @@
+// Package site is the registry's one HTTP package: routes, handlers and the
+// view models they build. `certreg serve` serves its Handler, and the static
+// export renders the same handlers to files, so the two cannot drift.
+package site
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// Config is what the site needs to know about where it runs.
+type Config struct {
+	// BaseURL is the registry's canonical address ("https://certreg.example.cn"):
+	// shown in every footer, used in canonical links, feeds and the sitemap.
+	BaseURL string
+	// Logger receives the request log and internal errors; nil discards them.
+	Logger *slog.Logger
+	// CacheCheck is how often, at most, a cached page checks whether the
+	// registry changed (default 100 ms). Writes made through this server
+	// invalidate its cache at once.
+	CacheCheck time.Duration
+	// NoCache turns the rendered-page cache off (for benchmarks that
+	// measure rendering).
+	NoCache bool
+}
+
+// Server serves the public site.
+type Server struct {
+	store  *registry.Store
+	cfg    Config
+	log    *slog.Logger
+	assets *assets
+	cache  *pageCache
+	mux    *http.ServeMux
+	snaps  snapshotCache
+
+	// gen is the registry generation last seen, genChecked when (unix
+	// nanoseconds) it was read.
+	gen        atomic.Int64
+	genChecked atomic.Int64
+}
+
+// New returns a server for store.
+func New(store *registry.Store, cfg Config) *Server {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://127.0.0.1:8080"
+	}
+	if cfg.CacheCheck <= 0 {
+		cfg.CacheCheck = 100 * time.Millisecond
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{store: store, cfg: cfg, log: log, assets: loadAssets(), mux: http.NewServeMux()}
+	s.gen.Store(-1)
+	s.cache = newPageCache(64<<20, 20000)
+	s.routes()
+	return s
+}
+
+// Handler returns the site's handler with its middleware: request log,
+// security headers, compression.
+func (s *Server) Handler() http.Handler {
+	return s.logRequests(securityHeaders(s.gzip(s.mux)))
+}
+
+// BaseURL is the canonical base URL the site was configured with.
+func (s *Server) BaseURL() string { return s.cfg.BaseURL }
+
+// now is the registry's clock.
+func (s *Server) now() time.Time { return s.store.Now() }
+
+// generation returns the registry's generation, reading it from the
+// database at most once per CacheCheck interval so that a cached page costs
+// no query.
+func (s *Server) generation(ctx context.Context) (int64, error) {
+	now := time.Now().UnixNano()
+	if g := s.gen.Load(); g >= 0 && now-s.genChecked.Load() < int64(s.cfg.CacheCheck) {
+		return g, nil
+	}
+	g, err := s.store.Generation(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.gen.Store(g)
+	s.genChecked.Store(now)
+	return g, nil
+}
+
+// Invalidate makes the next request re-read the registry's generation, so
+// that a write made through this process shows at once.
+func (s *Server) Invalidate() { s.genChecked.Store(0) }
+
+// base returns the layout's view model for a page of r with title.
+func (s *Server) base(r *http.Request, title string) views.Base {
+	lang := langOf(r)
+	_, path := i18n.Split(r.URL.Path)
+	if r.URL.RawQuery != "" {
+		path += "?" + r.URL.RawQuery
+	}
+	return views.Base{
+		Lang:    lang,
+		Title:   title,
+		Path:    path,
+		BaseURL: s.cfg.BaseURL,
+		Assets:  s.assets.urls,
+		Query:   r.URL.Query().Get("q"),
+	}
+}

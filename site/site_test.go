@@ -1,0 +1,188 @@
+package site
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+)
+
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	s, ts := newTestSite(t)
+	for _, p := range []string{"/", "/en/", "/no/such/page", "/healthz", s.assets.urls.CSS, "/static/nothing.css"} {
+		r := get(t, ts, p)
+		for h, want := range map[string]string{
+			"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self';",
+			"X-Content-Type-Options":  "nosniff",
+			"X-Frame-Options":         "DENY",
+			"Referrer-Policy":         "strict-origin-when-cross-origin",
+		} {
+			if got := r.header.Get(h); !strings.Contains(got, want) {
+				t.Errorf("%s: %s = %q, want %q", p, h, got, want)
+			}
+		}
+		if !strings.Contains(r.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s: CSP allows framing", p)
+		}
+		if r.header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS over plain HTTP", p)
+		}
+	}
+	r := get(t, ts, "/", "X-Forwarded-Proto", "https")
+	if !strings.Contains(r.header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS behind an HTTPS proxy: %q", r.header.Get("Strict-Transport-Security"))
+	}
+}
+
+func TestNoInlineScriptOrStyle(t *testing.T) {
+	_, ts := newTestSite(t)
+	for _, p := range []string{"/", "/en/", "/nope"} {
+		body := get(t, ts, p).body
+		for _, bad := range []string{"style=", "<style", "onclick", "onload=", "javascript:"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s has %q", p, bad)
+			}
+		}
+		if n := strings.Count(body, "<script"); n != strings.Count(body, `<script src="/static/`) {
+			t.Errorf("%s has an inline script", p)
+		}
+	}
+}
+
+func TestLanguageInURL(t *testing.T) {
+	_, ts := newTestSite(t)
+	for _, tc := range []struct {
+		path, lang, twin, name string
+	}{
+		{"/", `lang="zh-CN"`, `href="/en/" hreflang="en"`, "服务认证证书登记库"},
+		{"/en/", `lang="en"`, `href="/" hreflang="zh-CN"`, "Service Certification Registry"},
+	} {
+		r := get(t, ts, tc.path)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: %d", tc.path, r.status)
+		}
+		mustContain(t, tc.path, r.body, "<html "+tc.lang, tc.twin, tc.name,
+			`<link rel="alternate" hreflang="zh-CN" href="`+testBase+`/"`,
+			`<link rel="alternate" hreflang="en" href="`+testBase+`/en/"`,
+			`rel="canonical"`, "certreg.example.cn")
+	}
+	if r := get(t, ts, "/en"); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/en/" {
+		t.Errorf("/en: %d %q", r.status, r.header.Get("Location"))
+	}
+}
+
+// The adapter maps every registry error code to its status and a bilingual
+// page; internal errors are logged and shown with a generic message.
+func TestErrorAdapter(t *testing.T) {
+	var logged bytes.Buffer
+	s := New(demo(t), Config{BaseURL: testBase, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	for _, tc := range []struct {
+		err    error
+		status int
+		zh, en string
+	}{
+		{registry.Errorf(registry.ENOTFOUND, "", "没有此证书", "no such certificate"), 404, "没有此证书", "no such certificate"},
+		{registry.Errorf(registry.EINVALID, "q", "输入有误", "bad input"), 400, "输入有误", "bad input"},
+		{registry.Errorf(registry.ECONFLICT, "", "已存在", "exists"), 409, "已存在", "exists"},
+		{registry.Errorf(registry.EFORBIDDEN, "", "无权", "not yours"), 403, "无权", "not yours"},
+		{registry.Errorf(registry.EUNAUTHORIZED, "", "请登录", "sign in"), 401, "请登录", "sign in"},
+		{registry.ValidationErrors{{Field: "number", ZH: "编号太短", EN: "number too short"}}, 400, "编号太短", "number too short"},
+		{errStatus(http.StatusTooManyRequests, "慢一点", "slow down"), 429, "慢一点", "slow down"},
+		{errors.New("disk on fire at /var/secret"), 500, "内部错误", "Internal error"},
+	} {
+		for _, lang := range i18n.Langs {
+			logged.Reset()
+			h := s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, false)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", lang.Path("/x"), nil))
+			want := tc.zh
+			if lang == i18n.EN {
+				want = tc.en
+			}
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("%v (%s): %d, want %d with %q", tc.err, lang, rec.Code, tc.status, want)
+			}
+			if strings.Contains(rec.Body.String(), "/var/secret") {
+				t.Errorf("internal error leaked to the page")
+			}
+			if (tc.status == 500) != strings.Contains(logged.String(), "disk on fire") {
+				t.Errorf("%v: logged %q", tc.err, logged.String())
+			}
+			// The same error as JSON for the API.
+			rec = httptest.NewRecorder()
+			s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, true).ServeHTTP(rec, httptest.NewRequest("GET", "/api/x", nil))
+			if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
+				!strings.Contains(rec.Body.String(), `"message_en"`) || strings.Contains(rec.Body.String(), "/var/secret") {
+				t.Errorf("%v as JSON: %d %s", tc.err, rec.Code, rec.Body.String())
+			}
+		}
+	}
+}
+
+func TestUnknownPageIs404InItsLanguage(t *testing.T) {
+	_, ts := newTestSite(t)
+	r := get(t, ts, "/en/no/such/page")
+	if r.status != 404 {
+		t.Fatalf("status %d", r.status)
+	}
+	mustContain(t, "en 404", r.body, "There is no such page.", `lang="en"`, `name="robots" content="noindex"`)
+	r = get(t, ts, "/no/such/page")
+	mustContain(t, "zh 404", r.body, "没有这个页面。", `lang="zh-CN"`)
+}
+
+func TestStaticAssetsHashedAndCached(t *testing.T) {
+	s, ts := newTestSite(t)
+	css := s.assets.urls.CSS
+	if !strings.HasPrefix(css, "/static/app.") || strings.Count(css, ".") != 2 {
+		t.Fatalf("CSS URL %q is not content-hashed", css)
+	}
+	r := get(t, ts, css, "Accept-Encoding", "gzip")
+	if r.status != 200 || !strings.Contains(r.header.Get("Cache-Control"), "max-age=31536000") || r.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("%s: %d %v", css, r.status, r.header)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(zr)
+	if !bytes.Contains(plain, []byte("--brand")) {
+		t.Error("gzipped CSS does not decompress to the stylesheet")
+	}
+	if r := get(t, ts, css, "If-None-Match", r.header.Get("ETag")); r.status != http.StatusNotModified {
+		t.Errorf("revalidation: %d", r.status)
+	}
+	if r := get(t, ts, "/static/app.0000000000.css"); r.status != 404 {
+		t.Errorf("unknown hash: %d", r.status)
+	}
+}
+
+func TestPagesCompressedAndRevalidated(t *testing.T) {
+	_, ts := newTestSite(t)
+	r := get(t, ts, "/", "Accept-Encoding", "gzip")
+	if r.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("home not compressed: %v", r.header)
+	}
+	etag := r.header.Get("ETag")
+	if etag == "" || r.header.Get("Last-Modified") == "" {
+		t.Fatalf("no validators: %v", r.header)
+	}
+	if r := get(t, ts, "/", "If-None-Match", etag); r.status != http.StatusNotModified || r.body != "" {
+		t.Errorf("If-None-Match: %d", r.status)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	_, ts := newTestSite(t)
+	r := get(t, ts, "/healthz")
+	if r.status != 200 || !strings.Contains(r.body, `"status": "ok"`) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+}

@@ -1,0 +1,196 @@
+package views
+
+import (
+	"time"
+
+	"github.com/certreg/certreg/registry"
+)
+
+// CertItem is a certificate as a result list shows it.
+type CertItem struct {
+	Number    string
+	URL       string
+	Holder    string
+	Place     string
+	Scheme    string // the scheme's kind ("售后服务认证")
+	Level     string // the level's name
+	Stars     int
+	Status    registry.Status // effective
+	IssueDate time.Time
+	Expiry    time.Time
+	Body      string
+}
+
+// HistoryItem is one event of a certificate's history, worded for the page.
+type HistoryItem struct {
+	Date    time.Time
+	Kind    string // event kind ("suspended"), for the marker
+	Title   string
+	Reason  string
+	Changes []string
+}
+
+// CertificateView is the certificate page.
+type CertificateView struct {
+	C            *registry.Certificate
+	Scheme       *registry.Scheme
+	Level        registry.Level
+	Status       registry.Status // effective, for the badge
+	Surveillance []string        // worded audits
+	History      []HistoryItem
+	HolderURL    string
+	BodyURL      string
+	SchemeURL    string
+	FeedURL      string
+	JSONURL      string
+	AsOf         time.Time
+}
+
+// Option is one choice of a filter's select.
+type Option struct {
+	Value    string
+	Text     string
+	Selected bool
+}
+
+// Select is one filter of the browse page.
+type Select struct {
+	Name    string
+	Label   string
+	Options []Option
+}
+
+// PageLink is one link of the pager.
+type PageLink struct {
+	Text    string
+	URL     string // "" for the current page or a gap
+	Current bool
+	Rel     string
+}
+
+// BrowseView is the browse and search page.
+type BrowseView struct {
+	Heading  string
+	Query    string
+	Selects  []Select
+	Exact    []CertItem
+	Items    []CertItem
+	Count    string // "共 1,234 张证书" or the capped wording
+	Partial  string // the one-character notice, or ""
+	Pager    []PageLink
+	ClearURL string
+	FeedURL  string
+	Empty    bool
+}
+
+// HomeView is the home page.
+type HomeView struct {
+	Totals  []Total
+	Levels  []Total
+	Status  []Total
+	Recent  []CertItem
+	Changes []CertItem
+}
+
+// Total is a count with its label and, when useful, a link.
+type Total struct {
+	Label string
+	N     string
+	URL   string
+	Class string
+}
+
+// HolderView is the page of one holder's certificates.
+type HolderView struct {
+	Name       string
+	CreditCode string
+	Items      []CertItem
+}
+
+// BodyView is a certification body's page.
+type BodyView struct {
+	Body       *registry.Body
+	Counts     []Total
+	Levels     []Total
+	Items      []CertItem
+	AllURL     string
+	FeedIssued string
+	FeedStatus string
+}
+
+// BodiesView lists the bodies.
+type BodiesView struct {
+	Bodies []BodyRow
+}
+
+// BodyRow is one body in the list.
+type BodyRow struct {
+	Name     string
+	Approval string
+	URL      string
+	Place    string
+}
+
+// SchemeView is a scheme's page.
+type SchemeView struct {
+	Scheme   *registry.Scheme
+	Rows     []GradeRow
+	Below    string
+	CertsURL string
+}
+
+// GradeRow is one level of a scheme's grading table.
+type GradeRow struct {
+	Level    string
+	Stars    int
+	MinScore string
+	URL      string
+}
+
+// SchemesView lists the schemes.
+type SchemesView struct {
+	Schemes []SchemeRow
+}
+
+// SchemeRow is one scheme in the list.
+type SchemeRow struct {
+	Name     string
+	Standard string
+	Kind     string
+	URL      string
+	Graded   bool
+}
+
+// StatsView is the statistics page: each chart with its data table.
+type StatsView struct {
+	Charts []Chart
+}
+
+// Chart is a horizontal bar chart drawn as SVG on the server.
+type Chart struct {
+	ID    string
+	Title string
+	Bars  []Bar
+}
+
+// Bar is one bar of a chart.
+type Bar struct {
+	Label string
+	N     int
+	Text  string // N formatted
+	Class string // bar colour class
+	URL   string
+}
+
+// DataView is the open data page.
+type DataView struct {
+	CSVURL    string
+	NDJSONURL string
+	Columns   []Column
+}
+
+// Column is one column of the open data.
+type Column struct {
+	Name string
+	Desc string
+}
