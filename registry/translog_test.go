@@ -568,3 +568,35 @@ func BenchmarkLogInclusionProof(b *testing.B) {
 		}
 	}
 }
+
+// TestNoteSignerFunc signs with a key held elsewhere (the key ring), and
+// refuses a signature by another key, leaving the log as it was.
+func TestNoteSignerFunc(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(crand.Reader)
+	pub := priv.Public().(ed25519.PublicKey)
+	signer, err := registry.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, _ := registry.NoteVerifierKey("certreg.test", pub)
+	ver, _ := note.NewVerifier(vkey)
+	s := openStore(t)
+	putN(t, s, 1, 2)
+	cp := sequence(t, openLog(t, s, signer))
+	if _, err := registry.ParseCheckpoint(cp.Note, ver); err != nil {
+		t.Fatal(err)
+	}
+	_, other, _ := ed25519.GenerateKey(crand.Reader)
+	rotated, _ := registry.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(other, m), nil })
+	putN(t, s, 3, 1)
+	if _, err := openLog(t, s, rotated).Sequence(context.Background()); err == nil {
+		t.Fatal("a checkpoint signed by another key was accepted")
+	}
+	l := openLog(t, s, nil)
+	if cp, err := l.Checkpoint(context.Background()); err != nil || cp.Size != 2 {
+		t.Fatalf("after a failed sequence: %v %v", cp, err)
+	}
+	if audit, err := l.Verify(context.Background(), ver); err != nil || audit.Err() != nil || audit.Size != 2 || audit.Pending != 1 {
+		t.Fatalf("after a failed sequence: %+v %v", audit, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // LogHandlers serve the registry's public transparency log in the C2SP
@@ -39,6 +40,15 @@ func (h *LogHandlers) Routes() []LogRoute {
 		{"GET /log/tile/{path...}", h.ServeTile, false},
 		{"GET /log/entry/{index}", h.ServeEntry, false},
 		{"GET /log/proof/{number}", h.ServeProof, true},
+	}
+}
+
+// MountLog adds the log's routes to the site, served through the site's
+// adapter and middleware (error pages, security headers, compression) like
+// every other route. Call it before serving.
+func (s *Server) MountLog(h *LogHandlers) {
+	for _, rt := range h.Routes() {
+		s.mux.Handle(rt.Pattern, s.adapt(i18n.ZH, rt.Handler, rt.JSON))
 	}
 }
 

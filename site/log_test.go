@@ -24,6 +24,11 @@ import (
 // logTestServer is a registry of n certificates, its signed log, and the
 // log's handlers served on 127.0.0.1.
 func logTestServer(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string) {
+	ts, l, v, vkey, _ := logTestStore(t, n)
+	return ts, l, v, vkey
+}
+
+func logTestStore(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string, *registry.Store) {
 	t.Helper()
 	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
@@ -64,7 +69,7 @@ func logTestServer(t *testing.T, n int) (*httptest.Server, *registry.Log, note.V
 	h := &site.LogHandlers{Log: l, VerifierKey: vkey}
 	ts := httptest.NewServer(h.Handler())
 	t.Cleanup(ts.Close)
-	return ts, l, verifier, vkey
+	return ts, l, verifier, vkey, s
 }
 
 func logGet(t *testing.T, url string) (*http.Response, []byte) {
@@ -199,5 +204,40 @@ func TestLogHandlers(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST checkpoint: %s", resp.Status)
+	}
+}
+
+// TestLogMountedOnSite checks the log's routes served by the site itself:
+// its middleware (security headers, compression) and its error pages.
+func TestLogMountedOnSite(t *testing.T) {
+	_, l, verifier, vkey, store := logTestStore(t, 3)
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test"})
+	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	resp, b := logGet(t, ts.URL+"/log/checkpoint")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("checkpoint: %s %v", resp.Status, resp.Header)
+	}
+	if cp, err := registry.ParseCheckpoint(b, verifier); err != nil || cp.Size != 3 {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	resp, b = logGet(t, ts.URL+"/log/tile/entries/000.p/3")
+	if es, err := registry.SplitEntryBundle(b); resp.StatusCode != 200 || err != nil || len(es) != 3 {
+		t.Fatalf("entries: %s %v", resp.Status, err)
+	}
+	resp, b = logGet(t, ts.URL+"/log/tile/0/000.p/4")
+	if resp.StatusCode != 404 || !strings.Contains(string(b), "公开日志中没有") {
+		t.Fatalf("missing tile: %s %s", resp.Status, b)
+	}
+	resp, b = logGet(t, ts.URL+"/log/proof/NOPE-1")
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("proof of an unknown number: %s %s", resp.Status, b)
+	}
+	resp, b = logGet(t, ts.URL+"/log/proof/SAC-2024-00001")
+	var p registry.InclusionProof
+	if err := json.Unmarshal(b, &p); resp.StatusCode != 200 || err != nil || p.Check() != nil {
+		t.Fatalf("proof: %s %s", resp.Status, b)
 	}
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site"
 )
 
 func init() {
@@ -122,6 +126,64 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// parseSignerKey reads a signed-note signer key ("PRIVATE+KEY+name+hash+
+// base64", or @file) and returns its signer and published verifier key.
+func parseSignerKey(v string) (note.Signer, string, error) {
+	k, err := readKey(v)
+	if err != nil {
+		return nil, "", fmt.Errorf("signer key: %w", err)
+	}
+	// Errors never repeat the key: it is a secret.
+	f := strings.SplitN(k, "+", 5) // base64 may hold "+"
+	if len(f) != 5 || f[0] != "PRIVATE" || f[1] != "KEY" {
+		return nil, "", errors.New("signer key: not a PRIVATE+KEY+name+hash+base64 key")
+	}
+	seed, err := base64.StdEncoding.DecodeString(f[4])
+	if err != nil || len(seed) != 1+ed25519.SeedSize || seed[0] != 1 {
+		return nil, "", errors.New("signer key: not an Ed25519 signed-note key")
+	}
+	signer, err := note.NewSigner(k)
+	if err != nil {
+		return nil, "", fmt.Errorf("signer key: %w", err)
+	}
+	vkey, err := registry.NoteVerifierKey(f[2], ed25519.NewKeyFromSeed(seed[1:]).Public().(ed25519.PublicKey))
+	return signer, vkey, err
+}
+
+// serveLog opens the transparency log for `serve`: always served; also
+// sequenced by this process when it is given the log's signing key (env
+// CERTREG_LOG_SIGNER_KEY), in which case sequence is true. The origin is
+// CERTREG_LOG_ORIGIN, by default the base URL without its scheme + "/log".
+//
+// Once the registry's key ring (registry/keys.go) is on main, the signer
+// comes from it instead: registry.NoteSignerFunc(name, ring.Current().Public,
+// sign with the ring).
+func serveLog(e *env, store *registry.Store, baseURL string) (h *site.LogHandlers, sequence bool, err error) {
+	origin := envOr(e, "CERTREG_LOG_ORIGIN", "")
+	if origin == "" {
+		origin = strings.TrimSuffix(baseURL[strings.Index(baseURL, "://")+3:], "/") + "/log"
+	}
+	var signer note.Signer
+	vkey := envOr(e, "CERTREG_LOG_KEY", "")
+	if k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); k != "" {
+		if signer, vkey, err = parseSignerKey(k); err != nil {
+			return nil, false, err
+		}
+	} else if vkey != "" {
+		if vkey, err = readKey(vkey); err != nil {
+			return nil, false, err
+		}
+	}
+	if signer == nil {
+		origin = ""
+	}
+	l, err := registry.NewLog(store, origin, signer)
+	if err != nil {
+		return nil, false, err
+	}
+	return &site.LogHandlers{Log: l, VerifierKey: vkey}, signer != nil, nil
+}
+
 func runLogSequence(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "log sequence", "log sequence [--db FILE] --origin ORIGIN --signer-key @FILE")
 	db := dbFlag(fs, e)
@@ -134,13 +196,9 @@ func runLogSequence(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{"log sequence: --origin and --signer-key are required"}
 	}
-	k, err := readKey(*skey)
+	signer, _, err := parseSignerKey(*skey)
 	if err != nil {
-		return fmt.Errorf("signer key: %w", err)
-	}
-	signer, err := note.NewSigner(k)
-	if err != nil {
-		return fmt.Errorf("signer key: %w", err) // never print the key itself
+		return err
 	}
 	s, err := registry.Open(*db)
 	if err != nil {

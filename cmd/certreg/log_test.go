@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -237,5 +239,90 @@ func TestLogMonitor(t *testing.T) {
 	// The honest log still monitors fine.
 	if out, err := runCmd("log", "monitor", a.ts.URL, "--state", state); err != nil {
 		t.Fatalf("honest log after a fork elsewhere: %v\n%s", err, out)
+	}
+}
+
+// TestServeSequencesAndMonitors runs `serve` with the log's signing key:
+// it logs what is in the registry and what another process writes while it
+// runs, and an auditor's `log monitor` follows it.
+func TestServeSequencesAndMonitors(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "certreg.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := logKey{vkey: vkey}
+	if key.signer, err = note.NewSigner(skey); err != nil {
+		t.Fatal(err)
+	}
+	f := newLogFixture(t, key, "SAC", 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	vars := map[string]string{"CERTREG_LOG_SIGNER_KEY": skey, "CERTREG_LOG_ORIGIN": "certreg.test/log", "CERTREG_DEMO": "false", "CERTREG_ACCESS_LOG": "false"}
+	pr, pw := io.Pipe()
+	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, e, []string{"serve", "--db", f.path, "--addr", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	var url string
+	for lines.Scan() {
+		if _, a, ok := strings.Cut(lines.Text(), " at http://"); ok {
+			url = "http://" + a
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatal("serve did not start")
+	}
+	resp, err := http.Get(url + "/log/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(b)) != vkey || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("/log/key: %q %v", b, resp.Header)
+	}
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", url, "--state", state, "--key", vkey); err != nil || !strings.Contains(out, "size 大小 10 ") {
+		t.Fatalf("monitor: %v\n%s", err, out)
+	}
+
+	// Another process writes (a command-line import): serve logs it.
+	f.add(t, "CLI", 1, 5) // the fixture's own Sequence signs with the same key
+	other, err := registry.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ChangeStatus(ctx, registry.Actor{Name: "t", Source: "cli"}, registry.StatusChange{Number: "SAC-00002", To: registry.StatusSuspended, Reason: "暂停"}); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := runCmd("log", "monitor", url, "--state", state)
+		if err != nil {
+			t.Fatalf("monitor: %v\n%s", err, out)
+		}
+		if strings.Contains(out, "size 大小 16 ") {
+			if !strings.Contains(out, "consistent with the last checkpoint") {
+				t.Fatalf("monitor: %s", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not log the other process's write:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCmd("log", "verify", "--db", f.path, "--key", vkey); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
 	}
 }
