@@ -326,3 +326,43 @@ func TestServeSequencesAndMonitors(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
 }
+
+// TestLogMonitorStaticExport monitors the live registry and a static copy
+// of its log served by a plain file server, with one state file: both show
+// the same history, and an incremental export writes only what is new.
+func TestLogMonitorStaticExport(t *testing.T) {
+	key := newLogKey(t)
+	a := newLogFixture(t, key, "SAC", 600)
+	dir := t.TempDir()
+	n, err := a.log.Export(context.Background(), filepath.Join(dir, "log"))
+	// checkpoint; level 0: 000, 001, 002.p/88; level 1: 000.p/2; bundles 000, 001, 002.p/88
+	if err != nil || n != 1+3+1+3 {
+		t.Fatalf("export wrote %d files: %v", n, err)
+	}
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	out, err := runCmd("log", "monitor", a.ts.URL, "--state", state, "--key", key.vkey)
+	if err != nil {
+		t.Fatalf("live: %v\n%s", err, out)
+	}
+	out, err = runCmd("log", "monitor", static.URL, "--state", state)
+	if err != nil || !strings.Contains(out, "unchanged") {
+		t.Fatalf("static copy: %v\n%s", err, out)
+	}
+
+	a.add(t, "SAC", 601, 30)
+	n, err = a.log.Export(context.Background(), filepath.Join(dir, "log"))
+	// the checkpoint, level 0's 002.p/118 and its bundle (level 1 still has 2 hashes)
+	if err != nil || n != 3 {
+		t.Fatalf("incremental export wrote %d files: %v", n, err)
+	}
+	out, err = runCmd("log", "monitor", static.URL, "--state", state)
+	if err != nil || !strings.Contains(out, "consistent with the last checkpoint (size 600)") || !strings.Contains(out, "30 new entries checked") {
+		t.Fatalf("static copy after growth: %v\n%s", err, out)
+	}
+	out, err = runCmd("log", "monitor", a.ts.URL, "--state", state)
+	if err != nil || !strings.Contains(out, "unchanged") {
+		t.Fatalf("live after the copy: %v\n%s", err, out)
+	}
+}
