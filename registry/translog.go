@@ -409,6 +409,7 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (*Checkpo
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(event_id), 0) FROM translog_leaves`).Scan(&size, &last); err != nil {
 		return nil, err
 	}
+	start := size
 	r, err := newHashReader(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -471,6 +472,12 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (*Checkpo
 		}
 		if len(batch) < sequenceBatch {
 			break
+		}
+	}
+	if size == start {
+		// Another sequencer got here first: its checkpoint may do.
+		if cp, err := l.Checkpoint(ctx); err == nil && cp.Size == size && l.signedByUs(cp) {
+			return cp, nil
 		}
 	}
 	root, err := tlog.TreeHash(size, r)
