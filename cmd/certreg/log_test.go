@@ -366,3 +366,33 @@ func TestLogMonitorStaticExport(t *testing.T) {
 		t.Fatalf("live after the copy: %v\n%s", err, out)
 	}
 }
+
+// TestExportCommand exports a registry with `certreg export` and monitors
+// the copy, served by a plain file server, like the live registry.
+func TestExportCommand(t *testing.T) {
+	key := newLogKey(t)
+	f := newLogFixture(t, key, "SAC", 20)
+	dir := t.TempDir()
+	out, err := runCmd("export", "--db", f.path, "--out", dir, "--base-url", "https://certreg.test")
+	if err != nil || !strings.Contains(out, "written, 0 unchanged") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	for _, name := range []string{"index.html", "en/index.html", "certificates/SAC-00020/index.html", "en/certificates/SAC-00001/index.html", "log/checkpoint", "log/tile/0/000.p/20", "log/tile/entries/000.p/20", "_headers", "nginx-certreg.conf"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("export lacks %s", name)
+		}
+	}
+	out, err = runCmd("export", "--db", f.path, "--out", dir, "--base-url", "https://certreg.test")
+	if err != nil || !strings.Contains(out, "(0 written,") {
+		t.Fatalf("second export: %v\n%s", err, out)
+	}
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", static.URL, "--state", state, "--key", key.vkey); err != nil || !strings.Contains(out, "20 new entries checked") {
+		t.Fatalf("monitor the export: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state); err != nil || !strings.Contains(out, "unchanged") {
+		t.Fatalf("monitor live after the export: %v\n%s", err, out)
+	}
+}
