@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,9 +54,29 @@ type exportFile struct {
 	ctype string
 }
 
-// linkAttr finds the URLs of a page's links, images, scripts and styles;
-// the views write attributes with double quotes (templ does).
-var linkAttr = regexp.MustCompile(`\s(?:href|src)="([^"]*)"`)
+// pageLinks returns the values of a page's href and src attributes (links,
+// images, scripts, styles); the views write them with double quotes, as
+// templ does.
+func pageLinks(page []byte) []string {
+	var out []string
+	for _, attr := range [][]byte{[]byte(` href="`), []byte(` src="`)} {
+		rest := page
+		for {
+			i := bytes.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(attr):]
+			j := bytes.IndexByte(rest, '"')
+			if j < 0 {
+				break
+			}
+			out = append(out, string(rest[:j]))
+			rest = rest[j:]
+		}
+	}
+	return out
+}
 
 // Export writes every page reachable from the home pages in both languages,
 // and the extra paths (the log's files, say), under dir. Files are written
@@ -71,6 +92,7 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 		seen     = map[string]bool{}
 		liveOnly = map[string]bool{}
 		referrer = map[string]string{} // the page that first linked to each path
+		dirs     sync.Map              // directories made
 		queue    []string
 		errOnce  error
 	)
@@ -107,6 +129,10 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 				defer wg.Done()
 				for p := range work {
 					f, status, links, err := s.exportOne(h, p)
+					changed := false
+					if err == nil && status == http.StatusOK {
+						changed, err = writeIfChanged(dir, f, &dirs)
+					}
 					mu.Lock()
 					switch {
 					case err != nil:
@@ -116,10 +142,6 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 					case status != http.StatusOK:
 						// Reported with its referrer below.
 					default:
-						changed, werr := writeIfChanged(dir, f)
-						if werr != nil && errOnce == nil {
-							errOnce = werr
-						}
 						res.Files++
 						if changed {
 							res.Written++
@@ -191,8 +213,8 @@ func (s *Server) exportOne(h http.Handler, p string) (*exportFile, int, []string
 	f := &exportFile{path: p, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}
 	var links []string
 	if strings.HasPrefix(f.ctype, "text/html") {
-		for _, m := range linkAttr.FindAllSubmatch(f.body, -1) {
-			if l, ok := s.sameSite(p, htmlUnescape(string(m[1]))); ok {
+		for _, v := range pageLinks(f.body) {
+			if l, ok := s.sameSite(p, htmlUnescape(v)); ok {
 				links = append(links, l)
 			}
 		}
@@ -221,9 +243,15 @@ func (s *Server) sameSite(p, link string) (string, bool) {
 	return out, true
 }
 
+// htmlUnescape undoes the escaping templ applies to attribute values.
 func htmlUnescape(s string) string {
-	return strings.NewReplacer("&amp;", "&", "&#39;", "'", "&quot;", `"`, "&lt;", "<", "&gt;", ">").Replace(s)
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	return attrUnescaper.Replace(s)
 }
+
+var attrUnescaper = strings.NewReplacer("&amp;", "&", "&#39;", "'", "&#34;", `"`, "&quot;", `"`, "&lt;", "<", "&gt;", ">")
 
 // exportName is the file an exported resource is written to.
 func exportName(dir string, f *exportFile) (string, error) {
@@ -243,8 +271,9 @@ func exportName(dir string, f *exportFile) (string, error) {
 }
 
 // writeIfChanged writes f's file atomically unless it already holds the
-// same bytes, and reports whether it wrote.
-func writeIfChanged(dir string, f *exportFile) (bool, error) {
+// same bytes, and reports whether it wrote. dirs remembers the directories
+// already made.
+func writeIfChanged(dir string, f *exportFile, dirs *sync.Map) (bool, error) {
 	name, err := exportName(dir, f)
 	if err != nil {
 		return false, err
@@ -252,24 +281,32 @@ func writeIfChanged(dir string, f *exportFile) (bool, error) {
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, f.body) {
 		return false, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return false, err
+	if d := filepath.Dir(name); !mapHas(dirs, d) {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return false, err
+		}
+		dirs.Store(d, true)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".export-*")
+	// A temporary name of our own (not os.CreateTemp) so that the file is
+	// created readable by the web server in one call; O_EXCL makes sure it
+	// is a new file.
+	tmp := filepath.Join(filepath.Dir(name), ".export-"+strconv.FormatUint(rand.Uint64(), 36))
+	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return false, err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(f.body); err != nil {
-		tmp.Close()
+	defer os.Remove(tmp)
+	if _, err := w.Write(f.body); err != nil {
+		w.Close()
 		return false, err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
+	if err := w.Close(); err != nil {
 		return false, err
 	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	return true, os.Rename(tmp.Name(), name)
+	return true, os.Rename(tmp, name)
+}
+
+func mapHas(m *sync.Map, k string) bool {
+	_, ok := m.Load(k)
+	return ok
 }
