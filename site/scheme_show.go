@@ -38,4 +38,3 @@ func (s *Server) showScheme(w http.ResponseWriter, r *http.Request) error {
 	b.Nav = "schemes"
 	return s.render(w, r, http.StatusOK, views.SchemePage(b, v))
 }
-
