@@ -155,3 +155,27 @@ func TestSearchCommonTermIsCapped(t *testing.T) {
 		t.Errorf("rare term: total %d", res.Total)
 	}
 }
+
+func TestStats(t *testing.T) {
+	s := searchStore(t)
+	st, err := s.Stats(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Certificates != 5 || st.Holders != 3 || st.Valid != 3 || st.ByStatus[registry.StatusExpired] != 1 || st.ByStatus[registry.StatusSuspended] != 1 {
+		t.Errorf("stats: %+v", st)
+	}
+	var levels []string
+	for _, l := range st.ByLevel {
+		levels = append(levels, fmt.Sprintf("%s/%s=%d", l.Scheme.Code, l.Level.Code, l.N))
+	}
+	if got := strings.Join(levels, " "); got != "AS/five-star=1 AS/four-star=1 AS/three-star=1 CL/pass=1 BB/pass=1" {
+		t.Errorf("by level: %s", got)
+	}
+	if st.ByProvince[0].Name != "浙江" || st.ByProvince[0].N != 3 {
+		t.Errorf("by province: %+v", st.ByProvince)
+	}
+	if fmt.Sprint(st.Years()) != "[2025 2024 2023]" {
+		t.Errorf("years: %v", st.Years())
+	}
+}
