@@ -19,6 +19,9 @@ const (
 	cached
 	// api routes answer errors as JSON.
 	api
+	// firstVisit sends a visitor from elsewhere whose browser prefers
+	// English to the English page (only "/").
+	firstVisit
 )
 
 // route is one entry of the route table.
@@ -34,7 +37,7 @@ type route struct {
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
 	return []route{
-		{"GET /{$}", s.showHome, page},
+		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
 		{"GET /certificates/{number}/feed.atom", s.certificateFeed, page},
@@ -74,6 +77,9 @@ func (s *Server) routes() {
 		h := rt.handler
 		if rt.opts&cached != 0 {
 			h = s.cachedHandler(h)
+		}
+		if rt.opts&firstVisit != 0 {
+			h = s.pickLanguage(h)
 		}
 		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, rt.opts&api != 0))
 		if rt.opts&bilingual != 0 {
