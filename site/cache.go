@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
@@ -100,15 +101,27 @@ func (s *Server) cachedHandler(h handlerFunc) handlerFunc {
 			return nil
 		}
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
-		if err := h(rec, r); err != nil {
+		stale := new(bool)
+		if err := h(rec, r.WithContext(context.WithValue(r.Context(), uncacheableKey{}, stale))); err != nil {
 			return err
 		}
 		e := newCacheEntry(rec, gen, day)
-		if rec.status == http.StatusOK {
+		if rec.status == http.StatusOK && !*stale {
 			s.cache.put(key, e)
 		}
 		e.serve(w, r)
 		return nil
+	}
+}
+
+type uncacheableKey struct{}
+
+// markUncacheable keeps the response being rendered out of the page cache:
+// it shows data older than the registry's generation (totals still being
+// recomputed).
+func markUncacheable(ctx context.Context) {
+	if p, ok := ctx.Value(uncacheableKey{}).(*bool); ok {
+		*p = true
 	}
 }
 

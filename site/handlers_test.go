@@ -349,6 +349,20 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 	// The home page's totals follow too.
 	home := get(t, ts, "/")
 	mustContain(t, "home after write", home.body, "CACHE-0001")
+	// Totals are recomputed in the background after a write; the page
+	// with old totals is not cached, so the new ones show within moments.
+	in := registry.Input{Number: "CACHE-0002", HolderName: "第二缓存测试有限公司", HolderCreditCode: "91440300708461136T", Province: "江苏",
+		Scheme: "AS", Score: "96", Scope: "售后服务", IssueDate: "2025-02-10", ExpiryDate: "2028-02-09", BodyApproval: "CNCA-R-2002-001"}
+	if _, err := store.PutCertificates(ctx, actor, []registry.Input{in}, registry.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(get(t, ts, "/").body, `<span class="n">2</span>证书`) {
+		if time.Now().After(deadline) {
+			t.Fatal("home totals never showed the second certificate")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// And a write through the server itself (any non-GET) is seen at once.
 	s.Invalidate()
 	if _, err := store.ChangeStatus(ctx, actor, registry.StatusChange{Number: "CACHE-0001", To: registry.StatusValid, Reason: "恢复"}); err != nil {
