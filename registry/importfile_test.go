@@ -380,3 +380,17 @@ func TestTemplatesImport(t *testing.T) {
 var _ = io.EOF
 
 func asImportError(err error, target **registry.ImportError) bool { return errors.As(err, target) }
+
+// TestREADMEDocumentsEveryColumn keeps the README's column reference in step
+// with the import format.
+func TestREADMEDocumentsEveryColumn(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range registry.Columns {
+		if !strings.Contains(string(b), "| `"+c.Key+"` | "+c.ZH+" |") {
+			t.Errorf("README does not document column %s (%s)", c.Key, c.ZH)
+		}
+	}
+}
