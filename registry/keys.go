@@ -64,7 +64,7 @@ type KeyRing struct {
 // storedKey is a key as kept in keys.json.
 type storedKey struct {
 	ID      string `json:"id"`
-	Public  string `json:"public_key"`            // base64 of the 32-byte public key
+	Public  string `json:"public_key"`             // base64 of the 32-byte public key
 	Seed    string `json:"private_seed,omitempty"` // base64 of the 32-byte seed; only for the current key
 	Created string `json:"created"`
 	Retired string `json:"retired,omitempty"`
