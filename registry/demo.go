@@ -90,6 +90,8 @@ func DemoInputs(today time.Time) []Input {
 func SyntheticRows(today time.Time, n int) func() (Input, error) {
 	r := rand.New(rand.NewPCG(2024, 3))
 	seq := map[string]int{}
+	type holder struct{ name, code, address, province, city, scheme string }
+	var recent []holder // holders that get a second certificate
 	i := 0
 	return func() (Input, error) {
 		if i == n {
@@ -143,6 +145,17 @@ func SyntheticRows(today time.Time, n int) func() (Input, error) {
 			bank := demoBanks[r.IntN(len(demoBanks))]
 			in.HolderName = bank + city.city + city.district + "支行（示例）"
 			in.Scope = "银行营业网点的柜面服务、自助服务及客户投诉处理"
+		}
+		// About one certificate in ten goes to a holder that already has one (another product line).
+		if len(recent) > 0 && r.IntN(10) == 0 {
+			h := recent[r.IntN(len(recent))]
+			if h.scheme == "AS" && in.Scheme == "AS" {
+				in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City = h.name, h.code, h.address, h.province, h.city
+			}
+		} else if len(recent) < 64 {
+			recent = append(recent, holder{in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City, in.Scheme})
+		} else {
+			recent[r.IntN(64)] = holder{in.HolderName, in.HolderCreditCode, in.HolderAddress, in.Province, in.City, in.Scheme}
 		}
 		// Each body numbers its certificates its own way; branch
 		// certificates carry a suffix after a slash.

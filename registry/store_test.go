@@ -2,8 +2,12 @@ package registry_test
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +121,82 @@ func TestLoadDemo(t *testing.T) {
 	if changed == 0 {
 		t.Error("demo has no certificate with a changed record")
 	}
+}
+
+// TestImportStreamsInBoundedMemory imports rows generated on the fly, never
+// held in memory together, and checks the heap does not grow with the file.
+func TestImportStreamsInBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 40,000 rows")
+	}
+	s := openStore(t)
+	ctx := context.Background()
+	pr, pw := io.Pipe()
+	go func() {
+		w := csv.NewWriter(pw)
+		w.Write(registry.CSVHeader())
+		next := registry.SyntheticRows(registry.Today(s.Now()), 40_000)
+		for {
+			in, err := next()
+			if err != nil {
+				break
+			}
+			rec := registry.Record{Number: in.Number, HolderName: in.HolderName, HolderCreditCode: in.HolderCreditCode,
+				Province: in.Province, City: in.City, Scheme: in.Scheme, Scope: in.Scope, IssueDate: in.IssueDate,
+				ExpiryDate: in.ExpiryDate, BodyApproval: in.BodyApproval, BodyName: in.BodyName, Status: registry.StatusValid}
+			row := rec.CSVRow()
+			row[7] = in.Score
+			w.Write(row)
+		}
+		w.Flush()
+		pw.Close()
+	}()
+	// The resident set counts SQLite's own memory too, which the Go heap
+	// statistics do not.
+	start := residentBytes(t)
+	var peak uint64
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+				if r := residentBytes(t); r > peak {
+					peak = r
+				}
+			}
+		}
+	}()
+	rr, err := registry.OpenRows("stream.csv", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Import(ctx, cli, rr.Next, registry.ImportOptions{CreateBodies: true})
+	close(done)
+	if err != nil || res.Created != 40_000 {
+		t.Fatalf("%+v %v", res.Created, err)
+	}
+	// 40,000 rows are about 12 MB of CSV and 60 MB of database; the heap
+	// must stay far below what holding them would take.
+	growth := int64(peak) - int64(start)
+	if growth > 128<<20 {
+		t.Fatalf("resident memory grew by %d MiB", growth>>20)
+	}
+	t.Logf("resident memory grew by %d MiB", growth>>20)
+}
+
+// residentBytes reads the process's resident set size from /proc.
+func residentBytes(t *testing.T) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status:", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
