@@ -63,6 +63,14 @@ func serve(ctx context.Context, e *env, args []string) error {
 		reqLog = slog.New(&errorsOnly{log.Handler()})
 	}
 	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache})
+	tlog, sequence, err := serveLog(e, store, base)
+	if err != nil {
+		return fmt.Errorf("serve: transparency log: %w", err)
+	}
+	srv.MountLog(tlog)
+	if sequence {
+		go tlog.Log.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
