@@ -60,7 +60,7 @@ func (s *Store) Certificate(ctx context.Context, number string) (*Certificate, e
 	if fe != nil {
 		return nil, &Error{Code: ENOTFOUND, Field: "number", ZH: "未登记此证书编号：" + fe.ZH, EN: "no such certificate is registered: " + fe.EN}
 	}
-	c, err := scanCertificate(s.db.QueryRowContext(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key = ?`, NumberKey(n)))
+	c, err := scanCertificate(s.certByKey.QueryRowContext(ctx, NumberKey(n)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notRegistered(n)
 	}

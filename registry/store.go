@@ -27,6 +27,10 @@ type Store struct {
 	path    string
 	schemes *Schemes
 
+	// certByKey reads a certificate by number key: the registry's hottest
+	// query, prepared once.
+	certByKey *sql.Stmt
+
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
 }
@@ -36,7 +40,7 @@ type Store struct {
 // them. _txlock=immediate makes every transaction take the write lock at
 // BEGIN, so that two writers never deadlock upgrading a read lock.
 func DSN(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=cache_size(-16384)&_txlock=immediate"
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate"
 }
 
 // Open opens (creating if need be) the database at path, applies pending
@@ -68,11 +72,18 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if s.certByKey, err = db.Prepare(`SELECT ` + certColumns + certFrom + ` WHERE c.number_key = ?`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.certByKey.Close()
+	return s.db.Close()
+}
 
 // DB returns the underlying database, for packages that keep tables of their
 // own in the same file (accounts, the transparency log).
