@@ -189,12 +189,23 @@ func scanEventRow(r scanner) (eventRow, error) {
 // changes and the record are the stored JSON with insignificant space
 // removed. The actor and the remote address are left out: they are personal
 // data, kept only in the registry's own audit trail.
+//
+// An event without a snapshot (a kind written by code that keeps none) is
+// logged with number "" and record null rather than stopping the log.
 func logEntry(e eventRow) ([]byte, error) {
 	var rec struct {
 		Number string `json:"number"`
 	}
-	if err := json.Unmarshal([]byte(e.record), &rec); err != nil || rec.Number == "" {
-		return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.id)
+	if strings.TrimSpace(e.record) == "" {
+		e.record = "null"
+	}
+	if strings.TrimSpace(e.chg) == "" {
+		e.chg = "[]"
+	}
+	if e.record != "null" {
+		if err := json.Unmarshal([]byte(e.record), &rec); err != nil || rec.Number == "" {
+			return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.id)
+		}
 	}
 	var b bytes.Buffer
 	b.WriteString(LogEntryVersion + "\n")
