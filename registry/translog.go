@@ -135,10 +135,14 @@ func checkpointText(origin string, size int64, h tlog.Hash) string {
 	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(h[:]))
 }
 
-// ParseCheckpoint opens a signed checkpoint, checking its signature with
-// verifier, and reads its origin, size and root hash.
-func ParseCheckpoint(msg []byte, verifier note.Verifier) (*Checkpoint, error) {
-	n, err := note.Open(msg, note.VerifierList(verifier))
+// ParseCheckpoint opens a signed checkpoint, checking it is signed by one
+// of the verifiers (the log's key, and its earlier keys after a rotation),
+// and reads its origin, size and root hash.
+func ParseCheckpoint(msg []byte, verifiers ...note.Verifier) (*Checkpoint, error) {
+	if len(verifiers) == 0 {
+		return nil, errors.New("checkpoint: no verifier key")
+	}
+	n, err := note.Open(msg, note.VerifierList(verifiers...))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}

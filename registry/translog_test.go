@@ -620,3 +620,20 @@ func TestLogEventWithoutSnapshot(t *testing.T) {
 	}
 	wantProblem(t, l, v, "")
 }
+
+func TestExportTime(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	now := s.Now()
+	at, err := s.ExportTime(ctx, now.Add(48*time.Hour))
+	// No events: the start of that day, China time.
+	day := registry.Today(now.Add(48 * time.Hour))
+	if err != nil || !at.Equal(time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, registry.ChinaTime())) {
+		t.Fatalf("empty registry: %v %v", at, err)
+	}
+	putN(t, s, 1, 1)
+	// The same day, after a write: the write's time.
+	if at, err := s.ExportTime(ctx, now.Add(time.Minute)); err != nil || !at.Equal(now) {
+		t.Fatalf("after a write: %v %v, want %v", at, err, now)
+	}
+}

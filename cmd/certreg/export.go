@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
@@ -33,6 +34,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// Pages say "as of" the export time: freeze the clock at the last
+	// change (or the start of today), so that an unchanged registry
+	// exports unchanged pages.
+	asOf, err := store.ExportTime(ctx, store.Now())
+	if err != nil {
+		return err
+	}
+	store.Now = func() time.Time { return asOf }
 	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler)})
 
 	// The log as of now, read-only: an export never signs, but publishes
