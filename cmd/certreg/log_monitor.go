@@ -25,7 +25,7 @@ import (
 // is behind can still be checked against what was seen at its size.
 type monitorState struct {
 	Origin     string        `json:"origin"`
-	Keys       []string      `json:"keys"` // verifier keys trusted: the log's, and any added after a rotation
+	Keys       []string      `json:"keys"`       // verifier keys trusted: the log's, and any added after a rotation
 	Checkpoint string        `json:"checkpoint"` // the latest signed checkpoint seen
 	LastAt     string        `json:"last_at"`    // the time of the latest entry checked
 	Seen       []seenTreeRec `json:"seen"`
