@@ -396,3 +396,36 @@ func TestExportCommand(t *testing.T) {
 		t.Fatalf("monitor live after the export: %v\n%s", err, out)
 	}
 }
+
+// TestLogKeyRotation: after the registry signs with a new key, a monitor
+// refuses the checkpoint until the new key is added by hand, and verify
+// needs every key the log has used.
+func TestLogKeyRotation(t *testing.T) {
+	k1, k2 := newLogKey(t), newLogKey(t)
+	f := newLogFixture(t, k1, "SAC", 5)
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--key", k1.vkey); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	l2, err := registry.NewLog(f.store, "certreg.test/log", k2.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log = l2 // the fixture's server still serves the same database
+	f.add(t, "SAC", 6, 3)
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state); err == nil {
+		t.Fatalf("a checkpoint signed by an unknown key was accepted:\n%s", out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--key", k2.vkey); err == nil || !strings.Contains(err.Error(), "--add-key") {
+		t.Fatalf("a new key was taken without --add-key: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--add-key", k2.vkey); err != nil || !strings.Contains(out, "consistent with the last checkpoint (size 5)") {
+		t.Fatalf("after --add-key: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "verify", "--db", f.path, "--key", k2.vkey); err == nil || !strings.Contains(out, "CHECKPOINT") {
+		t.Fatalf("verify with the new key only: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "verify", "--db", f.path, "--key", k1.vkey, "--key", k2.vkey); err != nil {
+		t.Fatalf("verify with both keys: %v\n%s", err, out)
+	}
+}
