@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
@@ -51,14 +52,15 @@ type Log struct {
 
 // NewLog returns the log of store. origin is the checkpoint's first line,
 // by C2SP convention the log's URL without its scheme
-// ("certreg.example.cn/log"). signer signs checkpoints; it may be nil for a
+// ("certreg.example.cn/log"), which should also be the signer's key name.
+// signer signs checkpoints; it may be nil for a
 // log that is only read (served or verified), and then origin may be empty.
 func NewLog(store *Store, origin string, signer note.Signer) (*Log, error) {
 	if signer == nil && origin == "" {
 		return &Log{store: store}, nil
 	}
-	if origin == "" || strings.ContainsAny(origin, "\n\r") || !utf8.ValidString(origin) {
-		return nil, fmt.Errorf("transparency log: origin %q must be one non-empty line", origin)
+	if origin == "" || strings.IndexFunc(origin, unicode.IsSpace) >= 0 || strings.Contains(origin, "+") || !utf8.ValidString(origin) {
+		return nil, fmt.Errorf("transparency log: origin %q must be non-empty, without spaces or \"+\" (C2SP tlog-checkpoint)", origin)
 	}
 	return &Log{store: store, origin: origin, signer: signer}, nil
 }
