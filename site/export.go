@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/certreg/certreg/registry"
@@ -32,8 +34,9 @@ type ExportResult struct {
 	Files     int // files the export holds
 	Written   int // of which written (new or changed)
 	Unchanged int // of which already current
-	// LiveOnly lists links a static copy cannot serve (they carry a query:
-	// filters, pagination, search), which need the live registry.
+	// LiveOnly lists links a static copy cannot serve, which need the live
+	// registry: those with a query (filters, pagination, search), and a
+	// resource whose path is also the directory of others.
 	LiveOnly []string
 	// Broken lists links that answer an error on the live site too,
 	// with the page that links to them.
@@ -52,30 +55,6 @@ type exportFile struct {
 	path  string // URL path
 	body  []byte
 	ctype string
-}
-
-// pageLinks returns the values of a page's href and src attributes (links,
-// images, scripts, styles); the views write them with double quotes, as
-// templ does.
-func pageLinks(page []byte) []string {
-	var out []string
-	for _, attr := range [][]byte{[]byte(` href="`), []byte(` src="`)} {
-		rest := page
-		for {
-			i := bytes.Index(rest, attr)
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(attr):]
-			j := bytes.IndexByte(rest, '"')
-			if j < 0 {
-				break
-			}
-			out = append(out, string(rest[:j]))
-			rest = rest[j:]
-		}
-	}
-	return out
 }
 
 // Export writes every page reachable from the home pages in both languages,
@@ -103,10 +82,11 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 			queue = append(queue, p)
 		}
 	}
-	// Start from the home pages and every certificate's page in both
-	// languages (most certificates are linked only from paginated lists,
-	// whose further pages need the live registry), plus the extra paths.
-	seeds := []string{"/", "/en/"}
+	// Start from the home pages, the files for crawlers, and every
+	// certificate's page in both languages (most certificates are linked
+	// only from paginated lists, whose further pages need the live
+	// registry), plus the extra paths.
+	seeds := []string{"/", "/en/", "/robots.txt", "/sitemap.xml"}
 	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
 		p := views.CertificatePath(c.Number)
 		seeds = append(seeds, p, "/en"+p)
@@ -129,11 +109,22 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 				defer wg.Done()
 				for p := range work {
 					f, status, links, err := s.exportOne(h, p)
-					changed := false
+					changed, collided := false, false
 					if err == nil && status == http.StatusOK {
 						changed, err = writeIfChanged(dir, f, &dirs)
+						if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) {
+							// A resource whose path is also a directory of
+							// others (a JSON list beside its items): a file
+							// tree cannot hold both.
+							collided, err = true, nil
+						}
 					}
 					mu.Lock()
+					if collided {
+						liveOnly[p] = true
+						mu.Unlock()
+						continue
+					}
 					switch {
 					case err != nil:
 						if errOnce == nil {
@@ -212,12 +203,8 @@ func (s *Server) exportOne(h http.Handler, p string) (*exportFile, int, []string
 	}
 	f := &exportFile{path: p, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}
 	var links []string
-	if strings.HasPrefix(f.ctype, "text/html") {
-		for _, v := range pageLinks(f.body) {
-			if l, ok := s.sameSite(p, htmlUnescape(v)); ok {
-				links = append(links, l)
-			}
-		}
+	if strings.Contains(f.ctype, "html") || strings.Contains(f.ctype, "xml") {
+		links = Links(f.body, s.cfg.BaseURL) // pages, feeds and sitemaps
 	}
 	return f, status, links, nil
 }
@@ -242,16 +229,6 @@ func (s *Server) sameSite(p, link string) (string, bool) {
 	}
 	return out, true
 }
-
-// htmlUnescape undoes the escaping templ applies to attribute values.
-func htmlUnescape(s string) string {
-	if !strings.Contains(s, "&") {
-		return s
-	}
-	return attrUnescaper.Replace(s)
-}
-
-var attrUnescaper = strings.NewReplacer("&amp;", "&", "&#39;", "'", "&#34;", `"`, "&quot;", `"`, "&lt;", "<", "&gt;", ">")
 
 // exportName is the file an exported resource is written to.
 func exportName(dir string, f *exportFile) (string, error) {
