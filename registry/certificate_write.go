@@ -129,7 +129,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			}
 			res.Rows++
 			for _, fe := range v.errs {
-				addErr(fe)
+				addErr(v.in.column(fe))
 			}
 			if len(v.errs) > 0 {
 				continue
@@ -140,7 +140,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			}
 			if fe != nil {
 				fe.Line = v.in.Line
-				addErr(*fe)
+				addErr(v.in.column(*fe))
 				continue
 			}
 			if len(res.Warnings) < opts.MaxErrors {
