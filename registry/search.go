@@ -2,9 +2,9 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -136,14 +136,19 @@ type SearchResult struct {
 
 // countBudget bounds how long counting may take: past it the count is given
 // up (Total -1) rather than making the page slow.
-const countBudget = 80 * time.Millisecond
+const countBudget = 15 * time.Millisecond
+
+// ftsLookupMax is the most matches for which the name index's row ids are
+// looked up directly; above it, rows are read in the order of the sort
+// index and checked, which finds a page of a common term within a few rows.
+const ftsLookupMax = 2000
 
 // Search returns one page of the certificates that match f, in f's order.
 // The work is bounded whatever the query: counts stop at CountCap, pages
 // are read in the order of an index so that LIMIT stops early, and a holder
 // name is matched through the trigram index (3+ characters), the bigram
-// index (2 characters) or, for a term so common that its matches exceed
-// CountCap, by checking rows in index order.
+// index (2 characters) or, for a term with many matches, by checking rows
+// in index order.
 func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err := f.Validate(s.schemes); err != nil {
 		return nil, err
@@ -157,16 +162,15 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	}
 
 	where, args := s.filterSQL(f)
-	terms := strings.Fields(f.Query)
-	if len(terms) > 0 {
-		var tw []string
-		var ta []any
-		tw, ta, res.Partial, err = s.termSQL(ctx, terms)
-		if err != nil {
+	filtered := len(where) > 0
+	var ts termSearch
+	if terms := strings.Fields(f.Query); len(terms) > 0 {
+		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage); err != nil {
 			return nil, err
 		}
-		where = append(where, tw...)
-		args = append(args, ta...)
+		where = append(where, ts.where...)
+		args = append(args, ts.args...)
+		res.Partial = ts.partial
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -177,8 +181,13 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	if f.Page == 1 && len(res.Certificates) < f.PerPage {
+	switch {
+	case f.Page == 1 && len(res.Certificates) < f.PerPage:
 		res.Total = len(res.Certificates)
+		return res, nil
+	case ts.exactCount && !filtered:
+		// The name index counted the matches already.
+		res.Total, res.Capped = min(ts.matches, CountCap), ts.matches > CountCap
 		return res, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, countBudget)
@@ -234,19 +243,32 @@ func (s *Store) filterSQL(f Filter) (where []string, args []any) {
 	return where, args
 }
 
+// termSearch is how a search's terms are matched.
+type termSearch struct {
+	where []string
+	args  []any
+	// matches counts the rows the name index finds, up to CountCap+1;
+	// exactCount says that count is the number of names matching every
+	// term (each term is in the index expression).
+	matches    int
+	exactCount bool
+	partial    bool
+}
+
 // termSQL returns the conditions that make every term match the holder's
-// name. The rarest index is used to find candidates when its matches are
-// few; otherwise each row is checked with LIKE as the sort index is read,
-// which for a common term finds a page of results within a few rows.
-func (s *Store) termSQL(ctx context.Context, terms []string) (where []string, args []any, partial bool, err error) {
+// name. Every term is checked with LIKE; the rarest index kind narrows the
+// rows first when its matches are few enough to look up, given that the
+// page needs the first need rows in sort order.
+func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSearch, error) {
+	var ts termSearch
 	var tri, bi []string
 	for _, t := range terms {
-		where = append(where, `c.holder_name LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+likeEscape(t)+"%")
+		ts.where = append(ts.where, `c.holder_name LIKE ? ESCAPE '\'`)
+		ts.args = append(ts.args, "%"+likeEscape(t)+"%")
 		switch {
 		case utf8.RuneCountInString(t) >= 3:
 			tri = append(tri, ftsPhrase(t))
-		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "":
+		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "" && !strings.Contains(Bigrams(t), " "):
 			bi = append(bi, ftsPhrase(Bigrams(t)))
 		}
 	}
@@ -254,23 +276,35 @@ func (s *Store) termSQL(ctx context.Context, terms []string) (where []string, ar
 	switch {
 	case len(tri) > 0:
 		table, expr = "holder_fts", strings.Join(tri, " AND ")
+		ts.exactCount = len(tri) == len(terms)
 	case len(bi) > 0:
 		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
+		ts.exactCount = len(bi) == len(terms)
 	default:
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
-		where = append(where, `c.id IN (SELECT id FROM certificates ORDER BY issue_date DESC, id DESC LIMIT `+strconv.Itoa(ShortScanRows)+`)`)
-		return where, args, true, nil
+		var since string
+		err := s.db.QueryRowContext(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return ts, fmt.Errorf("search: %w", err)
+		}
+		if since != "" {
+			ts.where = append(ts.where, `c.issue_date >= ?`)
+			ts.args = append(ts.args, since)
+		}
+		ts.partial = true
+		return ts, nil
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, CountCap+1).Scan(&n); err != nil {
-		return nil, nil, false, fmt.Errorf("search %q: %w", expr, err)
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, CountCap+1).Scan(&ts.matches); err != nil {
+		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
-	if n <= CountCap {
-		where = append(where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
-		args = append(args, expr)
+	// Looking up m rows costs m reads; reading in sort order costs about
+	// need × rows/m. Look up when that is cheaper, or the term is rare.
+	if ts.matches <= ftsLookupMax || ts.matches <= CountCap && need*CountCap/ts.matches > ts.matches {
+		ts.where = append(ts.where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
+		ts.args = append(ts.args, expr)
 	}
-	return where, args, false, nil
+	return ts, nil
 }
 
 // ftsPhrase quotes t as an FTS5 phrase.
