@@ -34,7 +34,7 @@ var sortSQL = map[string]string{
 // term that matches nearly every certificate ("有限公司") costs as little
 // as a rare one.
 const (
-	CountCap       = 10000
+	CountCap       = 1000
 	MaxPerPage     = 100
 	DefaultPerPage = 20
 	// ShortScanRows is how many of the newest certificates a one-character
@@ -141,7 +141,7 @@ const countBudget = 15 * time.Millisecond
 // ftsLookupMax is the most matches for which the name index's row ids are
 // looked up directly; above it, rows are read in the order of the sort
 // index and checked, which finds a page of a common term within a few rows.
-const ftsLookupMax = 2000
+const ftsLookupMax = 1000
 
 // Search returns one page of the certificates that match f, in f's order.
 // The work is bounded whatever the query: counts stop at CountCap, pages

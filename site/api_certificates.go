@@ -129,7 +129,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 	for _, c := range res.Certificates {
 		out.Certificates = append(out.Certificates, s.apiRecord(c, now))
 	}
-	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) {
+	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) && f.Page*f.PerPage < registry.CountCap {
 		q := bq.encode(f.Page + 1)
 		if f.PerPage != registry.DefaultPerPage {
 			sep := "?"

@@ -130,11 +130,17 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if f.Query != "" {
 		v.Heading = lang.Tf("browse.results_for", f.Query)
 	}
+	if f == (registry.Filter{Sort: f.Sort, Page: f.Page, PerPage: f.PerPage}) {
+		// No filter: the registry's own total is exact and already known.
+		res.Total, res.Capped = sn.stats.Certificates, false
+	}
 	switch {
 	case res.Total < 0:
 		v.Count = lang.T("browse.count.many")
 	case res.Capped:
 		v.Count = lang.Tf("browse.count.capped", lang.Int(registry.CountCap), lang.Int(registry.CountCap))
+	case res.Total > registry.CountCap:
+		v.Count = lang.Tf("browse.count.pagelimit", lang.Int(res.Total), lang.Int(registry.CountCap))
 	default:
 		v.Count = lang.Tf("browse.count", lang.Int(res.Total))
 	}
@@ -160,6 +166,7 @@ func (s *Server) pager(lang i18n.Lang, bq *browseQuery, f registry.Filter, res *
 	} else if res.Total < 0 && len(res.Certificates) == f.PerPage {
 		last = f.Page + 1
 	}
+	last = min(last, registry.CountCap/f.PerPage)
 	if last <= 1 {
 		return nil
 	}
