@@ -138,10 +138,11 @@ type SearchResult struct {
 // up (Total -1) rather than making the page slow.
 const countBudget = 15 * time.Millisecond
 
-// ftsLookupMax is the most matches for which the name index's row ids are
-// looked up directly; above it, rows are read in the order of the sort
-// index and checked, which finds a page of a common term within a few rows.
-const ftsLookupMax = 1000
+// ftsCountMax is how far the name index's matches are counted: past it a
+// term is common (at least 1 in 200 names at 1,000,000 certificates) and
+// rows read in the order of the sort index find a page within a few
+// thousand rows.
+const ftsCountMax = 5000
 
 // Search returns one page of the certificates that match f, in f's order.
 // The work is bounded whatever the query: counts stop at CountCap, pages
@@ -295,12 +296,16 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		ts.partial = true
 		return ts, nil
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, CountCap+1).Scan(&ts.matches); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
 		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
-	// Looking up m rows costs m reads; reading in sort order costs about
-	// need × rows/m. Look up when that is cheaper, or the term is rare.
-	if ts.matches <= ftsLookupMax || ts.matches <= CountCap && need*CountCap/ts.matches > ts.matches {
+	var rows int64 // about the number of certificates, from the rowid index
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
+		return ts, fmt.Errorf("search: %w", err)
+	}
+	// Looking up m matches costs m reads; reading in sort order costs about
+	// need × rows / m. Look up when that is cheaper.
+	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || m*m <= int64(need)*rows) {
 		ts.where = append(ts.where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
 		ts.args = append(ts.args, expr)
 	}
