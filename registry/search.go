@@ -59,6 +59,18 @@ type Filter struct {
 	PerPage  int    // 0 is DefaultPerPage
 }
 
+// DefaultSort is the order when none is asked for: newest issued first,
+// except for expired certificates, which come most recently expired first
+// (what a reader of that list wants, and an order the expiry index serves:
+// expired certificates are the oldest, so reading newest-issued first would
+// pass over every current one before the first match).
+func (f Filter) DefaultSort() string {
+	if f.Status == StatusExpired {
+		return SortExpiryDesc
+	}
+	return SortIssuedDesc
+}
+
 // Validate checks the filter's values and fills in defaults.
 func (f *Filter) Validate(schemes *Schemes) error {
 	f.Query = strings.TrimSpace(foldWidth(f.Query))
@@ -96,7 +108,7 @@ func (f *Filter) Validate(schemes *Schemes) error {
 		return Errorf(EINVALID, "year", "发证年份 %d 不在 1990 至 2100 之间", "issue year %d is not between 1990 and 2100", f.Year)
 	}
 	if f.Sort == "" {
-		f.Sort = SortIssuedDesc
+		f.Sort = f.DefaultSort()
 	}
 	if _, ok := sortSQL[f.Sort]; !ok {
 		return Errorf(EINVALID, "sort", "未知的排序方式 %q", "unknown sort order %q", f.Sort)
@@ -239,7 +251,12 @@ func (s *Store) filterSQL(f Filter) (where []string, args []any) {
 	case StatusRevoked, StatusWithdrawn:
 		add("+c.status = ?", string(f.Status))
 	case StatusExpired:
-		add("+c.status IN ('valid','suspended') AND +c.expiry_date < ?", today)
+		if f.Sort == SortExpiryAsc || f.Sort == SortExpiryDesc {
+			// The expiry index serves both the filter and the order.
+			add("+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
+		} else {
+			add("+c.status IN ('valid','suspended') AND +c.expiry_date < ?", today)
+		}
 	}
 	return where, args
 }

@@ -374,3 +374,13 @@ func TestCacheInvalidatedByWrites(t *testing.T) {
 		t.Fatal("reinstatement not shown after Invalidate")
 	}
 }
+
+func TestAPIPerPageAndDeepPages(t *testing.T) {
+	_, ts := newTestSite(t)
+	if r := get(t, ts, "/api/v1/certificates?per_page=1&page=500&sort=number"); r.status != 200 || !strings.Contains(r.body, `"page": 500`) {
+		t.Errorf("page 500 of 1: %d %s", r.status, r.body)
+	}
+	if r := get(t, ts, "/api/v1/certificates?per_page=1&page=1001"); r.status != 400 || !strings.Contains(r.body, `"field": "page"`) {
+		t.Errorf("past the cap: %d", r.status)
+	}
+}
