@@ -1,0 +1,171 @@
+package site
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// apiCertificate is a certificate in the JSON API: its record, the status a
+// reader must act on (expired derived), its pages and its history.
+type apiCertificate struct {
+	registry.Record
+	EffectiveStatus registry.Status `json:"effective_status"`
+	URL             string          `json:"url"`
+	URLEN           string          `json:"url_en"`
+	Feed            string          `json:"feed"`
+	Version         int64           `json:"version"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	History         []apiEvent      `json:"history,omitempty"`
+}
+
+type apiEvent struct {
+	Kind          string            `json:"kind"`
+	EffectiveDate string            `json:"effective_date,omitempty"`
+	At            time.Time         `json:"at"`
+	Reason        string            `json:"reason,omitempty"`
+	Changes       []registry.Change `json:"changes,omitempty"`
+}
+
+func (s *Server) apiRecord(c *registry.Certificate, now time.Time) apiCertificate {
+	p := views.CertificatePath(c.Number)
+	return apiCertificate{
+		Record: c.Record(s.store.Schemes()), EffectiveStatus: c.EffectiveStatus(now),
+		URL: s.cfg.BaseURL + p, URLEN: s.cfg.BaseURL + i18n.EN.Path(p), Feed: s.cfg.BaseURL + views.CertificateFeedPath(c.Number),
+		Version: c.Version, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// apiShowCertificate is GET /api/v1/certificates/{number}.
+func (s *Server) apiShowCertificate(w http.ResponseWriter, r *http.Request) error {
+	seg := r.PathValue("number")
+	c, err := s.certificate(r, views.ParseURLNumber(seg))
+	if err != nil {
+		return err
+	}
+	if seg != views.URLNumber(c.Number) {
+		http.Redirect(w, r, views.APICertificatePath(c.Number), http.StatusMovedPermanently)
+		return nil
+	}
+	evs, err := s.store.History(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	out := s.apiRecord(c, now)
+	for _, e := range evs {
+		ae := apiEvent{Kind: e.Kind, At: e.At, Reason: e.Reason, Changes: e.Changes}
+		if !e.EffectiveDate.IsZero() {
+			ae.EffectiveDate = e.EffectiveDate.Format(registry.DateLayout)
+		}
+		out.History = append(out.History, ae)
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Certificate apiCertificate `json:"certificate"`
+		AsOf        time.Time      `json:"as_of"`
+	}{out, now.UTC()})
+}
+
+// apiRedirectCertificate sends a number written with "/" to its canonical
+// API URL.
+func (s *Server) apiRedirectCertificate(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.certificate(r, views.ParseURLNumber(strings.TrimSuffix(r.PathValue("rest"), "/")))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, views.APICertificatePath(c.Number), http.StatusMovedPermanently)
+	return nil
+}
+
+// apiListCertificates is GET /api/v1/certificates?…: the browse page's
+// filters, plus per_page (at most 100).
+func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) error {
+	bq, err := s.parseBrowse(r)
+	if err != nil {
+		return err
+	}
+	f := bq.filter
+	if v := r.URL.Query().Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > registry.MaxPerPage {
+			return registry.Errorf(registry.EINVALID, "per_page", "per_page 应为 1 至 %d 的整数", "per_page must be a whole number from 1 to %d", registry.MaxPerPage)
+		}
+		f.PerPage = n
+		if err := f.Validate(s.store.Schemes()); err != nil {
+			return err
+		}
+	}
+	res, err := s.store.Search(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	type page struct {
+		Total        int              `json:"total"`
+		TotalCapped  bool             `json:"total_capped,omitempty"`
+		TotalUnknown bool             `json:"total_unknown,omitempty"`
+		Page         int              `json:"page"`
+		PerPage      int              `json:"per_page"`
+		Next         string           `json:"next,omitempty"`
+		Partial      bool             `json:"partial,omitempty"`
+		Exact        []apiCertificate `json:"exact,omitempty"`
+		Certificates []apiCertificate `json:"certificates"`
+		AsOf         time.Time        `json:"as_of"`
+	}
+	out := page{Total: res.Total, TotalCapped: res.Capped, TotalUnknown: res.Total < 0, Page: f.Page, PerPage: f.PerPage,
+		Partial: res.Partial, Certificates: []apiCertificate{}, AsOf: now.UTC()}
+	if out.TotalUnknown {
+		out.Total = 0
+	}
+	for _, c := range res.Exact {
+		out.Exact = append(out.Exact, s.apiRecord(c, now))
+	}
+	for _, c := range res.Certificates {
+		out.Certificates = append(out.Certificates, s.apiRecord(c, now))
+	}
+	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) {
+		q := bq.encode(f.Page + 1)
+		if f.PerPage != registry.DefaultPerPage {
+			sep := "?"
+			if q != "" {
+				sep = "&"
+			}
+			q += sep + "per_page=" + url.QueryEscape(strconv.Itoa(f.PerPage))
+		}
+		out.Next = s.cfg.BaseURL + "/api/v1/certificates" + q
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// showAPI describes the read API.
+func (s *Server) showAPI(w http.ResponseWriter, r *http.Request) error {
+	lang := langOf(r)
+	ex := views.APICertificatePath(sampleNumberOr(r, s))
+	v := views.APIView{
+		Endpoints: []views.Endpoint{
+			{Method: "GET", Path: "/api/v1/certificates/{number}", Desc: lang.T("api.one"), Example: ex},
+			{Method: "GET", Path: "/api/v1/certificates?q=…", Desc: lang.T("api.list"), Example: "/api/v1/certificates?level=five-star&city=" + url.QueryEscape("宁波")},
+		},
+	}
+	for _, p := range []string{"q", "scheme", "level", "status", "province", "city", "body", "year", "sort", "page", "per_page"} {
+		v.Params = append(v.Params, views.Column{Name: p, Desc: lang.T("api.param." + p)})
+	}
+	b := s.base(r, lang.T("api.title"))
+	return s.render(w, r, http.StatusOK, views.APIPage(b, v))
+}
+
+// sampleNumberOr returns the newest certificate's number for the API
+// page's example, or a made-up one in an empty registry.
+func sampleNumberOr(r *http.Request, s *Server) string {
+	res, err := s.store.Search(r.Context(), registry.Filter{PerPage: 1})
+	if err != nil || len(res.Certificates) == 0 {
+		return "00114E22766R2L/3502"
+	}
+	return res.Certificates[0].Number
+}
