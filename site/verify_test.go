@@ -107,13 +107,13 @@ func TestVerdictPages(t *testing.T) {
 		status int
 		want   []string
 	}{
-		"tampered": {pathOf(valid[:i] + repl + valid[i+1:]), 200, []string{"verdict-panel verdict-forged", "二维码伪造或被篡改"}},
-		"unknown key": {pathOf(foreignKeyURL(t, s, sampleNumber(t, "valid"))), 200, []string{"verdict-forged", "不是本登记库发布的密钥"}},
+		"tampered":       {pathOf(valid[:i] + repl + valid[i+1:]), 200, []string{"verdict-panel verdict-forged", "二维码伪造或被篡改"}},
+		"unknown key":    {pathOf(foreignKeyURL(t, s, sampleNumber(t, "valid"))), 200, []string{"verdict-forged", "不是本登记库发布的密钥"}},
 		"not registered": {pathOf(strings.Replace(valid, "/V/", "/V/", 1)[:strings.LastIndex(valid, "/")] + "/NOPE-0001"), 404, []string{"verdict-not-registered", "未登记"}},
-		"malformed":  {"/V/ABC/DEF", 400, []string{"证书二维码网址不完整或已损坏"}},
-		"no number":  {"/V/" + strings.Repeat("A", 108), 400, []string{"缺少证书编号"}},
-		"bad number": {"/V/" + strings.Repeat("A", 108) + "/%3Cscript%3E", 400, []string{"证书编号无效"}},
-		"overlong":   {"/V/" + strings.Repeat("A", 2000) + "/X", 400, []string{"过长"}},
+		"malformed":      {"/V/ABC/DEF", 400, []string{"证书二维码网址不完整或已损坏"}},
+		"no number":      {"/V/" + strings.Repeat("A", 108), 400, []string{"缺少证书编号"}},
+		"bad number":     {"/V/" + strings.Repeat("A", 108) + "/%3Cscript%3E", 400, []string{"证书编号无效"}},
+		"overlong":       {"/V/" + strings.Repeat("A", 2000) + "/X", 400, []string{"过长"}},
 	} {
 		r := get(t, ts, tc.path)
 		if r.status != tc.status {
