@@ -36,7 +36,7 @@ type route struct {
 // (see CertificatePath).
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
-	return []route{
+	return append([]route{
 		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
@@ -68,7 +68,7 @@ func (s *Server) routeTable() []route {
 		{"GET /healthz", s.healthz, api},
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},
-	}
+	}, s.verifyRoutes()...)
 }
 
 // routes registers the route table on the mux.
