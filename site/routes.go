@@ -33,7 +33,7 @@ type route struct {
 // (see CertificatePath).
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
-	return []route{
+	routes := []route{
 		{"GET /{$}", s.showHome, page},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
@@ -42,6 +42,8 @@ func (s *Server) routeTable() []route {
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},
 	}
+	routes = append(routes, s.publishRoutes()...)
+	return append(routes, s.consoleRoutes()...)
 }
 
 // routes registers the route table on the mux.
