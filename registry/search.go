@@ -352,3 +352,22 @@ func (s *Store) CertificatesByID(ctx context.Context, ids []int64) ([]*Certifica
 	}
 	return out, nil
 }
+
+// Numbers returns certificate numbers in registration order, limit of them
+// after skipping offset (for the sitemap).
+func (s *Store) Numbers(ctx context.Context, offset, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT number FROM certificates ORDER BY id LIMIT ? OFFSET ?`, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("numbers: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

@@ -1,314 +1,171 @@
 package site
 
 import (
-	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
 
-// apiCertificate is a certificate as the publishing API takes it: the
-// import columns, with the same validation. The body is the key's.
+// apiCertificate is a certificate in the JSON API: its record, the status a
+// reader must act on (expired derived), its pages and its history.
 type apiCertificate struct {
-	Number           string            `json:"number"`
-	HolderName       string            `json:"holder_name"`
-	HolderCreditCode string            `json:"holder_credit_code"`
-	HolderAddress    string            `json:"holder_address,omitempty"`
-	Province         string            `json:"province"`
-	City             string            `json:"city,omitempty"`
-	Scheme           string            `json:"scheme"`
-	Score            json.Number       `json:"score,omitempty"`
-	Level            string            `json:"level,omitempty"`
-	Scope            string            `json:"scope"`
-	FirstIssueDate   string            `json:"first_issue_date,omitempty"`
-	IssueDate        string            `json:"issue_date"`
-	ExpiryDate       string            `json:"expiry_date"`
-	BodyApproval     string            `json:"body_approval,omitempty"`
-	Status           string            `json:"status,omitempty"`
-	StatusReason     string            `json:"status_reason,omitempty"`
-	Stage1Date       string            `json:"stage1_date,omitempty"`
-	Stage2Date       string            `json:"stage2_date,omitempty"`
-	CPSQ             json.Number       `json:"cpsq,omitempty"`
-	Surveillance     []apiSurveillance `json:"surveillance,omitempty"`
-}
-
-// apiSurveillance is one surveillance audit.
-type apiSurveillance struct {
-	Date   string `json:"date"`
-	Result string `json:"result"` // pass or fail
-	Note   string `json:"note,omitempty"`
-}
-
-// input turns the certificate into an import input for key's body. line
-// numbers the certificate in a batch (1-based) so that errors point at it.
-func (c *apiCertificate) input(key *registry.APIKey, line int) (registry.Input, error) {
-	if c.BodyApproval != "" && !strings.EqualFold(strings.TrimSpace(c.BodyApproval), key.BodyApproval) {
-		return registry.Input{}, registry.Errorf(registry.EFORBIDDEN, "body_approval", "此接口密钥只能发布认证机构 %s 的证书", "this API key publishes only the certificates of body %s", key.BodyApproval)
-	}
-	in := registry.Input{
-		Line: line, Number: c.Number, HolderName: c.HolderName, HolderCreditCode: c.HolderCreditCode,
-		HolderAddress: c.HolderAddress, Province: c.Province, City: c.City, Scheme: c.Scheme,
-		Score: c.Score.String(), Level: c.Level, Scope: c.Scope, FirstIssueDate: c.FirstIssueDate,
-		IssueDate: c.IssueDate, ExpiryDate: c.ExpiryDate, BodyApproval: key.BodyApproval,
-		Status: c.Status, StatusReason: c.StatusReason, Stage1Date: c.Stage1Date, Stage2Date: c.Stage2Date,
-		CPSQ: c.CPSQ.String(),
-	}
-	var parts []string
-	for _, a := range c.Surveillance {
-		if strings.ContainsAny(a.Date+a.Result+a.Note, ";；") {
-			return in, registry.ValidationErrors{{Line: line, Field: "surveillance", ZH: "监督审核的各项不能含有分号", EN: "surveillance audit fields cannot contain a semicolon"}}
-		}
-		parts = append(parts, strings.TrimSpace(a.Date+" "+a.Result+" "+a.Note))
-	}
-	in.Surveillance = strings.Join(parts, "; ")
-	return in, nil
-}
-
-// apiPutResult is what a single create or update answers.
-type apiPutResult struct {
-	Action      string                `json:"action"` // create, update, unchanged
-	Changes     []registry.Change     `json:"changes,omitempty"`
-	Warnings    []registry.FieldError `json:"warnings,omitempty"`
-	Certificate apiRecord             `json:"certificate"`
-}
-
-// apiRecord is a certificate as the API returns it: its record, its
-// version and the URL of its public page.
-type apiRecord struct {
 	registry.Record
 	EffectiveStatus registry.Status `json:"effective_status"`
-	Version         int64           `json:"version"`
 	URL             string          `json:"url"`
+	URLEN           string          `json:"url_en"`
+	Feed            string          `json:"feed"`
+	Version         int64           `json:"version"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+	History         []apiEvent      `json:"history,omitempty"`
 }
 
-func (s *Server) apiRecord(c *registry.Certificate) apiRecord {
-	return apiRecord{Record: c.Record(s.store.Schemes()), EffectiveStatus: c.EffectiveStatus(s.now()), Version: c.Version, URL: s.cfg.BaseURL + views.CertificatePath(c.Number)}
+type apiEvent struct {
+	Kind          string            `json:"kind"`
+	EffectiveDate string            `json:"effective_date,omitempty"`
+	At            time.Time         `json:"at"`
+	Reason        string            `json:"reason,omitempty"`
+	Changes       []registry.Change `json:"changes,omitempty"`
 }
 
-// ownCertificate reads the certificate named in the path, if it is the
-// key's body's; another body's certificate is not found, so that a key
-// learns nothing it could not learn from the public site.
-func (s *Server) ownCertificate(a *apiRequest) (*registry.Certificate, error) {
-	c, err := s.store.Certificate(a.r.Context(), views.ParseURLNumber(a.r.PathValue("number")))
+func (s *Server) apiRecord(c *registry.Certificate, now time.Time) apiCertificate {
+	p := views.CertificatePath(c.Number)
+	return apiCertificate{
+		Record: c.Record(s.store.Schemes()), EffectiveStatus: c.EffectiveStatus(now),
+		URL: s.cfg.BaseURL + p, URLEN: s.cfg.BaseURL + i18n.EN.Path(p), Feed: s.cfg.BaseURL + views.CertificateFeedPath(c.Number),
+		Version: c.Version, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+// apiShowCertificate is GET /api/v1/certificates/{number}.
+func (s *Server) apiShowCertificate(w http.ResponseWriter, r *http.Request) error {
+	seg := r.PathValue("number")
+	c, err := s.certificate(r, views.ParseURLNumber(seg))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if c.BodyID != a.key.BodyID {
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", "本机构没有编号为 %s 的证书", "your body has no certificate numbered %s", c.Number)
+	if seg != views.URLNumber(c.Number) {
+		http.Redirect(w, r, views.APICertificatePath(c.Number), http.StatusMovedPermanently)
+		return nil
 	}
-	return c, nil
-}
-
-// apiGetCertificate answers one of the body's certificates.
-func (s *Server) apiGetCertificate(a *apiRequest) (int, any, error) {
-	c, err := s.ownCertificate(a)
+	evs, err := s.store.History(r.Context(), c.ID)
 	if err != nil {
-		return 0, nil, err
+		return err
 	}
-	return http.StatusOK, s.apiRecord(c), nil
-}
-
-// apiListResult is a page of the body's certificates.
-type apiListResult struct {
-	Total        int         `json:"total"`
-	Page         int         `json:"page"`
-	PerPage      int         `json:"per_page"`
-	Certificates []apiRecord `json:"certificates"`
-}
-
-// apiListCertificates lists the body's own certificates, newest first,
-// optionally searched (q) and filtered by status.
-func (s *Server) apiListCertificates(a *apiRequest) (int, any, error) {
-	q := a.r.URL.Query()
-	f := registry.Filter{BodyID: a.key.BodyID, Query: q.Get("q"), Status: registry.Status(q.Get("status")), PerPage: 100}
-	if p := q.Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 10000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "page", "页码应为 1–10000", "page must be 1–10000")
+	now := s.now()
+	out := s.apiRecord(c, now)
+	for _, e := range evs {
+		ae := apiEvent{Kind: e.Kind, At: e.At, Reason: e.Reason, Changes: e.Changes}
+		if !e.EffectiveDate.IsZero() {
+			ae.EffectiveDate = e.EffectiveDate.Format(registry.DateLayout)
 		}
-		f.Page = n
+		out.History = append(out.History, ae)
 	}
-	if p := q.Get("per_page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "每页条数应为 1–1000", "per_page must be 1–1000")
+	return writeJSON(w, http.StatusOK, struct {
+		Certificate apiCertificate `json:"certificate"`
+		AsOf        time.Time      `json:"as_of"`
+	}{out, now.UTC()})
+}
+
+// apiRedirectCertificate sends a number written with "/" to its canonical
+// API URL.
+func (s *Server) apiRedirectCertificate(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.certificate(r, views.ParseURLNumber(strings.TrimSuffix(r.PathValue("rest"), "/")))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, views.APICertificatePath(c.Number), http.StatusMovedPermanently)
+	return nil
+}
+
+// apiListCertificates is GET /api/v1/certificates?…: the browse page's
+// filters, plus per_page (at most 100).
+func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) error {
+	bq, err := s.parseBrowse(r)
+	if err != nil {
+		return err
+	}
+	f := bq.filter
+	if v := r.URL.Query().Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > registry.MaxPerPage {
+			return registry.Errorf(registry.EINVALID, "per_page", "per_page 应为 1 至 %d 的整数", "per_page must be a whole number from 1 to %d", registry.MaxPerPage)
 		}
 		f.PerPage = n
-	}
-	res, err := s.store.Search(a.r.Context(), f)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := apiListResult{Total: res.Total, Page: max(f.Page, 1), PerPage: f.PerPage, Certificates: []apiRecord{}}
-	seen := map[int64]bool{}
-	if out.Page == 1 {
-		for _, c := range res.Exact {
-			if c.BodyID == a.key.BodyID && !seen[c.ID] {
-				seen[c.ID] = true
-				out.Certificates = append(out.Certificates, s.apiRecord(c))
-			}
+		if err := f.Validate(s.store.Schemes()); err != nil {
+			return err
 		}
+	}
+	res, err := s.store.Search(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	type page struct {
+		Total        int              `json:"total"`
+		TotalCapped  bool             `json:"total_capped,omitempty"`
+		TotalUnknown bool             `json:"total_unknown,omitempty"`
+		Page         int              `json:"page"`
+		PerPage      int              `json:"per_page"`
+		Next         string           `json:"next,omitempty"`
+		Partial      bool             `json:"partial,omitempty"`
+		Exact        []apiCertificate `json:"exact,omitempty"`
+		Certificates []apiCertificate `json:"certificates"`
+		AsOf         time.Time        `json:"as_of"`
+	}
+	out := page{Total: res.Total, TotalCapped: res.Capped, TotalUnknown: res.Total < 0, Page: f.Page, PerPage: f.PerPage,
+		Partial: res.Partial, Certificates: []apiCertificate{}, AsOf: now.UTC()}
+	if out.TotalUnknown {
+		out.Total = 0
+	}
+	for _, c := range res.Exact {
+		out.Exact = append(out.Exact, s.apiRecord(c, now))
 	}
 	for _, c := range res.Certificates {
-		if !seen[c.ID] {
-			out.Certificates = append(out.Certificates, s.apiRecord(c))
-		}
+		out.Certificates = append(out.Certificates, s.apiRecord(c, now))
 	}
-	return http.StatusOK, out, nil
-}
-
-// apiPutCertificate creates or updates the certificate named in the path.
-func (s *Server) apiPutCertificate(a *apiRequest) (int, any, error) {
-	var c apiCertificate
-	if err := a.decode(&c); err != nil {
-		return 0, nil, err
-	}
-	number := views.ParseURLNumber(a.r.PathValue("number"))
-	if c.Number == "" {
-		c.Number = number
-	}
-	if registry.NumberKey(strings.TrimSpace(c.Number)) != registry.NumberKey(number) {
-		return 0, nil, registry.Errorf(registry.EINVALID, "number", "请求体中的证书编号 %s 与地址中的 %s 不一致", "the number in the body, %s, differs from the number in the URL, %s", c.Number, number)
-	}
-	// Another body's certificate: forbidden, said plainly (its existence is
-	// public), before validation says anything about it.
-	if old, err := s.store.Certificate(a.r.Context(), number); err == nil && old.BodyID != a.key.BodyID {
-		return 0, nil, registry.Errorf(registry.EFORBIDDEN, "number", "证书 %s 属于另一认证机构，不能修改", "certificate %s belongs to another body and cannot be changed", old.Number)
-	}
-	in, err := c.input(a.key, 0)
-	if err != nil {
-		return 0, nil, err
-	}
-	res, err := s.store.PutCertificates(a.r.Context(), a.actor(), []registry.Input{in}, registry.ImportOptions{KeepItems: true})
-	if err != nil {
-		return 0, nil, err
-	}
-	saved, err := s.store.Certificate(a.r.Context(), number)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := apiPutResult{Warnings: res.Warnings, Certificate: s.apiRecord(saved)}
-	if len(res.Items) == 1 {
-		out.Action, out.Changes = res.Items[0].Action, res.Items[0].Changes
-	}
-	status := http.StatusOK
-	if out.Action == "create" {
-		status = http.StatusCreated
-	}
-	return status, out, nil
-}
-
-// apiBatch is a batch of certificates, written all or nothing.
-type apiBatch struct {
-	Certificates []apiCertificate `json:"certificates"`
-	DryRun       bool             `json:"dry_run,omitempty"`
-}
-
-// apiBatchResult says what a batch did (or, dry, would do).
-type apiBatchResult struct {
-	DryRun    bool                  `json:"dry_run"`
-	Created   int                   `json:"created"`
-	Updated   int                   `json:"updated"`
-	Unchanged int                   `json:"unchanged"`
-	Items     []registry.ImportItem `json:"items"`
-	Warnings  []registry.FieldError `json:"warnings,omitempty"`
-}
-
-// apiPutBatch creates and updates a batch of certificates in one
-// transaction, with the importer's validation: any bad certificate and
-// nothing is written; every problem is listed, its "line" the certificate's
-// 1-based position in the batch.
-func (s *Server) apiPutBatch(a *apiRequest) (int, any, error) {
-	var b apiBatch
-	if err := a.decode(&b); err != nil {
-		return 0, nil, err
-	}
-	if len(b.Certificates) > maxBatchSize {
-		return 0, nil, registry.Errorf(registry.EINVALID, "certificates", "一批最多 %d 张证书", "a batch holds at most %d certificates", maxBatchSize)
-	}
-	inputs := make([]registry.Input, len(b.Certificates))
-	var problems registry.ValidationErrors
-	for i := range b.Certificates {
-		in, err := b.Certificates[i].input(a.key, i+1)
-		if err != nil {
-			var ve registry.ValidationErrors
-			if registry.ErrorCode(err) == registry.EFORBIDDEN {
-				return 0, nil, err
+	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) {
+		q := bq.encode(f.Page + 1)
+		if f.PerPage != registry.DefaultPerPage {
+			sep := "?"
+			if q != "" {
+				sep = "&"
 			}
-			if !asValidation(err, &ve) {
-				return 0, nil, err
-			}
-			problems = append(problems, ve...)
+			q += sep + "per_page=" + url.QueryEscape(strconv.Itoa(f.PerPage))
 		}
-		inputs[i] = in
+		out.Next = s.cfg.BaseURL + "/api/v1/certificates" + q
 	}
-	if len(problems) > 0 {
-		return 0, nil, problems
-	}
-	res, err := s.store.PutCertificates(a.r.Context(), a.actor(), inputs, registry.ImportOptions{KeepItems: true, DryRun: b.DryRun})
-	if err != nil {
-		return 0, nil, err
-	}
-	out := apiBatchResult{DryRun: b.DryRun, Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Items: res.Items, Warnings: res.Warnings}
-	if out.Items == nil {
-		out.Items = []registry.ImportItem{}
-	}
-	return http.StatusOK, out, nil
+	return writeJSON(w, http.StatusOK, out)
 }
 
-// apiStatusChange moves a certificate to another status.
-type apiStatusChange struct {
-	Status        string `json:"status"` // suspended, valid (reinstate), revoked, withdrawn
-	EffectiveDate string `json:"effective_date,omitempty"`
-	Reason        string `json:"reason"`
+// showAPI describes the read API.
+func (s *Server) showAPI(w http.ResponseWriter, r *http.Request) error {
+	lang := langOf(r)
+	ex := views.APICertificatePath(sampleNumberOr(r, s))
+	v := views.APIView{
+		Endpoints: []views.Endpoint{
+			{Method: "GET", Path: "/api/v1/certificates/{number}", Desc: lang.T("api.one"), Example: ex},
+			{Method: "GET", Path: "/api/v1/certificates?q=…", Desc: lang.T("api.list"), Example: "/api/v1/certificates?level=five-star&city=" + url.QueryEscape("宁波")},
+		},
+	}
+	for _, p := range []string{"q", "scheme", "level", "status", "province", "city", "body", "year", "sort", "page", "per_page"} {
+		v.Params = append(v.Params, views.Column{Name: p, Desc: lang.T("api.param." + p)})
+	}
+	b := s.base(r, lang.T("api.title"))
+	return s.render(w, r, http.StatusOK, views.APIPage(b, v))
 }
 
-func (s *Server) apiChangeStatus(a *apiRequest) (int, any, error) {
-	var req apiStatusChange
-	if err := a.decode(&req); err != nil {
-		return 0, nil, err
+// sampleNumberOr returns the newest certificate's number for the API
+// page's example, or a made-up one in an empty registry.
+func sampleNumberOr(r *http.Request, s *Server) string {
+	res, err := s.store.Search(r.Context(), registry.Filter{PerPage: 1})
+	if err != nil || len(res.Certificates) == 0 {
+		return "00114E22766R2L/3502"
 	}
-	to, ok := registry.ParseStatus(req.Status)
-	if !ok || strings.TrimSpace(req.Status) == "" {
-		return 0, nil, registry.Errorf(registry.EINVALID, "status", "状态应为 valid、suspended、revoked 或 withdrawn", "status must be valid, suspended, revoked or withdrawn")
-	}
-	var eff time.Time
-	if req.EffectiveDate != "" {
-		d, err := registry.ParseDate(req.EffectiveDate)
-		if err != nil {
-			return 0, nil, registry.Errorf(registry.EINVALID, "effective_date", "生效日期 %q 无效", "effective date %q is invalid", req.EffectiveDate)
-		}
-		eff = d
-	}
-	c, err := s.store.ChangeStatus(a.r.Context(), a.actor(), registry.StatusChange{
-		Number: views.ParseURLNumber(a.r.PathValue("number")), To: to, Effective: eff, Reason: req.Reason})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, s.apiRecord(c), nil
-}
-
-func (s *Server) apiAddSurveillance(a *apiRequest) (int, any, error) {
-	var req apiSurveillance
-	if err := a.decode(&req); err != nil {
-		return 0, nil, err
-	}
-	d, err := registry.ParseDate(req.Date)
-	if err != nil {
-		return 0, nil, registry.Errorf(registry.EINVALID, "date", "监督审核日期 %q 无效", "surveillance audit date %q is invalid", req.Date)
-	}
-	res, ok := registry.ParseAuditResult(req.Result)
-	if !ok {
-		return 0, nil, registry.Errorf(registry.EINVALID, "result", "结果应为 pass 或 fail", "result must be pass or fail")
-	}
-	c, err := s.store.AddSurveillance(a.r.Context(), a.actor(), views.ParseURLNumber(a.r.PathValue("number")),
-		registry.Surveillance{Date: d, Result: res, Note: req.Note})
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, s.apiRecord(c), nil
+	return res.Certificates[0].Number
 }

@@ -28,12 +28,12 @@ const (
 func (s *Server) publishRoutes() []route {
 	return []route{
 		{"GET /api/v1/openapi.json", s.serveOpenAPI, api},
-		{"GET /api/v1/publish/certificates", s.api(0, s.apiListCertificates), api},
-		{"POST /api/v1/publish/certificates", s.api(maxBatchBody, s.apiPutBatch), api},
-		{"GET /api/v1/publish/certificates/{number}", s.api(0, s.apiGetCertificate), api},
-		{"PUT /api/v1/publish/certificates/{number}", s.api(maxAPIBody, s.apiPutCertificate), api},
-		{"POST /api/v1/publish/certificates/{number}/status", s.api(maxAPIBody, s.apiChangeStatus), api},
-		{"POST /api/v1/publish/certificates/{number}/surveillance", s.api(maxAPIBody, s.apiAddSurveillance), api},
+		{"GET /api/v1/publish/certificates", s.api(0, s.pubListCertificates), api},
+		{"POST /api/v1/publish/certificates", s.api(maxBatchBody, s.pubPutBatch), api},
+		{"GET /api/v1/publish/certificates/{number}", s.api(0, s.pubGetCertificate), api},
+		{"PUT /api/v1/publish/certificates/{number}", s.api(maxAPIBody, s.pubPutCertificate), api},
+		{"POST /api/v1/publish/certificates/{number}/status", s.api(maxAPIBody, s.pubChangeStatus), api},
+		{"POST /api/v1/publish/certificates/{number}/surveillance", s.api(maxAPIBody, s.pubAddSurveillance), api},
 	}
 }
 

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
@@ -35,6 +36,10 @@ type cacheEntry struct {
 	gz       []byte // nil when compressing does not pay
 	etag     string
 	modified string // Last-Modified, in HTTP date format
+	// plainHdr and gzHdr are the complete headers of the two forms, built
+	// once so that serving a cached page copies slices, not strings.
+	plainHdr http.Header
+	gzHdr    http.Header
 }
 
 func newPageCache(maxBytes, maxEntries int) *pageCache {
@@ -96,15 +101,27 @@ func (s *Server) cachedHandler(h handlerFunc) handlerFunc {
 			return nil
 		}
 		rec := &recorder{header: http.Header{}, status: http.StatusOK}
-		if err := h(rec, r); err != nil {
+		stale := new(bool)
+		if err := h(rec, r.WithContext(context.WithValue(r.Context(), uncacheableKey{}, stale))); err != nil {
 			return err
 		}
 		e := newCacheEntry(rec, gen, day)
-		if rec.status == http.StatusOK {
+		if rec.status == http.StatusOK && !*stale {
 			s.cache.put(key, e)
 		}
 		e.serve(w, r)
 		return nil
+	}
+}
+
+type uncacheableKey struct{}
+
+// markUncacheable keeps the response being rendered out of the page cache:
+// it shows data older than the registry's generation (totals still being
+// recomputed).
+func markUncacheable(ctx context.Context) {
+	if p, ok := ctx.Value(uncacheableKey{}).(*bool); ok {
+		*p = true
 	}
 }
 
@@ -125,15 +142,15 @@ func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
 		zw.Close()
 		e.gz = gz.Bytes()
 	}
+	e.plainHdr = e.headerFor(len(body), false)
+	if e.gz != nil {
+		e.gzHdr = e.headerFor(len(e.gz), true)
+	}
 	return e
 }
 
-// serve writes the entry, or 304 Not Modified when the client has it.
-func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	for k, v := range e.header {
-		h[k] = v
-	}
+func (e *cacheEntry) headerFor(size int, gz bool) http.Header {
+	h := e.header.Clone()
 	h.Set("ETag", e.etag)
 	h.Set("Last-Modified", e.modified)
 	if h.Get("Cache-Control") == "" {
@@ -141,19 +158,35 @@ func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
 		// revalidation costs a 304.
 		h.Set("Cache-Control", "no-cache")
 	}
+	if e.gz != nil {
+		h.Add("Vary", "Accept-Encoding")
+	}
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(size))
+	for k, v := range h {
+		h[k] = v[:len(v):len(v)]
+	}
+	return h
+}
+
+// serve writes the entry, or 304 Not Modified when the client has it.
+func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	body, hdr := e.body, e.plainHdr
+	if e.gz != nil && acceptsGzip(r) {
+		body, hdr = e.gz, e.gzHdr
+	}
+	for k, v := range hdr {
+		h[k] = v
+	}
 	if e.status == http.StatusOK && notModified(r, e.etag, e.modified) {
+		h.Del("Content-Length")
+		h.Del("Content-Encoding")
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	body := e.body
-	if e.gz != nil {
-		h.Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r) {
-			h.Set("Content-Encoding", "gzip")
-			body = e.gz
-		}
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.status)
 	if r.Method != http.MethodHead {
 		w.Write(body)

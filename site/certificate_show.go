@@ -96,8 +96,8 @@ func historyItem(lang i18n.Lang, sc *registry.Scheme, e registry.Event) views.Hi
 		h.Title = e.Kind
 	}
 	for _, ch := range e.Changes {
-		if ch.Field == "status" && e.Kind != registry.EventChanged {
-			continue // the title says it
+		if ch.Field == "status" && e.Kind != registry.EventChanged || ch.Field == "surveillance" && e.Kind == registry.EventSurveillance {
+			continue // the title says it; the audit record lists the audits
 		}
 		name := ch.Field
 		if _, ok := i18n.Lookup("field." + ch.Field); ok {

@@ -23,7 +23,7 @@ type browseQuery struct {
 
 // parseBrowse reads the filters from the query string. Values the registry
 // does not know are an EINVALID error (400) from Filter.Validate.
-func (s *Server) parseBrowse(r *http.Request, sn *snapshot) (*browseQuery, error) {
+func (s *Server) parseBrowse(r *http.Request) (*browseQuery, error) {
 	q := r.URL.Query()
 	bq := &browseQuery{values: url.Values{}}
 	for _, p := range browseParams {
@@ -43,16 +43,15 @@ func (s *Server) parseBrowse(r *http.Request, sn *snapshot) (*browseQuery, error
 		City: bq.values.Get("city"), Sort: bq.values.Get("sort"),
 	}
 	if a := bq.values.Get("body"); a != "" {
-		found := false
-		for _, b := range sn.bodies {
-			if strings.EqualFold(b.Approval, a) {
-				f.BodyID, found = b.ID, true
-				bq.values.Set("body", b.Approval)
-			}
-		}
-		if !found {
+		b, err := s.store.Body(r.Context(), a)
+		if registry.ErrorCode(err) == registry.ENOTFOUND {
 			return nil, registry.Errorf(registry.EINVALID, "body", "没有批准号为 %s 的认证机构", "no certification body has the approval number %s", a)
 		}
+		if err != nil {
+			return nil, err
+		}
+		f.BodyID = b.ID
+		bq.values.Set("body", b.Approval)
 	}
 	for _, p := range []struct {
 		name string
@@ -103,7 +102,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	bq, err := s.parseBrowse(r, sn)
+	bq, err := s.parseBrowse(r)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (s *Server) items(lang i18n.Lang, cs []*registry.Certificate) []views.CertI
 
 // snapshot is what several pages need that costs a scan of the registry
 // (totals, the places and years for the filters) or is small and read on
-// every page (the bodies). It is computed once per registry generation.
+// every page (the bodies). It is computed for one registry generation.
 type snapshot struct {
 	gen       int64
 	day       time.Time
@@ -51,12 +51,17 @@ type snapshot struct {
 }
 
 type snapshotCache struct {
-	mu   sync.Mutex
-	snap *snapshot
+	mu         sync.Mutex
+	snap       *snapshot
+	refreshing bool
 }
 
-// snapshot returns the current snapshot, computing it if the registry
-// changed. Concurrent callers wait for one computation.
+// snapshot returns the registry's totals. The first call computes them;
+// later, when the registry has changed, the previous snapshot is returned
+// while one goroutine computes the new one, so that a busy publisher does
+// not make every page wait for a scan of a million rows. Totals lag the
+// registry by the time of one scan at most (about a second at 1,000,000
+// certificates); certificate pages and search results never lag.
 func (s *Server) snapshot(ctx context.Context) (*snapshot, error) {
 	gen, err := s.generation(ctx)
 	if err != nil {
@@ -64,11 +69,43 @@ func (s *Server) snapshot(ctx context.Context) (*snapshot, error) {
 	}
 	day := registry.Today(s.now())
 	s.snaps.mu.Lock()
-	defer s.snaps.mu.Unlock()
-	if sn := s.snaps.snap; sn != nil && sn.gen == gen && sn.day.Equal(day) {
+	sn := s.snaps.snap
+	if sn != nil && sn.gen == gen && sn.day.Equal(day) {
+		s.snaps.mu.Unlock()
 		return sn, nil
 	}
+	if sn != nil {
+		markUncacheable(ctx)
+		if !s.snaps.refreshing {
+			s.snaps.refreshing = true
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+				defer cancel()
+				fresh, err := s.computeSnapshot(ctx, gen, day)
+				s.snaps.mu.Lock()
+				defer s.snaps.mu.Unlock()
+				s.snaps.refreshing = false
+				if err != nil {
+					s.log.Error("refresh registry totals", "err", err)
+					return
+				}
+				s.snaps.snap = fresh
+			}()
+		}
+		s.snaps.mu.Unlock()
+		return sn, nil
+	}
+	defer s.snaps.mu.Unlock()
+	if sn, err = s.computeSnapshot(ctx, gen, day); err != nil {
+		return nil, err
+	}
+	s.snaps.snap = sn
+	return sn, nil
+}
+
+func (s *Server) computeSnapshot(ctx context.Context, gen int64, day time.Time) (*snapshot, error) {
 	sn := &snapshot{gen: gen, day: day}
+	var err error
 	if sn.stats, err = s.store.Stats(ctx, 0); err != nil {
 		return nil, err
 	}
@@ -78,6 +115,5 @@ func (s *Server) snapshot(ctx context.Context) (*snapshot, error) {
 	if sn.bodies, err = s.store.Bodies(ctx); err != nil {
 		return nil, err
 	}
-	s.snaps.snap = sn
 	return sn, nil
 }

@@ -150,3 +150,7 @@ func sampleNumber(t testing.TB, kind string) string {
 	}
 	return n
 }
+
+type httptestServer = httptest.Server
+
+func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

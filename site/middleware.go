@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -21,18 +22,36 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		// The values are shared slices: Set replaces a slice and Add copies
+		// one whose capacity is full, so no response can change another's.
+		for _, kv := range fixedHeaders {
+			h[kv.key] = kv.value
+		}
 		if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hstsValue
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+type headerValue struct {
+	key   string
+	value []string
+}
+
+func fixed(v string) []string { return []string{v}[:1:1] }
+
+var (
+	fixedHeaders = []headerValue{
+		{"Content-Security-Policy", fixed(ContentSecurityPolicy)},
+		{"X-Content-Type-Options", fixed("nosniff")},
+		{"Referrer-Policy", fixed("strict-origin-when-cross-origin")},
+		{"X-Frame-Options", fixed("DENY")},
+		{"Cross-Origin-Opener-Policy", fixed("same-origin")},
+		{"Permissions-Policy", fixed("camera=(), microphone=(), geolocation=()")},
+	}
+	hstsValue = fixed("max-age=63072000; includeSubDomains")
+)
 
 // acceptsGzip reports whether the client takes gzip.
 func acceptsGzip(r *http.Request) bool {
@@ -138,6 +157,10 @@ func (g *gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 // carry credentials), status, size and duration.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		lw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(lw, r)

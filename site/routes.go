@@ -19,6 +19,9 @@ const (
 	cached
 	// api routes answer errors as JSON.
 	api
+	// firstVisit sends a visitor from elsewhere whose browser prefers
+	// English to the English page (only "/").
+	firstVisit
 )
 
 // route is one entry of the route table.
@@ -34,10 +37,34 @@ type route struct {
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
 	routes := []route{
-		{"GET /{$}", s.showHome, page},
+		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
+		{"GET /certificates/{number}/feed.atom", s.certificateFeed, page},
 		{"GET /certificates/{rest...}", s.redirectCertificate, bilingual},
+		{"GET /holders/{code}", s.showHolder, page},
+		{"GET /bodies", s.listBodies, page},
+		{"GET /bodies/{approval}", s.showBody, page},
+		{"GET /bodies/{approval}/issued.atom", s.bodyIssuedFeed, page},
+		{"GET /bodies/{approval}/status.atom", s.bodyStatusFeed, page},
+		{"GET /schemes", s.listSchemes, page},
+		{"GET /schemes/{code}", s.showScheme, page},
+		{"GET /statistics", s.showStatistics, page},
+		{"GET /feeds/issued.atom", s.issuedFeed, page},
+		{"GET /feeds/status.atom", s.statusFeed, page},
+		{"GET /data", s.showData, page},
+		{"GET /api", s.showAPI, page},
+
+		// Language-neutral: downloads, the JSON API, files for crawlers.
+		{"GET /data/certificates.csv", s.downloadCSV, 0},
+		{"GET /data/certificates.ndjson", s.downloadNDJSON, 0},
+		{"GET /api/v1/certificates", s.apiListCertificates, api | cached},
+		{"GET /api/v1/certificates/{number}", s.apiShowCertificate, api | cached},
+		{"GET /api/v1/certificates/{rest...}", s.apiRedirectCertificate, api},
+		{"GET /sitemap.xml", s.sitemap, cached},
+		{"GET /sitemaps/pages.xml", s.sitemapPages, cached},
+		{"GET /sitemaps/certificates/{n}", s.sitemapCertificates, cached},
+		{"GET /robots.txt", s.robots, 0},
 		{"GET /healthz", s.healthz, api},
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},
@@ -52,6 +79,9 @@ func (s *Server) routes() {
 		h := rt.handler
 		if rt.opts&cached != 0 {
 			h = s.cachedHandler(h)
+		}
+		if rt.opts&firstVisit != 0 {
+			h = s.pickLanguage(h)
 		}
 		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, rt.opts&api != 0))
 		if rt.opts&bilingual != 0 {

@@ -186,3 +186,29 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 }
+
+// Accept-Language only picks where "/" sends a visitor arriving from
+// elsewhere; links within the site, and every other URL, keep their
+// language.
+func TestAcceptLanguageOnlyForFirstVisit(t *testing.T) {
+	_, ts := newTestSite(t)
+	for _, tc := range []struct {
+		path, accept, referer string
+		redirect              bool
+	}{
+		{"/", "en-GB,en;q=0.9,zh-CN;q=0.5", "", true},
+		{"/", "zh-CN,zh;q=0.9,en;q=0.8", "", false},
+		{"/", "de-DE,en;q=0.5", "", true},
+		{"/", "fr-FR", "", false},
+		{"/", "", "", false},
+		{"/", "en-US", ts.URL + "/en/certificates", false}, // the language switch
+		{"/", "en-US", "https://certreg.example.cn/en/", false},
+		{"/", "en-US", "https://search.example.com/", true},
+		{"/certificates", "en-US", "", false},
+	} {
+		r := get(t, ts, tc.path, "Accept-Language", tc.accept, "Referer", tc.referer)
+		if got := r.status == http.StatusFound && r.header.Get("Location") == "/en/"; got != tc.redirect {
+			t.Errorf("%s %q from %q: %d %q", tc.path, tc.accept, tc.referer, r.status, r.header.Get("Location"))
+		}
+	}
+}

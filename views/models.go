@@ -194,3 +194,17 @@ type Column struct {
 	Name string
 	Desc string
 }
+
+// APIView is the API page.
+type APIView struct {
+	Endpoints []Endpoint
+	Params    []Column
+}
+
+// Endpoint is one route of the API.
+type Endpoint struct {
+	Method  string
+	Path    string
+	Desc    string
+	Example string
+}

@@ -25,6 +25,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", ""), "the registry's canonical `URL`, shown on every page and in QR codes (env CERTREG_BASE_URL; default http://ADDR)")
 	demo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
+	pageCache := fs.Bool("page-cache", envOr(e, "CERTREG_PAGE_CACHE", "true") != "false", "keep rendered pages until the registry changes; off only to measure rendering (env CERTREG_PAGE_CACHE)")
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,7 +62,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if !*accessLog {
 		reqLog = slog.New(&errorsOnly{log.Handler()})
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog})
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache})
+	tlog, sequence, err := serveLog(e, store, base)
+	if err != nil {
+		return fmt.Errorf("serve: transparency log: %w", err)
+	}
+	srv.MountLog(tlog)
+	if sequence {
+		go tlog.Log.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

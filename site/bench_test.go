@@ -1,0 +1,95 @@
+package site
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// benchStore is the demo registry, or the registry at $CERTREG_BENCH_DB
+// (e.g. one of 1,000,000 certificates made by scripts/gencsv.awk and
+// `certreg import`).
+func benchStore(b *testing.B) *registry.Store {
+	if p := os.Getenv("CERTREG_BENCH_DB"); p != "" {
+		s, err := registry.Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	return demo(b)
+}
+
+func benchNumber(b *testing.B, s *registry.Store) string {
+	var n string
+	if err := s.DB().QueryRow(`SELECT number FROM certificates ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM certificates)`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func benchGet(b *testing.B, h http.Handler, path string) {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	if rec.Code != http.StatusOK {
+		b.Fatalf("%s: %d", path, rec.Code)
+	}
+}
+
+// BenchmarkCertificatePage renders a certificate page on every request:
+// the database lookups, the history and the template.
+func BenchmarkCertificatePage(b *testing.B) {
+	s := benchStore(b)
+	h := New(s, Config{BaseURL: testBase, NoCache: true}).Handler()
+	path := views.CertificatePath(benchNumber(b, s))
+	b.ReportAllocs()
+	for b.Loop() {
+		benchGet(b, h, path)
+	}
+}
+
+// BenchmarkCertificatePageCached serves the page from the page cache, as
+// serve does between writes.
+func BenchmarkCertificatePageCached(b *testing.B) {
+	s := benchStore(b)
+	h := New(s, Config{BaseURL: testBase}).Handler()
+	path := views.CertificatePath(benchNumber(b, s))
+	b.ReportAllocs()
+	for b.Loop() {
+		benchGet(b, h, path)
+	}
+}
+
+// BenchmarkSearchPage renders search result pages without the page cache,
+// for terms from nearly-every-row to rare, and filters.
+func BenchmarkSearchPage(b *testing.B) {
+	s := benchStore(b)
+	h := New(s, Config{BaseURL: testBase, NoCache: true}).Handler()
+	for _, tc := range []struct{ name, query string }{
+		{"common-4", "q=" + url.QueryEscape("有限公司")},
+		{"bigram", "q=" + url.QueryEscape("宁波")},
+		{"trigram-rare", "q=" + url.QueryEscape("海天电梯")},
+		{"one-char", "q=" + url.QueryEscape("有")},
+		{"filters", "level=five-star&city=" + url.QueryEscape("宁波")},
+		{"common-deep-page", "q=" + url.QueryEscape("有限公司") + "&status=valid&page=20"},
+		{"browse", ""},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			path := "/certificates"
+			if tc.query != "" {
+				path += "?" + tc.query
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				benchGet(b, h, path)
+			}
+		})
+	}
+}

@@ -1,0 +1,128 @@
+package site
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// sitemapChunk is how many certificates one sitemap file lists: with both
+// languages that is 40,000 URLs, under the protocol's 50,000.
+const sitemapChunk = 20000
+
+type sitemapIndex struct {
+	XMLName  xml.Name     `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 sitemapindex"`
+	Sitemaps []sitemapLoc `xml:"sitemap"`
+}
+
+type sitemapLoc struct {
+	Loc string `xml:"loc"`
+}
+
+type urlSet struct {
+	XMLName xml.Name     `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
+	XHTML   string       `xml:"xmlns:xhtml,attr"`
+	URLs    []sitemapURL `xml:"url"`
+}
+
+type sitemapURL struct {
+	Loc   string      `xml:"loc"`
+	Links []xhtmlLink `xml:"xhtml:link"`
+}
+
+type xhtmlLink struct {
+	Rel      string `xml:"rel,attr"`
+	HrefLang string `xml:"hreflang,attr"`
+	Href     string `xml:"href,attr"`
+}
+
+// sitemap is the sitemap index: one file of the site's pages and one per
+// sitemapChunk certificates.
+func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) error {
+	sn, err := s.snapshot(r.Context())
+	if err != nil {
+		return err
+	}
+	idx := sitemapIndex{Sitemaps: []sitemapLoc{{Loc: s.cfg.BaseURL + "/sitemaps/pages.xml"}}}
+	for i := 0; i*sitemapChunk < sn.stats.Certificates; i++ {
+		idx.Sitemaps = append(idx.Sitemaps, sitemapLoc{Loc: s.cfg.BaseURL + "/sitemaps/certificates/" + strconv.Itoa(i+1) + ".xml"})
+	}
+	return writeXML(w, idx)
+}
+
+// sitemapPages lists every page that is not a certificate, in both
+// languages.
+func (s *Server) sitemapPages(w http.ResponseWriter, r *http.Request) error {
+	sn, err := s.snapshot(r.Context())
+	if err != nil {
+		return err
+	}
+	paths := []string{"/", "/certificates", "/bodies", "/schemes", "/statistics", "/data", "/api"}
+	for _, b := range sn.bodies {
+		paths = append(paths, views.BodyPath(b.Approval))
+	}
+	for _, sc := range s.store.Schemes().All() {
+		paths = append(paths, views.SchemePath(sc.Code))
+	}
+	return writeXML(w, s.urlSet(paths))
+}
+
+// sitemapCertificates lists one chunk of certificate pages.
+func (s *Server) sitemapCertificates(w http.ResponseWriter, r *http.Request) error {
+	n, err := strconv.Atoi(strings.TrimSuffix(r.PathValue("n"), ".xml"))
+	if err != nil || n < 1 {
+		return errNotFoundPage
+	}
+	nums, err := s.store.Numbers(r.Context(), (n-1)*sitemapChunk, sitemapChunk)
+	if err != nil {
+		return err
+	}
+	if len(nums) == 0 {
+		return errNotFoundPage
+	}
+	paths := make([]string, len(nums))
+	for i, num := range nums {
+		paths[i] = views.CertificatePath(num)
+	}
+	return writeXML(w, s.urlSet(paths))
+}
+
+// urlSet lists each language-neutral path in both languages, each entry
+// naming its twin.
+func (s *Server) urlSet(paths []string) urlSet {
+	set := urlSet{XHTML: "http://www.w3.org/1999/xhtml"}
+	for _, p := range paths {
+		links := []xhtmlLink{
+			{Rel: "alternate", HrefLang: i18n.ZH.HTML(), Href: s.cfg.BaseURL + i18n.ZH.Path(p)},
+			{Rel: "alternate", HrefLang: i18n.EN.HTML(), Href: s.cfg.BaseURL + i18n.EN.Path(p)},
+		}
+		for _, l := range i18n.Langs {
+			set.URLs = append(set.URLs, sitemapURL{Loc: s.cfg.BaseURL + l.Path(p), Links: links})
+		}
+	}
+	return set
+}
+
+func writeXML(w http.ResponseWriter, v any) error {
+	out, err := xml.MarshalIndent(v, "", " ")
+	if err != nil {
+		return fmt.Errorf("sitemap: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Write([]byte(xml.Header))
+	w.Write(out)
+	return nil
+}
+
+// robots lets crawlers read every page but not walk search results or the
+// API, and points them at the sitemap.
+func (s *Server) robots(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "User-agent: *\nDisallow: /certificates?\nDisallow: /en/certificates?\nDisallow: /api/\nDisallow: /data/\nAllow: /\n\nSitemap: %s/sitemap.xml\n", s.cfg.BaseURL)
+	return nil
+}
