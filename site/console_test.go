@@ -597,3 +597,43 @@ func TestConsoleAPIKeyPage(t *testing.T) {
 		t.Fatalf("revoked key: %d", res.status)
 	}
 }
+
+// TestConsoleREADMEFlow is the README's walk-through: a fresh registry, the
+// sample body, its publisher uploads data/template.xlsx, confirms, and
+// suspends a certificate, which the public page shows at once.
+func TestConsoleREADMEFlow(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	cli := registry.Actor{Name: "root", Source: "cli"}
+	if _, err := st.AddBody(ctx, cli, registry.Body{Approval: "CNCA-R-2016-901", NameZH: "示例质量认证中心（样例）"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddUser(ctx, cli, registry.NewUser{Name: "alice", Role: registry.RolePublisher, BodyApproval: "CNCA-R-2016-901", Password: alicePass}); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(st, Config{BaseURL: testBase})
+	ts := httptest.NewTLSServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	f := &consoleFixture{publishFixture: &publishFixture{store: st, srv: srv, ts: ts}, tls: ts}
+	a := f.signedIn(t, "alice", alicePass)
+	xlsx, err := os.ReadFile("../data/template.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.upload("template.xlsx", xlsx)
+	if r.status != 200 || !strings.Contains(r.body, `id="n-created">2<`) {
+		t.Fatalf("preview of the template: %d %s", r.status, regexp.MustCompile(`(?s)<main.*</main>`).FindString(r.body))
+	}
+	id := regexp.MustCompile(`/console/upload/([A-Za-z0-9_-]+)/confirm`).FindStringSubmatch(r.body)
+	if id == nil {
+		t.Fatal("no confirm form")
+	}
+	if r := a.post("/console/upload/"+id[1]+"/confirm", nil); r.status != 200 {
+		t.Fatalf("confirm: %d", r.status)
+	}
+	if r := a.post("/console/certificates/SAMPLE-2024-0001/status", url.Values{"status": {"suspended"}, "reason": {"客户投诉处理不符合要求"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("suspend: %d %s", r.status, r.body)
+	}
+	page := get(t, ts, "/en/certificates/SAMPLE-2024-0001")
+	mustContain(t, "public page", page.body, "Suspended", "客户投诉处理不符合要求")
+}
