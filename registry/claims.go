@@ -267,3 +267,45 @@ func ParseClaimsMessage(m []byte) (Claims, error) {
 	}
 	return Claims{Number: vals[0], CreditCode: vals[1], Scheme: vals[2], Level: vals[3], IssueDate: issue, ExpiryDate: expiry, BodyApproval: vals[6], HolderName: vals[7]}, nil
 }
+
+// ClaimsOfInput reads claims as a reviewer types them from the paper (or as
+// a record file gives them): scheme by code or standard number, level by
+// code or name in either language, dates in any form ParseDate reads. It
+// is how a verifier without the registry's database rebuilds the signed
+// message.
+func ClaimsOfInput(in Input, schemes *Schemes) (Claims, error) {
+	var errs ValidationErrors
+	add := func(fe *FieldError) {
+		if fe != nil {
+			errs = append(errs, *fe)
+		}
+	}
+	var cl Claims
+	n, fe := NormalizeNumber(in.Number)
+	add(fe)
+	cl.Number = NumberKey(n)
+	cl.CreditCode, _, fe = NormalizeCreditCode(in.HolderCreditCode)
+	add(fe)
+	cl.HolderName, fe = cleanText("holder_name", "获证组织名称", "holder name", in.HolderName, maxHolderName, true)
+	add(fe)
+	if sc, ok := schemes.Find(strings.TrimSpace(in.Scheme)); ok {
+		cl.Scheme = sc.Code
+		if l, ok := findLevel(sc, strings.TrimSpace(in.Level)); ok {
+			cl.Level = l.Code
+		} else {
+			add(ptr(fieldErr("level", "未知的星级 %q", "unknown level %q", in.Level)))
+		}
+	} else {
+		add(ptr(fieldErr("scheme", "未知的认证依据 %q", "unknown scheme %q", in.Scheme)))
+	}
+	cl.IssueDate, fe = parseDateField("issue_date", "发证日期", "issue date", in.IssueDate, true)
+	add(fe)
+	cl.ExpiryDate, fe = parseDateField("expiry_date", "有效期至", "expiry date", in.ExpiryDate, true)
+	add(fe)
+	cl.BodyApproval, fe = NormalizeApproval(in.BodyApproval)
+	add(fe)
+	if len(errs) > 0 {
+		return cl, errs
+	}
+	return cl, nil
+}

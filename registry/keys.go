@@ -55,10 +55,11 @@ func KeyID(pub ed25519.PublicKey) string {
 // KeyRing is the registry's signing keys: one current, any number retired.
 // It is safe for concurrent use.
 type KeyRing struct {
-	mu   sync.RWMutex
-	dir  string // "" for a ring that is not stored (published keys only)
-	keys []*SigningKey
-	now  func() time.Time
+	mu     sync.RWMutex
+	dir    string // "" for a ring that is not stored
+	memory bool   // a throwaway ring: Rotate does not save it
+	keys   []*SigningKey
+	now    func() time.Time
 }
 
 // storedKey is a key as kept in keys.json.
@@ -96,6 +97,16 @@ func OpenKeys(dir string) (*KeyRing, error) {
 		return kr, nil
 	}
 	return kr, err
+}
+
+// NewMemoryKeys returns a ring with one fresh key that is kept only in
+// memory: for tests and previews, never for QR codes that get printed.
+func NewMemoryKeys() *KeyRing {
+	kr := &KeyRing{memory: true, now: time.Now}
+	if _, err := kr.Rotate(); err != nil {
+		panic(err) // only the system's random source can fail here
+	}
+	return kr
 }
 
 // LoadKeys reads the key ring in dir; the error wraps fs.ErrNotExist when
@@ -253,6 +264,9 @@ func (kr *KeyRing) hasID(id string) bool {
 // 0600. Retired keys are written without their private halves. The caller
 // holds mu.
 func (kr *KeyRing) save() error {
+	if kr.memory {
+		return nil
+	}
 	if kr.dir == "" {
 		return fmt.Errorf("save keys: this key ring has no directory")
 	}

@@ -104,10 +104,12 @@ const (
 )
 
 // DecodeQRImage decodes an uploaded PNG or JPEG and reads its QR code. Every
-// failure is an EINVALID error whose message tells the reader what to do.
+// failure is an EINVALID error whose message tells the reader what to do;
+// its Field says which: image.empty, image.size, image.type, image.pixels,
+// image.damaged or image.noqr.
 func DecodeQRImage(b []byte) (string, error) {
 	if len(b) == 0 {
-		return "", Errorf(EINVALID, "image", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
+		return "", Errorf(EINVALID, "image.empty", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
 	}
 	if len(b) > MaxQRImageBytes {
 		return "", tooLarge(len(b))
@@ -127,38 +129,38 @@ func DecodeQRImage(b []byte) (string, error) {
 		if bytes.HasPrefix(b, []byte("%PDF")) {
 			what, whatEN = "是 PDF 文件，不是图片（文件名可能被改过）", "is a PDF document, not an image (its name may have been changed)"
 		}
-		return "", &Error{Code: EINVALID, Field: "image", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
+		return "", &Error{Code: EINVALID, Field: "image.type", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
 	}
 	cfg, err := config(b)
 	if err != nil {
-		return "", Errorf(EINVALID, "image", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxQRImagePixels {
-		return "", &Error{Code: EINVALID, Field: "image",
+		return "", &Error{Code: EINVALID, Field: "image.pixels",
 			ZH: fmt.Sprintf("图片尺寸过大（%d×%d 像素，最多 %d 万像素）：请裁剪到二维码附近再上传", cfg.Width, cfg.Height, MaxQRImagePixels/10000),
 			EN: fmt.Sprintf("the image is too large (%d×%d pixels, at most %d million): crop it around the QR code and upload again", cfg.Width, cfg.Height, MaxQRImagePixels/1_000_000)}
 	}
 	img, err := decode(b)
 	if err != nil {
-		return "", Errorf(EINVALID, "image", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
 	}
 	text, err := DecodeQR(img)
 	if err != nil {
 		// gozxing says "not found", "checksum" or "format": to the reader all
 		// mean the same thing.
-		return "", Errorf(EINVALID, "image", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
+		return "", Errorf(EINVALID, "image.noqr", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
 	}
 	return text, nil
 }
 
 func tooLarge(n int) *Error {
-	return Errorf(EINVALID, "image", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxQRImageBytes>>20)
+	return Errorf(EINVALID, "image.size", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxQRImageBytes>>20)
 }
 
 // ErrQRImageTooLarge is returned for an upload over MaxQRImageBytes, for
 // callers that stop reading at the limit.
 func ErrQRImageTooLarge() error {
-	return Errorf(EINVALID, "image", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxQRImageBytes>>20)
+	return Errorf(EINVALID, "image.size", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxQRImageBytes>>20)
 }
 
 // QRImages caches generated QR images by content, format and size. A

@@ -298,12 +298,14 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 
 // holderMatches compares what was typed with the record: a credit code
 // (18 characters of its alphabet) with the credit code, anything else with
-// the holder's name (spaces ignored).
+// the holder's name (spaces and character widths ignored).
 func holderMatches(c *Certificate, holder string) (field string, ok bool) {
 	if code, _, fe := NormalizeCreditCode(holder); fe == nil {
 		return "holder_credit_code", code == c.HolderCreditCode
 	}
-	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	// Full-width and half-width forms (（ and (, Ａ and A) and spaces are
+	// how the same name differs between a paper and the register.
+	squash := func(s string) string { return strings.Join(strings.Fields(foldWidth(s)), "") }
 	return "holder_name", squash(holder) == squash(c.HolderName)
 }
 

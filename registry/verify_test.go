@@ -166,6 +166,9 @@ func TestVerifyManual(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	put(t, s, sampleInput("AS-1"))
+	in2 := sampleInput("AS-2")
+	in2.HolderName = "宁波示例电器（宁波）有限公司"
+	put(t, s, in2)
 	for _, tc := range []struct {
 		number, holder string
 		want           registry.Verdict
