@@ -570,6 +570,10 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (*Checkpo
 		size, root[:], string(msg), fmtTime(now)); err != nil {
 		return nil, err
 	}
+	// Pages that show log entries and proofs are out of date now.
+	if err := bumpGeneration(tx); err != nil {
+		return nil, err
+	}
 	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: now}, nil
 }
 

@@ -163,7 +163,9 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := certPage.FindStringSubmatch(filepath.ToSlash(name))
-		if m == nil {
+		if m == nil || strings.Contains(filepath.ToSlash(name), "/api/") {
+			// Every certificate's JSON holds a proof against the latest
+			// checkpoint: it changes whenever the log grows.
 			continue
 		}
 		if !info.ModTime().Equal(before) {
