@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Paths returns the paths, relative to the log's URL (/log/), of every
-// file that serves the latest checkpoint's tree: "checkpoint", each hash
-// tile and each entry bundle. A static export writes these.
+// file that serves the latest checkpoint's tree: "checkpoint", each entry,
+// each hash tile and each entry bundle. A static export writes these.
 func (l *Log) Paths(ctx context.Context) ([]string, error) {
 	cp, err := l.Checkpoint(ctx)
 	if err != nil {
@@ -25,6 +27,11 @@ func (l *Log) Paths(ctx context.Context) ([]string, error) {
 
 func logPaths(size int64) []string {
 	paths := []string{"checkpoint"}
+	// Each entry on its own too, for the "recorded in the public log at
+	// #N" links of certificate pages (written once: entries never change).
+	for i := range size {
+		paths = append(paths, fmt.Sprintf("entry/%d", i))
+	}
 	for _, t := range tlog.NewTiles(TileHeight, 0, size) {
 		paths = append(paths, TilePath(t))
 		if t.L == 0 {
@@ -60,7 +67,13 @@ func (l *Log) Export(ctx context.Context, dir string) (written int, err error) {
 			if _, err := os.Stat(name); err == nil {
 				continue
 			}
-			if b, err = l.Tile(ctx, p); err != nil {
+			if rest, ok := strings.CutPrefix(p, "entry/"); ok {
+				i, _ := strconv.ParseInt(rest, 10, 64)
+				b, err = l.Entry(ctx, i)
+			} else {
+				b, err = l.Tile(ctx, p)
+			}
+			if err != nil {
 				return written, err
 			}
 		}

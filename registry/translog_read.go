@@ -240,3 +240,18 @@ func (l *Log) Consistency(ctx context.Context, oldSize int64) (tlog.TreeProof, *
 	p, err := tlog.ProveTree(cp.Size, oldSize, r)
 	return p, cp, err
 }
+
+// LatestEntry returns the index of the latest entry of the certificate with
+// id certID in the current checkpoint's tree; ok is false while none is.
+func (l *Log) LatestEntry(ctx context.Context, certID int64) (index int64, ok bool, err error) {
+	err = l.store.db.QueryRowContext(ctx, `SELECT l.idx FROM translog_leaves l
+		WHERE l.certificate_id = ? AND l.idx < (SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1)
+		ORDER BY l.idx DESC LIMIT 1`, certID).Scan(&index)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("log entry of certificate %d: %w", certID, err)
+	}
+	return index, true, nil
+}

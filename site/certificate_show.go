@@ -44,6 +44,15 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		SchemeURL: views.SchemePath(c.SchemeCode), FeedURL: views.CertificateFeedPath(c.Number),
 		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
 	}
+	if s.tlog != nil {
+		idx, ok, err := s.tlog.Log.LatestEntry(r.Context(), c.ID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			v.LogIndex, v.LogURL = idx, fmt.Sprintf("/log/entry/%d", idx)
+		}
+	}
 	for _, a := range c.Surveillance {
 		v.Surveillance = append(v.Surveillance, lang.Tf("audit.surveillance.n", lang.Date(a.Date), surveillanceResult(lang, a)))
 	}

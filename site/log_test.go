@@ -274,6 +274,18 @@ func TestLogInCertificateAPI(t *testing.T) {
 	if p := proof(); p.Index != 1 || p.TreeSize != 5 {
 		t.Fatalf("index %d size %d", p.Index, p.TreeSize)
 	}
+	// The certificate's page says where it is in the log, in both languages.
+	for path, want := range map[string]string{
+		"/en/certificates/SAC-2024-00002": `href="/log/entry/1">Recorded in the public log at #1</a>`,
+		"/certificates/SAC-2024-00002":    `href="/log/entry/1">已记入公开日志第 1 条</a>`,
+	} {
+		if resp, b := logGet(t, ts.URL+path); resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Fatalf("%s: %s, want %s", path, resp.Status, want)
+		}
+	}
+	if resp, b := logGet(t, ts.URL+"/log/entry/1"); resp.StatusCode != 200 || !strings.Contains(string(b), `number "SAC-2024-00002"`) {
+		t.Fatalf("/log/entry/1: %s %s", resp.Status, b)
+	}
 	if _, err := store.ChangeStatus(context.Background(), registry.Actor{Name: "t", Source: "cli"}, registry.StatusChange{Number: "SAC-2024-00002", To: registry.StatusRevoked, Reason: "撤销"}); err != nil {
 		t.Fatal(err)
 	}

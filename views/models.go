@@ -44,6 +44,8 @@ type CertificateView struct {
 	FeedURL      string
 	JSONURL      string
 	AsOf         time.Time
+	LogIndex     int64  // the certificate's latest entry in the public log
+	LogURL       string // that entry; "" while not logged
 }
 
 // Option is one choice of a filter's select.
