@@ -36,7 +36,7 @@ type route struct {
 // (see CertificatePath).
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
-	return []route{
+	routes := []route{
 		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
@@ -69,6 +69,9 @@ func (s *Server) routeTable() []route {
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},
 	}
+	routes = append(routes, s.verifyRoutes()...)
+	routes = append(routes, s.publishRoutes()...)
+	return append(routes, s.consoleRoutes()...)
 }
 
 // routes registers the route table on the mux.

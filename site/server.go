@@ -30,6 +30,11 @@ type Config struct {
 	// NoCache turns the rendered-page cache off (for benchmarks that
 	// measure rendering).
 	NoCache bool
+	// Keys signs and checks certificate QR codes; nil uses a throwaway
+	// in-memory key (tests and previews only: its QR codes die with it).
+	Keys *registry.KeyRing
+	// Limits bounds lookups per client address; zero fields take defaults.
+	Limits Limits
 }
 
 // Server serves the public site.
@@ -41,9 +46,13 @@ type Server struct {
 	cache  *pageCache
 	mux    *http.ServeMux
 	snaps  snapshotCache
+	verify *verifier
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
+	// uploads keeps bulk uploads between their preview and confirmation.
+	uploads uploads
+
 	gen        atomic.Int64
 	genChecked atomic.Int64
 }
@@ -64,6 +73,7 @@ func New(store *registry.Store, cfg Config) *Server {
 	s := &Server{store: store, cfg: cfg, log: log, assets: loadAssets(), mux: http.NewServeMux()}
 	s.gen.Store(-1)
 	s.cache = newPageCache(64<<20, 20000)
+	s.verify = newVerifier(cfg)
 	s.routes()
 	return s
 }

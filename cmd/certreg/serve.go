@@ -20,8 +20,9 @@ func init() {
 // serve runs the site until ctx ends, then shuts down gracefully: requests
 // in flight finish, new ones are refused.
 func serve(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--db FILE] [--addr HOST:PORT] [--base-url URL]")
+	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL]")
 	db := dbFlag(fs, e)
+	keysDirFlag := keysFlag(fs, e)
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", ""), "the registry's canonical `URL`, shown on every page and in QR codes (env CERTREG_BASE_URL; default http://ADDR)")
 	demo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
@@ -50,6 +51,12 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	keys, err := registry.OpenKeys(keysDir(*keysDirFlag, *db))
+	if err != nil {
+		return fmt.Errorf("serve: signing keys: %w", err)
+	}
+	log.Info("QR codes are signed with key "+keys.Current().ID, "keys", keysDir(*keysDirFlag, *db))
+
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -62,7 +69,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if !*accessLog {
 		reqLog = slog.New(&errorsOnly{log.Handler()})
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache})
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys})
+	tlog, sequence, err := serveLog(e, store, base)
+	if err != nil {
+		return fmt.Errorf("serve: transparency log: %w", err)
+	}
+	srv.MountLog(tlog)
+	if sequence {
+		go tlog.Log.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

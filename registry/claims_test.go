@@ -1,0 +1,276 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certreg/certreg/registry"
+)
+
+const testBase = "https://certreg.example.cn"
+
+func openKeys(t testing.TB) *registry.KeyRing {
+	t.Helper()
+	kr, err := registry.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+// putSample stores the sample certificate and returns it as read back.
+func putSample(t testing.TB, s *registry.Store, number string) *registry.Certificate {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput(number)}, registry.ImportOptions{CreateBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Certificate(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func signedURL(t testing.TB, kr *registry.KeyRing, s *registry.Store, c *registry.Certificate) string {
+	t.Helper()
+	sc, err := kr.SignClaims(registry.ClaimsOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc.URL(testBase)
+}
+
+func TestKeysCreatedWithPrivateModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	kr, err := registry.OpenKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di.Mode().Perm() != 0o700 {
+		t.Errorf("keys directory mode %v, want 0700", di.Mode().Perm())
+	}
+	fi, err := os.Stat(filepath.Join(dir, "keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("keys file mode %v, want 0600", fi.Mode().Perm())
+	}
+	// Reopening finds the same key instead of making a new one.
+	again, err := registry.OpenKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Current().ID != kr.Current().ID || len(again.Keys()) != 1 {
+		t.Errorf("reopened ring has %d keys, current %s; want 1, %s", len(again.Keys()), again.Current().ID, kr.Current().ID)
+	}
+	// A key file others can read is refused rather than used.
+	os.Chmod(filepath.Join(dir, "keys.json"), 0o644)
+	if _, err := registry.OpenKeys(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("world-readable key file: err %v, want a chmod hint", err)
+	}
+}
+
+func TestSignatureRoundTripAndTampering(t *testing.T) {
+	s := openStore(t)
+	kr := openKeys(t)
+	c := putSample(t, s, "00114E22766R2L/3502")
+	u := signedURL(t, kr, s, c)
+	if !strings.HasPrefix(u, "HTTPS://CERTREG.EXAMPLE.CN/V/") || !strings.HasSuffix(u, "/00114E22766R2L/3502") {
+		t.Fatalf("url %s", u)
+	}
+	if u != strings.ToUpper(u) {
+		t.Errorf("url %s is not upper case", u)
+	}
+	p, err := registry.ParseQRURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Origin != "https://certreg.example.cn" || p.Signature.Number != "00114E22766R2L/3502" || p.Signature.KeyID != kr.Current().ID {
+		t.Errorf("parsed %+v", p)
+	}
+	cl := registry.ClaimsOf(c)
+	if got := kr.VerifyClaims(p.Signature, &cl); got != registry.SigGood {
+		t.Fatalf("verify untouched url: %s", got)
+	}
+	// Lower case (typed by hand) reads the same.
+	if p2, err := registry.ParseQRURL(strings.ToLower(u)); err != nil || kr.VerifyClaims(p2.Signature, &cl) != registry.SigGood {
+		t.Errorf("lower-case url: %v", err)
+	}
+	// Every claim is covered: changing any one fails the check.
+	for name, edit := range map[string]func(c *registry.Claims){
+		"number":      func(c *registry.Claims) { c.Number += "X" },
+		"credit code": func(c *registry.Claims) { c.CreditCode = "91440300708461136T" },
+		"holder":      func(c *registry.Claims) { c.HolderName += "分公司" },
+		"scheme":      func(c *registry.Claims) { c.Scheme = "BB" },
+		"level":       func(c *registry.Claims) { c.Level = "four-star" },
+		"issue":       func(c *registry.Claims) { c.IssueDate = c.IssueDate.AddDate(0, 0, 1) },
+		"expiry":      func(c *registry.Claims) { c.ExpiryDate = c.ExpiryDate.AddDate(1, 0, 0) },
+		"body":        func(c *registry.Claims) { c.BodyApproval = "CNCA-R-2002-002" },
+	} {
+		c2 := cl
+		edit(&c2)
+		if got := kr.VerifyClaims(p.Signature, &c2); got != registry.SigBad {
+			t.Errorf("claims with %s changed: %s, want bad", name, got)
+		}
+	}
+	// Change each character of the token in turn to another character of
+	// the same alphabet: every change must fail to parse or fail the check.
+	start := strings.Index(u, "/V/") + 3
+	end := start + strings.Index(u[start:], "/")
+	for i := start; i < end; i++ {
+		repl := byte('A')
+		if u[i] == 'A' {
+			repl = 'B'
+		}
+		t2 := u[:i] + string(repl) + u[i+1:]
+		p2, err := registry.ParseQRURL(t2)
+		if err != nil {
+			continue
+		}
+		if got := kr.VerifyClaims(p2.Signature, &cl); got == registry.SigGood {
+			t.Errorf("tampered at %d (%q→%q): signature still good", i, u[i], repl)
+		}
+	}
+	// The message round-trips through its text form.
+	back, err := registry.ParseClaimsMessage(cl.Message())
+	if err != nil || string(back.Message()) != string(cl.Message()) {
+		t.Errorf("message round trip: %v\n%s\n%s", err, cl.Message(), back.Message())
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	s := openStore(t)
+	dir := filepath.Join(t.TempDir(), "keys")
+	kr, err := registry.OpenKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := putSample(t, s, "AS-2024-0001")
+	oldURL := signedURL(t, kr, s, c)
+	oldID := kr.Current().ID
+	if _, err := kr.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	// The rotation survives a restart: load from disk.
+	kr, err = registry.OpenKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.Current().ID == oldID || len(kr.Keys()) != 2 {
+		t.Fatalf("after rotation: current %s, %d keys", kr.Current().ID, len(kr.Keys()))
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "keys.json"))
+	if strings.Count(string(b), "private_seed") != 1 {
+		t.Errorf("retired key kept its private half:\n%s", b)
+	}
+	cl := registry.ClaimsOf(c)
+	p, _ := registry.ParseQRURL(oldURL)
+	if got := kr.VerifyClaims(p.Signature, &cl); got != registry.SigGood {
+		t.Errorf("old QR after rotation: %s, want good", got)
+	}
+	newURL := signedURL(t, kr, s, c)
+	if newURL == oldURL || !strings.Contains(newURL, "/V/") {
+		t.Errorf("new url %s", newURL)
+	}
+	// The published set verifies both, and holds no private key.
+	set := kr.PublicSet()
+	if len(set.Keys) != 2 || set.Keys[0].Status != "current" || set.Keys[1].Status != "retired" {
+		t.Errorf("public set %+v", set)
+	}
+	// A ring that does not know the key answers unknown-key.
+	other := openKeys(t)
+	p2, _ := registry.ParseQRURL(newURL)
+	if got := other.VerifyClaims(p2.Signature, &cl); got != registry.SigUnknownKey {
+		t.Errorf("verify with a foreign ring: %s, want unknown-key", got)
+	}
+}
+
+func TestParseQRURLRejects(t *testing.T) {
+	for _, raw := range []string{
+		"", "not a url", "https://certreg.example.cn/certificates/X", "ftp://x/V/a/b/c",
+		"HTTPS://CERTREG.EXAMPLE.CN/V/AAAA/ABC123",
+		"HTTPS://CERTREG.EXAMPLE.CN/V/" + strings.Repeat("A", 108),
+		"HTTPS://CERTREG.EXAMPLE.CN/V/" + strings.Repeat("A", 107) + "/ABC123",
+		"HTTPS://CERTREG.EXAMPLE.CN/V/" + strings.Repeat("A", 108) + "/AB",
+		"HTTPS://CERTREG.EXAMPLE.CN/V/" + strings.Repeat("1", 108) + "/ABC123",
+		"HTTPS://X/V/" + strings.Repeat("9", 600),
+	} {
+		p, err := registry.ParseQRURL(raw)
+		if err == nil {
+			t.Errorf("ParseQRURL(%q) = %+v, want an error", raw, p.Signature)
+			continue
+		}
+		if registry.ErrorCode(err) != registry.EINVALID {
+			t.Errorf("ParseQRURL(%q): code %s, want EINVALID", raw, registry.ErrorCode(err))
+		}
+	}
+}
+
+// TestDemoQRCodes checks that every demo certificate's QR code is version 7
+// or lower at level M and decodes back to exactly its URL.
+func TestDemoQRCodes(t *testing.T) {
+	s := openStore(t)
+	kr := openKeys(t)
+	ctx := context.Background()
+	if _, err := registry.LoadDemo(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().QueryContext(ctx, `SELECT number FROM certificates ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		numbers = append(numbers, n)
+	}
+	rows.Close()
+	if len(numbers) < 100 {
+		t.Fatalf("only %d demo certificates", len(numbers))
+	}
+	maxVersion := 0
+	for _, n := range numbers {
+		c, err := s.Certificate(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := signedURL(t, kr, s, c)
+		q, err := registry.NewQR(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maxVersion = max(maxVersion, q.VersionNumber)
+		if q.VersionNumber > registry.MaxQRVersion {
+			t.Errorf("%s: QR version %d for %s (%d chars)", n, q.VersionNumber, u, len(u))
+		}
+		// Four pixels a module: a small image, which must still decode.
+		b, err := q.PNG(len(q.Bitmap()) * 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := registry.DecodeQR(img)
+		if err != nil {
+			t.Fatalf("%s: decode: %v", n, err)
+		}
+		if got != u {
+			t.Fatalf("%s: decoded %q, want %q", n, got, u)
+		}
+	}
+	t.Logf("%d demo QR codes, largest version %d", len(numbers), maxVersion)
+}

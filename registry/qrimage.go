@@ -1,0 +1,216 @@
+package registry
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"strconv"
+	"sync"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// QRLevel is the error-correction level of every QR code the registry
+// prints: M recovers about 15% of damaged modules, enough for a scan of a
+// photocopy, while keeping the code at version 7 or lower.
+const QRLevel = qrcode.Medium
+
+// MaxQRVersion is the largest QR code version a certificate's URL may need
+// (45×45 modules): small enough to print at 2 cm and still scan.
+const MaxQRVersion = 7
+
+// NewQR encodes content as a QR code at level M with a 4-module quiet zone.
+func NewQR(content string) (*qrcode.QRCode, error) {
+	q, err := qrcode.New(content, QRLevel)
+	if err != nil {
+		return nil, fmt.Errorf("qr %q: %w", content, err)
+	}
+	return q, nil
+}
+
+// QRPNG returns content's QR code as a PNG of size×size pixels (at least
+// one pixel a module: a smaller size grows to fit).
+func QRPNG(content string, size int) ([]byte, error) {
+	q, err := NewQR(content)
+	if err != nil {
+		return nil, err
+	}
+	return q.PNG(size)
+}
+
+// QRSVG returns content's QR code as an SVG drawing, one unit a module,
+// quiet zone included. Each row's dark runs are one path segment, which
+// keeps the file small and prints sharp at any size.
+func QRSVG(content string) ([]byte, error) {
+	q, err := NewQR(content)
+	if err != nil {
+		return nil, err
+	}
+	bm := q.Bitmap()
+	n := len(bm)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`, n, n, n*4, n*4)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	for y, row := range bm {
+		for x := 0; x < len(row); {
+			if !row[x] {
+				x++
+				continue
+			}
+			start := x
+			for x < len(row) && row[x] {
+				x++
+			}
+			b.WriteString("M" + strconv.Itoa(start) + " " + strconv.Itoa(y) + "h" + strconv.Itoa(x-start) + "v1h-" + strconv.Itoa(x-start) + "z")
+		}
+	}
+	b.WriteString(`"/></svg>` + "\n")
+	return b.Bytes(), nil
+}
+
+// DecodeQR reads the QR code in img and returns its text.
+//
+// gozxing's finder-pattern detector misses about 1% of clean, valid codes
+// (zbarimg reads the same images), so when it finds nothing DecodeQR tries
+// again in pure-barcode mode, which reads an upright code with its quiet
+// zone (a screenshot or a generated image) without the detector.
+func DecodeQR(img image.Image) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		var err2 error
+		res, err2 = zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+		if err2 != nil {
+			return "", err
+		}
+	}
+	return res.GetText(), nil
+}
+
+// Limits on an uploaded QR image: the bytes are bounded by the caller
+// before reading; the pixel count is checked from the header before any
+// pixel is decoded, so that a small file declaring a huge image (a
+// decompression bomb) is refused without allocating it.
+const (
+	MaxQRImageBytes  = 5 << 20
+	MaxQRImagePixels = 16_000_000 // e.g. 4000×4000
+)
+
+// DecodeQRImage decodes an uploaded PNG or JPEG and reads its QR code. Every
+// failure is an EINVALID error whose message tells the reader what to do;
+// its Field says which: image.empty, image.size, image.type, image.pixels,
+// image.damaged or image.noqr.
+func DecodeQRImage(b []byte) (string, error) {
+	if len(b) == 0 {
+		return "", Errorf(EINVALID, "image.empty", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
+	}
+	if len(b) > MaxQRImageBytes {
+		return "", tooLarge(len(b))
+	}
+	var decode func([]byte) (image.Image, error)
+	var config func([]byte) (image.Config, error)
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
+		config = func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
+		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+		config = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
+	default:
+		what := "不是 PNG 或 JPEG 图片"
+		whatEN := "is not a PNG or JPEG image"
+		if bytes.HasPrefix(b, []byte("%PDF")) {
+			what, whatEN = "是 PDF 文件，不是图片（文件名可能被改过）", "is a PDF document, not an image (its name may have been changed)"
+		}
+		return "", &Error{Code: EINVALID, Field: "image.type", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
+	}
+	cfg, err := config(b)
+	if err != nil {
+		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxQRImagePixels {
+		return "", &Error{Code: EINVALID, Field: "image.pixels",
+			ZH: fmt.Sprintf("图片尺寸过大（%d×%d 像素，最多 %d 万像素）：请裁剪到二维码附近再上传", cfg.Width, cfg.Height, MaxQRImagePixels/10000),
+			EN: fmt.Sprintf("the image is too large (%d×%d pixels, at most %d million): crop it around the QR code and upload again", cfg.Width, cfg.Height, MaxQRImagePixels/1_000_000)}
+	}
+	img, err := decode(b)
+	if err != nil {
+		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+	}
+	text, err := DecodeQR(img)
+	if err != nil {
+		// gozxing says "not found", "checksum" or "format": to the reader all
+		// mean the same thing.
+		return "", Errorf(EINVALID, "image.noqr", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
+	}
+	return text, nil
+}
+
+func tooLarge(n int) *Error {
+	return Errorf(EINVALID, "image.size", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxQRImageBytes>>20)
+}
+
+// ErrQRImageTooLarge is returned for an upload over MaxQRImageBytes, for
+// callers that stop reading at the limit.
+func ErrQRImageTooLarge() error {
+	return Errorf(EINVALID, "image.size", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxQRImageBytes>>20)
+}
+
+// QRImages caches generated QR images by content, format and size. A
+// certificate's QR content changes only with its claims (or the signing
+// key), so each image is generated once and then served from memory.
+type QRImages struct {
+	mu    sync.Mutex
+	max   int
+	items map[qrKey][]byte
+}
+
+type qrKey struct {
+	content string
+	format  string // "png" or "svg"
+	size    int
+}
+
+// NewQRImages returns a cache holding at most max images; when full it
+// starts over (cheaper than an LRU, and images regenerate in about a
+// millisecond).
+func NewQRImages(max int) *QRImages {
+	return &QRImages{max: max, items: make(map[qrKey][]byte)}
+}
+
+// PNG returns content's QR code as a PNG of size pixels.
+func (c *QRImages) PNG(content string, size int) ([]byte, error) {
+	return c.get(qrKey{content, "png", size}, func() ([]byte, error) { return QRPNG(content, size) })
+}
+
+// SVG returns content's QR code as SVG.
+func (c *QRImages) SVG(content string) ([]byte, error) {
+	return c.get(qrKey{content, "svg", 0}, func() ([]byte, error) { return QRSVG(content) })
+}
+
+func (c *QRImages) get(k qrKey, gen func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.items[k]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := gen()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.items) >= c.max {
+		clear(c.items)
+	}
+	c.items[k] = b
+	c.mu.Unlock()
+	return b, nil
+}

@@ -1,0 +1,68 @@
+package registry
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// MaxBatchFileBytes bounds an uploaded batch file: 1,000 lines of number
+// and credit code fit in far less.
+const MaxBatchFileBytes = 2 << 20
+
+// ParseBatchFile reads an uploaded batch check: an XLSX workbook (first
+// sheet, number in the first column, credit code in the second) or a CSV
+// or text file in UTF-8 or GBK (as Excel on Chinese Windows saves it).
+func ParseBatchFile(b []byte) ([]BatchLine, error) {
+	badFile := Errorf(EINVALID, "file", "无法读取上传的文件：请上传 CSV（UTF-8 或 GBK）、TXT 或 XLSX 文件", "the uploaded file cannot be read: upload a CSV (UTF-8 or GBK), TXT or XLSX file")
+	if len(b) > MaxBatchFileBytes {
+		return nil, Errorf(EINVALID, "file", "上传的文件过大（最多 %d MB）", "the uploaded file is too large (at most %d MB)", MaxBatchFileBytes>>20)
+	}
+	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
+		// Zip bombs: excelize stops unzipping at these limits.
+		f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: 64 << 20, UnzipXMLSizeLimit: 16 << 20})
+		if err != nil {
+			return nil, badFile
+		}
+		defer f.Close()
+		sheets := f.GetSheetList()
+		if len(sheets) == 0 {
+			return nil, badFile
+		}
+		rows, err := f.Rows(sheets[0])
+		if err != nil {
+			return nil, badFile
+		}
+		var text strings.Builder
+		for n := 0; rows.Next(); n++ {
+			if n > MaxBatch+1 {
+				return nil, Errorf(EINVALID, "lines", "一次最多核验 %d 行：请分批提交", "at most %d lines can be checked at once: split the list", MaxBatch)
+			}
+			cols, err := rows.Columns()
+			if err != nil {
+				return nil, badFile
+			}
+			if len(cols) > 2 {
+				cols = cols[:2]
+			}
+			text.WriteString(strings.Join(cols, ",") + "\n")
+		}
+		return ParseBatch(text.String())
+	}
+	if bytes.IndexByte(b, 0) >= 0 || bytes.HasPrefix(b, []byte("%PDF")) {
+		return nil, badFile // a binary file: an image, a PDF, an .xls
+	}
+	if !utf8.Valid(b) {
+		d, err := io.ReadAll(transform.NewReader(bytes.NewReader(b), simplifiedchinese.GB18030.NewDecoder()))
+		if err != nil {
+			return nil, badFile
+		}
+		b = d
+	}
+	return ParseBatch(string(b))
+}

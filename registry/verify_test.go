@@ -1,0 +1,334 @@
+package registry_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+)
+
+// qrFor signs the certificate's current claims and returns the parsed QR.
+func qrFor(t testing.TB, kr *registry.KeyRing, s *registry.Store, number string) *registry.QRSignature {
+	t.Helper()
+	c, err := s.Certificate(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := kr.SignClaims(registry.ClaimsOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := registry.ParseQRURL(qs.URL(testBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Signature
+}
+
+func TestVerifyQRVerdicts(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature
+		want  registry.Verdict
+		sig   registry.SigCheck
+		diffs []string
+	}{
+		{"valid", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			return qrFor(t, kr, s, "AS-1")
+		}, registry.VerdictValid, registry.SigGood, nil},
+		{"suspended", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			move(t, s, "AS-1", registry.StatusSuspended)
+			return q
+		}, registry.VerdictSuspended, registry.SigGood, nil},
+		{"revoked", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			move(t, s, "AS-1", registry.StatusRevoked)
+			return q
+		}, registry.VerdictRevoked, registry.SigGood, nil},
+		{"withdrawn", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			move(t, s, "AS-1", registry.StatusWithdrawn)
+			return q
+		}, registry.VerdictWithdrawn, registry.SigGood, nil},
+		{"expired", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			s.Now = func() time.Time { return time.Date(2027, 3, 5, 2, 0, 0, 0, time.UTC) } // the day after expiry, in China
+			return q
+		}, registry.VerdictExpired, registry.SigGood, nil},
+		{"not registered", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			q.Number = "AS-404"
+			return q
+		}, registry.VerdictNotRegistered, registry.SigUnchecked, nil},
+		{"tampered signature", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			q.Signature[10] ^= 1
+			return q
+		}, registry.VerdictForged, registry.SigBad, nil},
+		{"another certificate's signature", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-2")
+			q.Number = "AS-1"
+			return q
+		}, registry.VerdictForged, registry.SigBad, nil},
+		{"unknown key", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			return qrFor(t, openKeys(t), s, "AS-1")
+		}, registry.VerdictForged, registry.SigUnknownKey, nil},
+		{"unknown key, unregistered number", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, openKeys(t), s, "AS-1")
+			q.Number = "FAKE-0001"
+			return q
+		}, registry.VerdictForged, registry.SigUnknownKey, nil},
+		{"level lowered after printing", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			in := sampleInput("AS-1")
+			in.Score = "85"
+			put(t, s, in)
+			return q
+		}, registry.VerdictMismatch, registry.SigGood, []string{"level"}},
+		{"holder renamed and expiry changed", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			in := sampleInput("AS-1")
+			in.HolderName = "宁波新名称电器有限公司"
+			in.ExpiryDate = "2026-12-31"
+			put(t, s, in)
+			return q
+		}, registry.VerdictMismatch, registry.SigGood, []string{"holder_name", "expiry_date"}},
+		{"changed, then revoked", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			in := sampleInput("AS-1")
+			in.Score = "75"
+			put(t, s, in)
+			move(t, s, "AS-1", registry.StatusRevoked)
+			return q
+		}, registry.VerdictRevoked, registry.SigGood, []string{"level"}},
+		{"signed under a retired key", func(t *testing.T, s *registry.Store, kr *registry.KeyRing) *registry.QRSignature {
+			q := qrFor(t, kr, s, "AS-1")
+			if _, err := kr.Rotate(); err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}, registry.VerdictValid, registry.SigGood, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openStore(t)
+			kr := openKeys(t)
+			put(t, s, sampleInput("AS-1"))
+			in2 := sampleInput("AS-2")
+			in2.HolderCreditCode = "91440300708461136T"
+			put(t, s, in2)
+			q := tc.setup(t, s, kr)
+			v, err := s.VerifyQR(ctx, kr, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Verdict != tc.want || v.Signature != tc.sig || !slices.Equal(v.Differences, tc.diffs) {
+				t.Fatalf("verdict %s, signature %s, differences %v; want %s, %s, %v", v.Verdict, v.Signature, v.Differences, tc.want, tc.sig, tc.diffs)
+			}
+			if v.Verdict.OK() != (tc.want == registry.VerdictValid) {
+				t.Errorf("OK() = %v for %s", v.Verdict.OK(), v.Verdict)
+			}
+			if v.Signature == registry.SigGood && v.Printed == nil {
+				t.Errorf("good signature without printed claims")
+			}
+			if len(tc.diffs) > 0 && v.Printed.Level == v.Live.Level && v.Printed.HolderName == v.Live.HolderName && v.Printed.ExpiryDate == v.Live.ExpiryDate {
+				t.Errorf("printed %+v equals live %+v", v.Printed, v.Live)
+			}
+			for _, lang := range []string{"zh", "en"} {
+				if v.Verdict.Name(lang) == "" || v.Verdict.Meaning(lang) == "" {
+					t.Errorf("verdict %s has no %s text", v.Verdict, lang)
+				}
+			}
+		})
+	}
+}
+
+func put(t testing.TB, s *registry.Store, in registry.Input) {
+	t.Helper()
+	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{in}, registry.ImportOptions{CreateBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func move(t testing.TB, s *registry.Store, number string, to registry.Status) {
+	t.Helper()
+	if _, err := s.ChangeStatus(context.Background(), cli, registry.StatusChange{Number: number, To: to, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyManual(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	put(t, s, sampleInput("AS-1"))
+	in2 := sampleInput("AS-2")
+	in2.HolderName = "宁波示例电器（宁波）有限公司"
+	put(t, s, in2)
+	for _, tc := range []struct {
+		number, holder string
+		want           registry.Verdict
+	}{
+		{"AS-1", "宁波示例电器有限公司", registry.VerdictValid},
+		{"as-1", " 宁波示例电器 有限公司 ", registry.VerdictValid},
+		{"AS-1", "914403001922038216", registry.VerdictValid},
+		{"AS-1", "９１４４０３００１９２２０３８２１６", registry.VerdictValid},
+		{"AS-1", "宁波示例电器有限公", registry.VerdictMismatch},
+		{"AS-1", "91440300708461136T", registry.VerdictMismatch},
+		{"AS-9", "宁波示例电器有限公司", registry.VerdictNotRegistered},
+	} {
+		v, err := s.VerifyManual(ctx, tc.number, tc.holder)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.number, tc.holder, err)
+		}
+		if v.Verdict != tc.want {
+			t.Errorf("%s + %q: %s, want %s", tc.number, tc.holder, v.Verdict, tc.want)
+		}
+		if v.Verdict == registry.VerdictMismatch && (v.Live != nil || v.Certificate != nil || strings.Contains(v.NoteZH+v.NoteEN, "示例")) {
+			t.Errorf("mismatch leaks the record: %+v", v)
+		}
+	}
+	for _, tc := range [][2]string{{"", "x"}, {"AS-1", ""}, {"A<script>", "x"}, {strings.Repeat("A", 41), "x"}, {"AS-1", strings.Repeat("名", 900)}} {
+		if _, err := s.VerifyManual(ctx, tc[0], tc[1]); registry.ErrorCode(err) != registry.EINVALID {
+			t.Errorf("VerifyManual(%q, %q): %v, want EINVALID", tc[0], tc[1], err)
+		}
+	}
+}
+
+func TestVerifyBatch(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	if _, err := registry.LoadDemo(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.DB().QueryContext(ctx, `SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 990`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	text.WriteString("证书编号,统一社会信用代码\n")
+	want := map[int]registry.Verdict{}
+	line := 1
+	for rows.Next() {
+		var n, cc string
+		rows.Scan(&n, &cc)
+		line++
+		if line%7 == 0 {
+			fmt.Fprintf(&text, "%s,91440300708461136T\n", strings.ToLower(n)) // wrong holder
+			want[line] = registry.VerdictMismatch
+		} else if line%2 == 0 {
+			fmt.Fprintf(&text, "%s\t%s\n", n, cc)
+		} else {
+			fmt.Fprintf(&text, "%s\n", n)
+		}
+	}
+	rows.Close()
+	for i := 0; i < 8; i++ {
+		line++
+		fmt.Fprintf(&text, "NOPE-%04d\n", i)
+		want[line] = registry.VerdictNotRegistered
+	}
+	line++
+	text.WriteString("<bad number>\n")
+	want[line] = registry.VerdictNotRegistered
+	lines, err := registry.ParseBatch(text.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 999 {
+		t.Fatalf("parsed %d lines, want 999", len(lines))
+	}
+	res, err := s.VerifyBatch(ctx, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[registry.Verdict]int{}
+	for _, r := range res {
+		counts[r.Verdict]++
+		if w, ok := want[r.Line]; ok && r.Verdict != w {
+			t.Errorf("line %d (%s): %s, want %s", r.Line, r.Input, r.Verdict, w)
+		}
+		if _, ok := want[r.Line]; !ok {
+			// Check against the single lookup.
+			c, err := s.Certificate(ctx, r.Input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := c.EffectiveStatus(s.Now()); string(st) != string(r.Verdict) {
+				t.Errorf("line %d: %s, certificate status %s", r.Line, r.Verdict, st)
+			}
+		}
+	}
+	for _, v := range []registry.Verdict{registry.VerdictValid, registry.VerdictExpired, registry.VerdictMismatch, registry.VerdictNotRegistered, registry.VerdictRevoked} {
+		if counts[v] == 0 {
+			t.Errorf("no %s in the batch: %v", v, counts)
+		}
+	}
+	t.Logf("verdicts: %v", counts)
+
+	if _, err := registry.ParseBatch(strings.Repeat("AS-1\n", 1001)); registry.ErrorCode(err) != registry.EINVALID {
+		t.Errorf("1001 lines: %v, want EINVALID", err)
+	}
+	if _, err := registry.ParseBatch("\n \n"); registry.ErrorCode(err) != registry.EINVALID {
+		t.Errorf("empty batch: %v, want EINVALID", err)
+	}
+}
+
+func TestReceiptsAndCounts(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	kr := openKeys(t)
+	put(t, s, sampleInput("AS-1"))
+	v, err := s.VerifyQR(ctx, kr, qrFor(t, kr, s, "AS-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.SaveReceipt(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The certificate is revoked afterwards: the receipt still says what
+	// the registry said then.
+	move(t, s, "AS-1", registry.StatusRevoked)
+	got, err := s.Receipt(ctx, strings.ToLower(r.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Verification.Verdict != registry.VerdictValid || got.Verification.Printed == nil || got.Verification.Live.HolderName != "宁波示例电器有限公司" || !got.CreatedAt.Equal(r.CreatedAt) {
+		t.Errorf("receipt read back: %+v", got)
+	}
+	for _, q := range []string{`UPDATE verify_receipts SET verdict = 'revoked'`, `DELETE FROM verify_receipts`} {
+		if _, err := s.DB().ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("%s: %v, want refused", q, err)
+		}
+	}
+	for _, id := range []string{"", "NOPE", strings.Repeat("A", 16), "../../etc/passwd"} {
+		if _, err := s.Receipt(ctx, id); registry.ErrorCode(err) != registry.ENOTFOUND {
+			t.Errorf("Receipt(%q): %v, want ENOTFOUND", id, err)
+		}
+	}
+
+	c, _ := s.Certificate(ctx, "AS-1")
+	n, last, err := s.CountVerification(ctx, c.ID)
+	if err != nil || n != 1 || !last.IsZero() {
+		t.Fatalf("first count: %d %v %v", n, last, err)
+	}
+	gen, _ := s.Generation(ctx)
+	n, last, err = s.CountVerification(ctx, c.ID)
+	if err != nil || n != 2 || !last.Equal(s.Now().UTC()) {
+		t.Fatalf("second count: %d %v %v", n, last, err)
+	}
+	if err := s.CountVerifications(ctx, []int64{c.ID, c.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := s.VerificationCount(ctx, c.ID); n != 4 {
+		t.Errorf("count %d, want 4", n)
+	}
+	if g, _ := s.Generation(ctx); g != gen {
+		t.Errorf("counting bumped the generation %d → %d: it would empty the page cache", gen, g)
+	}
+}

@@ -1,0 +1,243 @@
+package site_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site"
+)
+
+// logTestServer is a registry of n certificates, its signed log, and the
+// log's handlers served on 127.0.0.1.
+func logTestServer(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string) {
+	ts, l, v, vkey, _ := logTestStore(t, n)
+	return ts, l, v, vkey
+}
+
+func logTestStore(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string, *registry.Store) {
+	t.Helper()
+	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC) }
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := registry.NoteSigner("certreg.test", priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkey, _ := registry.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := make([]registry.Input, n)
+	for i := range ins {
+		ins[i] = registry.Input{
+			Number: fmt.Sprintf("SAC-2024-%05d", i+1), HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
+			Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011", Score: "96", Scope: "家用电器的售后服务",
+			IssueDate: "2024-03-05", ExpiryDate: "2027-03-04", BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
+		}
+	}
+	ins[n-1].Number = "00114E22766R2L/3502" // a number with a slash
+	actor := registry.Actor{Name: "test", Source: "cli"}
+	if _, err := s.PutCertificates(context.Background(), actor, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := registry.NewLog(s, "certreg.test/log", signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Sequence(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := &site.LogHandlers{Log: l, VerifierKey: vkey}
+	ts := httptest.NewServer(h.Handler())
+	t.Cleanup(ts.Close)
+	return ts, l, verifier, vkey, s
+}
+
+func logGet(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// httpTiles reads tiles over HTTP, as a monitor does.
+type httpTiles struct {
+	t    *testing.T
+	base string
+}
+
+func (r httpTiles) Height() int { return registry.TileHeight }
+func (r httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, tl := range tiles {
+		resp, b := logGet(r.t, r.base+"/log/"+registry.TilePath(tl))
+		if resp.StatusCode != 200 {
+			return nil, fmt.Errorf("%s: %s", registry.TilePath(tl), resp.Status)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+func (r httpTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+func TestLogHandlers(t *testing.T) {
+	ts, _, verifier, vkey := logTestServer(t, 260)
+
+	resp, key := logGet(t, ts.URL+"/log/key")
+	if resp.StatusCode != 200 || strings.TrimSpace(string(key)) != vkey {
+		t.Fatalf("key: %s %q", resp.Status, key)
+	}
+	resp, msg := logGet(t, ts.URL+"/log/checkpoint")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" || resp.Header.Get("Cache-Control") != "public, max-age=5" {
+		t.Fatalf("checkpoint: %s %v", resp.Status, resp.Header)
+	}
+	cp, err := registry.ParseCheckpoint(msg, verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Size != 260 || cp.Origin != "certreg.test/log" {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+
+	// Every entry served in bundles is in the tree the checkpoint signs,
+	// checked with tiles fetched over HTTP.
+	hr := tlog.TileHashReader(tlog.Tree{N: cp.Size, Hash: cp.Hash}, httpTiles{t, ts.URL})
+	var entries [][]byte
+	for _, p := range []string{"tile/entries/000", "tile/entries/001.p/4"} {
+		resp, b := logGet(t, ts.URL+"/log/"+p)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Fatalf("%s: %s %v", p, resp.Status, resp.Header)
+		}
+		es, err := registry.SplitEntryBundle(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, es...)
+	}
+	for i, e := range entries {
+		proof, err := tlog.ProveRecord(cp.Size, int64(i), hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tlog.CheckRecord(proof, cp.Size, cp.Hash, int64(i), tlog.RecordHash(e)); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	resp, one := logGet(t, ts.URL+"/log/entry/259")
+	if resp.StatusCode != 200 || string(one) != string(entries[259]) {
+		t.Fatalf("entry 259: %s %q", resp.Status, one)
+	}
+
+	// The inclusion proof API.
+	resp, b := logGet(t, ts.URL+"/log/proof/SAC-2024-00042")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("proof: %s %s", resp.Status, b)
+	}
+	var p registry.InclusionProof
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	pcp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier)
+	if err != nil || pcp.Size != p.TreeSize || pcp.Hash != p.RootHash || p.Index != 41 || !strings.Contains(p.Entry, `"SAC-2024-00042"`) {
+		t.Fatalf("proof %+v: %v", p, err)
+	}
+
+	resp, b = logGet(t, ts.URL+"/log/proof/00114E22766R2L~3502")
+	if err := json.Unmarshal(b, &p); resp.StatusCode != 200 || err != nil || p.Index != 259 || p.Number != "00114E22766R2L/3502" {
+		t.Fatalf("proof of a number with a slash: %s %s", resp.Status, b)
+	}
+
+	for _, c := range []struct {
+		path, want string
+		status     int
+	}{
+		{"/log/proof/SAC-2099-00001", `"message_en": "no certificate numbered SAC-2099-00001`, 404},
+		{"/log/proof/%3Cscript%3E", `"code":"not_found"`, 404},
+		{"/log/tile/0/001", "the public log has no tile/0/001", 404},
+		{"/log/tile/0/001.p/5", "公开日志中没有", 404},
+		{"/log/tile/entries/002", "the public log has no", 404},
+		{"/log/tile/0/..%2F..%2Fetc", "malformed path", 404},
+		{"/log/tile/8/0/000", "malformed path", 404},
+		{"/log/entry/260", "no entry #260", 404},
+		{"/log/entry/-1", "no entry #-1", 404},
+		{"/log/entry/x", "no entry #x", 404},
+	} {
+		resp, b := logGet(t, ts.URL+c.path)
+		body := strings.ReplaceAll(string(b), `": "`, `":"`)
+		if resp.StatusCode != c.status || !strings.Contains(body, strings.ReplaceAll(c.want, `": "`, `":"`)) {
+			t.Errorf("%s: %s %s, want %d %q", c.path, resp.Status, b, c.status, c.want)
+		}
+	}
+	resp, err = http.Post(ts.URL+"/log/checkpoint", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST checkpoint: %s", resp.Status)
+	}
+}
+
+// TestLogMountedOnSite checks the log's routes served by the site itself:
+// its middleware (security headers, compression) and its error pages.
+func TestLogMountedOnSite(t *testing.T) {
+	_, l, verifier, vkey, store := logTestStore(t, 3)
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test"})
+	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+
+	resp, b := logGet(t, ts.URL+"/log/checkpoint")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("checkpoint: %s %v", resp.Status, resp.Header)
+	}
+	if cp, err := registry.ParseCheckpoint(b, verifier); err != nil || cp.Size != 3 {
+		t.Fatalf("checkpoint: %v", err)
+	}
+	resp, b = logGet(t, ts.URL+"/log/tile/entries/000.p/3")
+	if es, err := registry.SplitEntryBundle(b); resp.StatusCode != 200 || err != nil || len(es) != 3 {
+		t.Fatalf("entries: %s %v", resp.Status, err)
+	}
+	resp, b = logGet(t, ts.URL+"/log/tile/0/000.p/4")
+	if resp.StatusCode != 404 || !strings.Contains(string(b), "公开日志中没有") {
+		t.Fatalf("missing tile: %s %s", resp.Status, b)
+	}
+	resp, b = logGet(t, ts.URL+"/log/proof/NOPE-1")
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("proof of an unknown number: %s %s", resp.Status, b)
+	}
+	resp, b = logGet(t, ts.URL+"/log/proof/SAC-2024-00001")
+	var p registry.InclusionProof
+	if err := json.Unmarshal(b, &p); resp.StatusCode != 200 || err != nil || p.Check() != nil {
+		t.Fatalf("proof: %s %s", resp.Status, b)
+	}
+}

@@ -1,0 +1,259 @@
+package site
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// showBatch is the batch check form.
+func (s *Server) showBatch(w http.ResponseWriter, r *http.Request) error {
+	return s.renderBatch(w, r, http.StatusOK, views.BatchView{})
+}
+
+func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int, v views.BatchView) error {
+	lang := langOf(r)
+	v.Max = registry.MaxBatch
+	b := s.base(r, lang.T("verify.batch.title"))
+	b.Nav = "verify"
+	if status != http.StatusOK || len(v.Results) > 0 {
+		b.NoIndex = true
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	return s.render(w, r, status, views.BatchPage(b, v))
+}
+
+// checkBatch checks up to 1,000 certificates pasted or uploaded, with one
+// query, and answers a table, a CSV or an XLSX file. The whole batch counts
+// once against the client's batch limit.
+func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
+	lang := langOf(r)
+	form, err := readBatchForm(w, r)
+	if err != nil {
+		return err
+	}
+	var lines []registry.BatchLine
+	if len(form.file) > 0 {
+		lines, err = registry.ParseBatchFile(form.file)
+	} else {
+		lines, err = registry.ParseBatch(form.lines)
+	}
+	if registry.ErrorCode(err) == registry.EINVALID {
+		return s.renderBatch(w, r, http.StatusBadRequest, views.BatchView{Lines: clip(form.lines, 64<<10), Error: registry.ErrorMessage(err, string(lang))})
+	}
+	if err != nil {
+		return err
+	}
+	res, err := s.store.VerifyBatch(r.Context(), lines)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, x := range res {
+		if x.Certificate != nil {
+			ids = append(ids, x.Certificate.ID)
+		}
+	}
+	if err := s.store.CountVerifications(r.Context(), ids); err != nil {
+		return err
+	}
+	switch form.format {
+	case "csv":
+		return s.writeBatchCSV(w, res)
+	case "xlsx":
+		return s.writeBatchXLSX(w, res)
+	}
+	v := views.BatchView{Lines: batchText(lines)}
+	counts := map[registry.Verdict]int{}
+	for _, x := range res {
+		counts[x.Verdict]++
+		v.Results = append(v.Results, s.batchRow(lang, &x))
+	}
+	for _, vd := range []registry.Verdict{registry.VerdictValid, registry.VerdictSuspended, registry.VerdictRevoked, registry.VerdictWithdrawn,
+		registry.VerdictExpired, registry.VerdictNotRegistered, registry.VerdictMismatch} {
+		if n := counts[vd]; n > 0 {
+			v.Summary = append(v.Summary, views.Link{Text: fmt.Sprintf("%s %d", vd.Name(string(lang)), n)})
+		}
+	}
+	return s.renderBatch(w, r, http.StatusOK, v)
+}
+
+// batchRow words one result for the table.
+func (s *Server) batchRow(lang i18n.Lang, x *registry.BatchResult) views.BatchRow {
+	row := views.BatchRow{Line: x.Line, Input: x.Input, Verdict: x.Verdict, Note: x.Note(string(lang))}
+	if c := x.Certificate; c != nil {
+		row.URL = views.CertificatePath(c.Number)
+		row.Holder = c.HolderName
+		row.Level = s.claimValue(lang, x.Live, "level")
+		row.Expiry = lang.Date(c.ExpiryDate)
+	}
+	return row
+}
+
+// batchText writes the lines back as the form shows them, so that the
+// download buttons send the same list again.
+func batchText(lines []registry.BatchLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.Number)
+		if l.CreditCode != "" {
+			b.WriteString("," + l.CreditCode)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// batchForm is the batch form's fields.
+type batchForm struct {
+	lines  string
+	file   []byte
+	format string
+}
+
+// readBatchForm reads the form, multipart (with a file) or URL-encoded,
+// bounded to a little more than the largest file allowed.
+func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
+	var f batchForm
+	limit := int64(registry.MaxBatchFileBytes + 256<<10)
+	tooLarge := errStatus(http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("上传的内容过大（最多 %d MB）", registry.MaxBatchFileBytes>>20),
+		fmt.Sprintf("the upload is too large (at most %d MB)", registry.MaxBatchFileBytes>>20))
+	if r.ContentLength > limit {
+		return f, tooLarge
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return f, tooLarge
+			}
+			return f, errStatus(http.StatusBadRequest, "表单内容有误", "the form could not be read")
+		}
+		return batchForm{lines: r.PostForm.Get("lines"), format: r.PostForm.Get("format")}, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return f, errStatus(http.StatusBadRequest, "表单内容有误", "the form could not be read")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return f, nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return f, tooLarge
+			}
+			return f, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+		}
+		b, err := readPart(part, registry.MaxBatchFileBytes)
+		if err != nil {
+			return f, tooLarge
+		}
+		switch part.FormName() {
+		case "lines":
+			f.lines = string(b)
+		case "file":
+			f.file = b
+		case "format":
+			f.format = string(b)
+		}
+	}
+}
+
+// batchColumns are the columns of the CSV and XLSX downloads.
+var batchColumns = []string{"line", "number", "verdict", "verdict_zh", "verdict_en", "status", "holder_name", "holder_credit_code",
+	"scheme", "level", "issue_date", "expiry_date", "body_approval", "checked_at", "note_zh", "note_en"}
+
+func batchRecord(x *registry.BatchResult) []string {
+	rec := []string{fmt.Sprint(x.Line), cell(x.Input), string(x.Verdict), x.Verdict.Name("zh"), x.Verdict.Name("en"), string(x.Status)}
+	if l := x.Live; l != nil {
+		rec = append(rec, cell(l.HolderName), l.CreditCode, l.Scheme, l.Level, l.IssueDate, l.ExpiryDate, l.BodyApproval)
+	} else {
+		rec = append(rec, "", "", "", "", "", "", "")
+	}
+	return append(rec, x.CheckedAt.Format(time.RFC3339), x.NoteZH, x.NoteEN)
+}
+
+// cell keeps a value from being read as a formula by a spreadsheet.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (s *Server) writeBatchCSV(w http.ResponseWriter, res []registry.BatchResult) error {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff") // Excel reads UTF-8 only with the BOM
+	cw := csv.NewWriter(&buf)
+	cw.Write(batchColumns)
+	for i := range res {
+		cw.Write(batchRecord(&res[i]))
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="certreg-verify-`+s.now().UTC().Format("20060102-150405")+`.csv"`)
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+	return nil
+}
+
+func (s *Server) writeBatchXLSX(w http.ResponseWriter, res []registry.BatchResult) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	row := make([]any, len(batchColumns))
+	for i, c := range batchColumns {
+		row[i] = c
+	}
+	if err := f.SetSheetRow(sheet, "A1", &row); err != nil {
+		return err
+	}
+	for i := range res {
+		rec := batchRecord(&res[i])
+		row := make([]any, len(rec))
+		for j, v := range rec {
+			row[j] = v
+		}
+		addr, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := f.SetSheetRow(sheet, addr, &row); err != nil {
+			return err
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	h.Set("Content-Disposition", `attachment; filename="certreg-verify-`+s.now().UTC().Format("20060102-150405")+`.xlsx"`)
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+	return nil
+}

@@ -1,0 +1,142 @@
+package site
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// imageStatus is the status of each way an uploaded QR image can fail.
+var imageStatus = map[string]int{
+	"image.empty":   http.StatusBadRequest,
+	"image.size":    http.StatusRequestEntityTooLarge,
+	"image.pixels":  http.StatusRequestEntityTooLarge,
+	"image.type":    http.StatusUnsupportedMediaType,
+	"image.damaged": http.StatusUnprocessableEntity,
+	"image.noqr":    http.StatusUnprocessableEntity,
+}
+
+// checkImage reads the QR code in an uploaded screenshot or scan. A code
+// for this registry opens its verdict; a code for another domain is
+// reported as likely forged, naming that domain. The upload is bounded in
+// bytes while it is read, and in pixels before it is decoded.
+func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
+	lang := string(langOf(r))
+	b, err := readUpload(w, r, "image", registry.MaxQRImageBytes)
+	if err != nil {
+		return err
+	}
+	text, err := registry.DecodeQRImage(b)
+	if err != nil {
+		var re *registry.Error
+		if errors.As(err, &re) {
+			if st, ok := imageStatus[re.Field]; ok {
+				return errStatus(st, re.ZH, re.EN)
+			}
+		}
+		return err
+	}
+	p, perr := registry.ParseQRURL(text)
+	fv := views.ForeignQRView{Host: s.canonicalHost(), Text: text}
+	if p != nil && !s.ownOrigin(p.Origin) {
+		fv.Foreign, fv.Origin = true, p.Origin
+		return s.renderForeign(w, r, http.StatusOK, fv)
+	}
+	if perr != nil {
+		fv.Message = registry.ErrorMessage(perr, lang)
+		return s.renderForeign(w, r, http.StatusUnprocessableEntity, fv)
+	}
+	v, err := s.store.VerifyQR(r.Context(), s.verify.keys, p.Signature)
+	if err != nil {
+		return err
+	}
+	form := views.ReceiptForm{Kind: "qr", Token: p.Signature.Token(), Number: p.Signature.Number}
+	return s.renderVerdict(w, r, v, langOf(r).T("verify.col.printed"), form)
+}
+
+func (s *Server) renderForeign(w http.ResponseWriter, r *http.Request, status int, v views.ForeignQRView) error {
+	lang := langOf(r)
+	title := lang.T("verify.notqr.title")
+	if v.Foreign {
+		title = lang.T("verify.foreign.title")
+	}
+	b := s.base(r, title)
+	b.NoIndex = true
+	b.Nav = "verify"
+	w.Header().Set("Cache-Control", "no-store")
+	return s.render(w, r, status, views.ForeignQRPage(b, v))
+}
+
+// ownOrigin reports whether a QR code's origin is this registry's
+// canonical host (the scheme aside: the host is what a forger changes).
+func (s *Server) ownOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, s.canonicalHost())
+}
+
+// readUpload reads the multipart file field name of r, refusing more than
+// max bytes while reading (the body is bounded too, so a huge upload is
+// cut off, not read to its end).
+func readUpload(w http.ResponseWriter, r *http.Request, name string, max int) ([]byte, error) {
+	tooLarge := errStatus(http.StatusRequestEntityTooLarge,
+		"上传的文件过大（最多 "+strconv.Itoa(max>>20)+" MB）",
+		"the upload is too large (at most "+strconv.Itoa(max>>20)+" MB)")
+	if r.ContentLength > int64(max)+64<<10 {
+		return nil, tooLarge
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, int64(max)+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, errStatus(http.StatusBadRequest, "请通过表单上传文件", "upload the file with the form (multipart/form-data)")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, errStatus(http.StatusBadRequest, "没有收到文件：请选择一个文件", "no file was received: choose a file")
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, tooLarge
+			}
+			return nil, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+		}
+		if part.FormName() != name {
+			part.Close()
+			continue
+		}
+		b, err := readPart(part, max)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) || errors.Is(err, errPartTooLarge) {
+				return nil, tooLarge
+			}
+			return nil, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+		}
+		return b, nil
+	}
+}
+
+var errPartTooLarge = errors.New("part too large")
+
+func readPart(p *multipart.Part, max int) ([]byte, error) {
+	defer p.Close()
+	b, err := io.ReadAll(io.LimitReader(p, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > max {
+		return nil, errPartTooLarge
+	}
+	return b, nil
+}
