@@ -193,6 +193,18 @@ type Input struct {
 	Stage2Date       string
 	CPSQ             string
 	Surveillance     string // "2024-05-01 通过; 2025-05-03 pass"
+
+	// headers maps a field to its column's header as the file wrote it,
+	// so that a problem names the column the publisher sees.
+	headers map[string]string
+}
+
+// column fills in the column of a problem with the row's file header.
+func (in *Input) column(fe FieldError) FieldError {
+	if fe.Column == "" && in.headers != nil {
+		fe.Column = in.headers[fe.Field]
+	}
+	return fe
 }
 
 // limits on free-text fields, in characters.

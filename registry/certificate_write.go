@@ -102,12 +102,25 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		}
 	}
 	errDone := errors.New("done")
+	finish := func() error { return nil }
 	err := s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		w, err := s.newWriter(ctx, tx, now, actor)
 		if err != nil {
 			return err
 		}
 		defer w.close()
+		if !opts.DryRun {
+			// The indexes come back in the same transaction, before the
+			// commit, so no reader ever sees the tables without them; a
+			// rollback restores them too.
+			rebuild, err := deferIndexesIfEmpty(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if rebuild != nil {
+				finish = rebuild
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_seen (key TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID`); err != nil {
 			return err
 		}
@@ -129,7 +142,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			}
 			res.Rows++
 			for _, fe := range v.errs {
-				addErr(fe)
+				addErr(v.in.column(fe))
 			}
 			if len(v.errs) > 0 {
 				continue
@@ -140,7 +153,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			}
 			if fe != nil {
 				fe.Line = v.in.Line
-				addErr(*fe)
+				addErr(v.in.column(*fe))
 				continue
 			}
 			if len(res.Warnings) < opts.MaxErrors {
@@ -172,6 +185,9 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		if opts.DryRun {
 			return errDone
 		}
+		if err := finish(); err != nil {
+			return err
+		}
 		if res.Created+res.Updated > 0 {
 			return bumpGeneration(tx)
 		}
@@ -184,6 +200,49 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		return res, err
 	}
 	return res, nil
+}
+
+// deferIndexesIfEmpty drops the secondary indexes of the certificates and
+// events tables when the registry holds no certificate yet, and returns the
+// function that creates them again. A first import (an operator migrating
+// a whole registry) then writes its rows in order and builds each index
+// once, by sorting, instead of inserting into every index row by row. The
+// unique index on the number stays: it checks uniqueness as rows arrive.
+func deferIndexesIfEmpty(ctx context.Context, tx *sql.Tx) (rebuild func() error, err error) {
+	var any int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates LIMIT 1)`).Scan(&any); err != nil || any > 0 {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('certificates', 'events') AND sql IS NOT NULL ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names, creates []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, creates = append(names, name), append(creates, create)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return nil, fmt.Errorf("defer index %s: %w", name, err)
+		}
+	}
+	return func() error {
+		for i, create := range creates {
+			if _, err := tx.ExecContext(ctx, create); err != nil {
+				return fmt.Errorf("rebuild index %s: %w", names[i], err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 // validatedRow is one input row, read and validated.

@@ -94,6 +94,7 @@ type RowReader struct {
 	next    func() ([]string, int, error)
 	closeFn func() error
 	width   int
+	headers map[string]string // field key → header as written
 
 	nextInput func() (Input, error) // NDJSON, as export-data writes it
 }
@@ -374,6 +375,10 @@ func (rr *RowReader) readHeader() error {
 			errs = append(errs, fe)
 		}
 		seen[idx] = h
+		if rr.headers == nil {
+			rr.headers = map[string]string{}
+		}
+		rr.headers[Columns[idx].Key] = h
 		rr.cols[i] = idx
 		rr.dates[i] = Columns[idx].Date
 	}
@@ -414,7 +419,7 @@ func (rr *RowReader) Next() (Input, error) {
 		if blankRow(rec) {
 			continue
 		}
-		in := Input{Line: line}
+		in := Input{Line: line, headers: rr.headers}
 		if len(rec) > rr.width {
 			extra := rec[rr.width:]
 			if !blankRow(extra) {

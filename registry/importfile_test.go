@@ -127,6 +127,9 @@ func TestImportReportsEveryBadRow(t *testing.T) {
 	lines := []int{}
 	for _, fe := range ie.Errors {
 		lines = append(lines, fe.Line)
+		if fe.Column != "评价得分" {
+			t.Errorf("problem on line %d names column %q, want the file's header 评价得分", fe.Line, fe.Column)
+		}
 	}
 	if want := []int{5, 15, 25, 35, 45}; !equalInts(lines, want) {
 		t.Fatalf("lines %v, want %v", lines, want)

@@ -2,9 +2,9 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,7 +34,7 @@ var sortSQL = map[string]string{
 // term that matches nearly every certificate ("有限公司") costs as little
 // as a rare one.
 const (
-	CountCap       = 10000
+	CountCap       = 1000
 	MaxPerPage     = 100
 	DefaultPerPage = 20
 	// ShortScanRows is how many of the newest certificates a one-character
@@ -57,6 +57,18 @@ type Filter struct {
 	Sort     string // one of Sorts; "" is SortIssuedDesc
 	Page     int    // 1-based; 0 is 1
 	PerPage  int    // 0 is DefaultPerPage
+}
+
+// DefaultSort is the order when none is asked for: newest issued first,
+// except for expired certificates, which come most recently expired first
+// (what a reader of that list wants, and an order the expiry index serves:
+// expired certificates are the oldest, so reading newest-issued first would
+// pass over every current one before the first match).
+func (f Filter) DefaultSort() string {
+	if f.Status == StatusExpired {
+		return SortExpiryDesc
+	}
+	return SortIssuedDesc
 }
 
 // Validate checks the filter's values and fills in defaults.
@@ -96,7 +108,7 @@ func (f *Filter) Validate(schemes *Schemes) error {
 		return Errorf(EINVALID, "year", "发证年份 %d 不在 1990 至 2100 之间", "issue year %d is not between 1990 and 2100", f.Year)
 	}
 	if f.Sort == "" {
-		f.Sort = SortIssuedDesc
+		f.Sort = f.DefaultSort()
 	}
 	if _, ok := sortSQL[f.Sort]; !ok {
 		return Errorf(EINVALID, "sort", "未知的排序方式 %q", "unknown sort order %q", f.Sort)
@@ -136,14 +148,20 @@ type SearchResult struct {
 
 // countBudget bounds how long counting may take: past it the count is given
 // up (Total -1) rather than making the page slow.
-const countBudget = 80 * time.Millisecond
+const countBudget = 15 * time.Millisecond
+
+// ftsCountMax is how far the name index's matches are counted: past it a
+// term is common (at least 1 in 200 names at 1,000,000 certificates) and
+// rows read in the order of the sort index find a page within a few
+// thousand rows.
+const ftsCountMax = 5000
 
 // Search returns one page of the certificates that match f, in f's order.
 // The work is bounded whatever the query: counts stop at CountCap, pages
 // are read in the order of an index so that LIMIT stops early, and a holder
 // name is matched through the trigram index (3+ characters), the bigram
-// index (2 characters) or, for a term so common that its matches exceed
-// CountCap, by checking rows in index order.
+// index (2 characters) or, for a term with many matches, by checking rows
+// in index order.
 func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err := f.Validate(s.schemes); err != nil {
 		return nil, err
@@ -157,16 +175,15 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	}
 
 	where, args := s.filterSQL(f)
-	terms := strings.Fields(f.Query)
-	if len(terms) > 0 {
-		var tw []string
-		var ta []any
-		tw, ta, res.Partial, err = s.termSQL(ctx, terms)
-		if err != nil {
+	filtered := len(where) > 0
+	var ts termSearch
+	if terms := strings.Fields(f.Query); len(terms) > 0 {
+		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage); err != nil {
 			return nil, err
 		}
-		where = append(where, tw...)
-		args = append(args, ta...)
+		where = append(where, ts.where...)
+		args = append(args, ts.args...)
+		res.Partial = ts.partial
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -177,8 +194,13 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	if f.Page == 1 && len(res.Certificates) < f.PerPage {
+	switch {
+	case f.Page == 1 && len(res.Certificates) < f.PerPage:
 		res.Total = len(res.Certificates)
+		return res, nil
+	case ts.exactCount && !filtered:
+		// The name index counted the matches already.
+		res.Total, res.Capped = min(ts.matches, CountCap), ts.matches > CountCap
 		return res, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, countBudget)
@@ -229,24 +251,42 @@ func (s *Store) filterSQL(f Filter) (where []string, args []any) {
 	case StatusRevoked, StatusWithdrawn:
 		add("+c.status = ?", string(f.Status))
 	case StatusExpired:
-		add("+c.status IN ('valid','suspended') AND +c.expiry_date < ?", today)
+		if f.Sort == SortExpiryAsc || f.Sort == SortExpiryDesc {
+			// The expiry index serves both the filter and the order.
+			add("+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
+		} else {
+			add("+c.status IN ('valid','suspended') AND +c.expiry_date < ?", today)
+		}
 	}
 	return where, args
 }
 
+// termSearch is how a search's terms are matched.
+type termSearch struct {
+	where []string
+	args  []any
+	// matches counts the rows the name index finds, up to CountCap+1;
+	// exactCount says that count is the number of names matching every
+	// term (each term is in the index expression).
+	matches    int
+	exactCount bool
+	partial    bool
+}
+
 // termSQL returns the conditions that make every term match the holder's
-// name. The rarest index is used to find candidates when its matches are
-// few; otherwise each row is checked with LIKE as the sort index is read,
-// which for a common term finds a page of results within a few rows.
-func (s *Store) termSQL(ctx context.Context, terms []string) (where []string, args []any, partial bool, err error) {
+// name. Every term is checked with LIKE; the rarest index kind narrows the
+// rows first when its matches are few enough to look up, given that the
+// page needs the first need rows in sort order.
+func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSearch, error) {
+	var ts termSearch
 	var tri, bi []string
 	for _, t := range terms {
-		where = append(where, `c.holder_name LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+likeEscape(t)+"%")
+		ts.where = append(ts.where, `c.holder_name LIKE ? ESCAPE '\'`)
+		ts.args = append(ts.args, "%"+likeEscape(t)+"%")
 		switch {
 		case utf8.RuneCountInString(t) >= 3:
 			tri = append(tri, ftsPhrase(t))
-		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "":
+		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "" && !strings.Contains(Bigrams(t), " "):
 			bi = append(bi, ftsPhrase(Bigrams(t)))
 		}
 	}
@@ -254,23 +294,39 @@ func (s *Store) termSQL(ctx context.Context, terms []string) (where []string, ar
 	switch {
 	case len(tri) > 0:
 		table, expr = "holder_fts", strings.Join(tri, " AND ")
+		ts.exactCount = len(tri) == len(terms)
 	case len(bi) > 0:
 		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
+		ts.exactCount = len(bi) == len(terms)
 	default:
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
-		where = append(where, `c.id IN (SELECT id FROM certificates ORDER BY issue_date DESC, id DESC LIMIT `+strconv.Itoa(ShortScanRows)+`)`)
-		return where, args, true, nil
+		var since string
+		err := s.db.QueryRowContext(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return ts, fmt.Errorf("search: %w", err)
+		}
+		if since != "" {
+			ts.where = append(ts.where, `c.issue_date >= ?`)
+			ts.args = append(ts.args, since)
+		}
+		ts.partial = true
+		return ts, nil
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, CountCap+1).Scan(&n); err != nil {
-		return nil, nil, false, fmt.Errorf("search %q: %w", expr, err)
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
+		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
-	if n <= CountCap {
-		where = append(where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
-		args = append(args, expr)
+	var rows int64 // about the number of certificates, from the rowid index
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
+		return ts, fmt.Errorf("search: %w", err)
 	}
-	return where, args, false, nil
+	// Looking up m matches costs m reads; reading in sort order costs about
+	// need × rows / m. Look up when that is cheaper.
+	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || m*m <= int64(need)*rows) {
+		ts.where = append(ts.where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
+		ts.args = append(ts.args, expr)
+	}
+	return ts, nil
 }
 
 // ftsPhrase quotes t as an FTS5 phrase.

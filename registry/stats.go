@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strconv"
@@ -36,42 +37,94 @@ type NameCount struct {
 }
 
 // Stats computes the totals of the whole registry (bodyID 0) or of one
-// body. It reads every certificate of the scope once, so callers cache it.
+// body. Each count is one query that an index covers (scheme and level,
+// status and expiry, province, issue date, credit code), so the whole
+// registry's totals read indexes only, never the rows; callers still cache
+// them.
 func (s *Store) Stats(ctx context.Context, bodyID int64) (*Stats, error) {
 	today := Today(s.Now()).Format(DateLayout)
-	where, args := "", []any{today}
+	where, args := "", []any{}
 	if bodyID != 0 {
-		where, args = " WHERE body_id = ?", append(args, bodyID)
+		where, args = " WHERE body_id = ?", []any{bodyID}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT scheme, level, status, expiry_date < ?, province, substr(issue_date, 1, 4), count(*)
-		FROM certificates`+where+` GROUP BY 1, 2, 3, 4, 5, 6`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("stats: %w", err)
-	}
-	defer rows.Close()
 	st := &Stats{ByStatus: map[Status]int{}}
-	levels := map[[2]string]int{}
-	provinces := map[string]int{}
-	years := map[string]int{}
-	for rows.Next() {
-		var scheme, level, status, province, year string
-		var expired bool
-		var n int
-		if err := rows.Scan(&scheme, &level, &status, &expired, &province, &year, &n); err != nil {
-			return nil, err
+	each := func(q string, qargs []any, scan func(r *sql.Rows) error) error {
+		rows, err := s.db.QueryContext(ctx, q, qargs...)
+		if err != nil {
+			return fmt.Errorf("stats: %w", err)
 		}
-		eff := Status(status)
-		if expired && (eff == StatusValid || eff == StatusSuspended) {
-			eff = StatusExpired
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
 		}
-		st.Certificates += n
-		st.ByStatus[eff] += n
-		levels[[2]string{scheme, level}] += n
-		provinces[province] += n
-		years[year] += n
+		return rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+
+	levels := map[[2]string]int{}
+	err := each(`SELECT scheme, level, count(*) FROM certificates`+where+` GROUP BY scheme, level`, args, func(r *sql.Rows) error {
+		var scheme, level string
+		var n int
+		err := r.Scan(&scheme, &level, &n)
+		levels[[2]string{scheme, level}] += n
+		st.Certificates += n
+		return err
+	})
+	if err != nil {
 		return nil, err
+	}
+	// Statuses: two range counts per stored status on the (status,
+	// expiry_date) index, expired being valid or suspended past expiry.
+	cond := " WHERE "
+	if where != "" {
+		cond = where + " AND "
+	}
+	for _, stored := range []Status{StatusValid, StatusSuspended, StatusRevoked, StatusWithdrawn} {
+		var all, past int
+		qargs := append(append([]any{}, args...), string(stored))
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`+cond+`status = ?`, qargs...).Scan(&all); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		if stored == StatusValid || stored == StatusSuspended {
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`+cond+`status = ? AND expiry_date < ?`, append(qargs, today)...).Scan(&past); err != nil {
+				return nil, fmt.Errorf("stats: %w", err)
+			}
+		}
+		st.ByStatus[stored] += all - past
+		st.ByStatus[StatusExpired] += past
+	}
+	err = each(`SELECT province, count(*) FROM certificates`+where+` GROUP BY province`, args, func(r *sql.Rows) error {
+		var nc NameCount
+		err := r.Scan(&nc.Name, &nc.N)
+		st.ByProvince = append(st.ByProvince, nc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Issue years: one range count per year on the issue-date index, which
+	// a GROUP BY on substr() could not use without sorting every row.
+	var first, last sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT min(issue_date) FROM certificates`+where, args...).Scan(&first); err != nil {
+		return nil, fmt.Errorf("stats years: %w", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT max(issue_date) FROM certificates`+where, args...).Scan(&last); err != nil {
+		return nil, fmt.Errorf("stats years: %w", err)
+	}
+	if first.Valid && len(first.String) >= 4 && len(last.String) >= 4 {
+		y0, _ := strconv.Atoi(first.String[:4])
+		y1, _ := strconv.Atoi(last.String[:4])
+		for y := y0; y <= y1 && y0 > 0; y++ {
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`+cond+`issue_date >= ? AND issue_date < ?`,
+				append(append([]any{}, args...), fmt.Sprintf("%04d-01-01", y), fmt.Sprintf("%04d-01-01", y+1))...).Scan(&n); err != nil {
+				return nil, fmt.Errorf("stats years: %w", err)
+			}
+			if n > 0 {
+				st.ByYear = append(st.ByYear, NameCount{strconv.Itoa(y), n})
+			}
+		}
 	}
 	st.Valid = st.ByStatus[StatusValid]
 	for _, sc := range s.schemes.All() {
@@ -81,20 +134,11 @@ func (s *Store) Stats(ctx context.Context, bodyID int64) (*Stats, error) {
 			}
 		}
 	}
-	for p, n := range provinces {
-		st.ByProvince = append(st.ByProvince, NameCount{p, n})
-	}
 	sort.Slice(st.ByProvince, func(i, j int) bool {
 		a, b := st.ByProvince[i], st.ByProvince[j]
 		return a.N > b.N || a.N == b.N && a.Name < b.Name
 	})
-	for y, n := range years {
-		st.ByYear = append(st.ByYear, NameCount{y, n})
-	}
-	sort.Slice(st.ByYear, func(i, j int) bool { return st.ByYear[i].Name < st.ByYear[j].Name })
-
-	q := `SELECT count(DISTINCT holder_credit_code) FROM certificates` + where
-	if err := s.db.QueryRowContext(ctx, q, args[1:]...).Scan(&st.Holders); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT holder_credit_code) FROM certificates`+where, args...).Scan(&st.Holders); err != nil {
 		return nil, fmt.Errorf("stats holders: %w", err)
 	}
 	if bodyID == 0 {

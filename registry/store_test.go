@@ -200,3 +200,46 @@ func residentBytes(t *testing.T) uint64 {
 	}
 	return 0
 }
+
+// TestFirstImportKeepsIndexes checks that the indexes a first import drops
+// to load faster are all back afterwards, and after a failed import too.
+func TestFirstImportKeepsIndexes(t *testing.T) {
+	s := openStore(t)
+	indexes := func() string {
+		rows, err := s.DB().Query(`SELECT name || ':' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var all []string
+		for rows.Next() {
+			var x string
+			rows.Scan(&x)
+			all = append(all, x)
+		}
+		return strings.Join(all, "\n")
+	}
+	before := indexes()
+	if !strings.Contains(before, "certificates_credit_code") {
+		t.Fatalf("no index to check: %s", before)
+	}
+	bad := sampleInput("SAC-2024-0002")
+	bad.Score = "abc"
+	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{sampleInput("SAC-2024-0001"), bad}, registry.ImportOptions{CreateBodies: true}); err == nil {
+		t.Fatal("bad import succeeded")
+	}
+	if got := indexes(); got != before {
+		t.Fatalf("indexes after a failed first import:\n%s\nwant\n%s", got, before)
+	}
+	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(); got != before {
+		t.Fatalf("indexes after a first import:\n%s\nwant\n%s", got, before)
+	}
+	var plan string
+	s.DB().QueryRow(`EXPLAIN QUERY PLAN SELECT id FROM certificates WHERE holder_credit_code = '914403001922038216'`).Scan(new(int), new(int), new(int), &plan)
+	if !strings.Contains(plan, "certificates_credit_code") {
+		t.Fatalf("query plan %q does not use the rebuilt index", plan)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
@@ -51,14 +52,15 @@ type Log struct {
 
 // NewLog returns the log of store. origin is the checkpoint's first line,
 // by C2SP convention the log's URL without its scheme
-// ("certreg.example.cn/log"). signer signs checkpoints; it may be nil for a
+// ("certreg.example.cn/log"), which should also be the signer's key name.
+// signer signs checkpoints; it may be nil for a
 // log that is only read (served or verified), and then origin may be empty.
 func NewLog(store *Store, origin string, signer note.Signer) (*Log, error) {
 	if signer == nil && origin == "" {
 		return &Log{store: store}, nil
 	}
-	if origin == "" || strings.ContainsAny(origin, "\n\r") || !utf8.ValidString(origin) {
-		return nil, fmt.Errorf("transparency log: origin %q must be one non-empty line", origin)
+	if origin == "" || strings.IndexFunc(origin, unicode.IsSpace) >= 0 || strings.Contains(origin, "+") || !utf8.ValidString(origin) {
+		return nil, fmt.Errorf("transparency log: origin %q must be non-empty, without spaces or \"+\" (C2SP tlog-checkpoint)", origin)
 	}
 	return &Log{store: store, origin: origin, signer: signer}, nil
 }
@@ -135,10 +137,14 @@ func checkpointText(origin string, size int64, h tlog.Hash) string {
 	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(h[:]))
 }
 
-// ParseCheckpoint opens a signed checkpoint, checking its signature with
-// verifier, and reads its origin, size and root hash.
-func ParseCheckpoint(msg []byte, verifier note.Verifier) (*Checkpoint, error) {
-	n, err := note.Open(msg, note.VerifierList(verifier))
+// ParseCheckpoint opens a signed checkpoint, checking it is signed by one
+// of the verifiers (the log's key, and its earlier keys after a rotation),
+// and reads its origin, size and root hash.
+func ParseCheckpoint(msg []byte, verifiers ...note.Verifier) (*Checkpoint, error) {
+	if len(verifiers) == 0 {
+		return nil, errors.New("checkpoint: no verifier key")
+	}
+	n, err := note.Open(msg, note.VerifierList(verifiers...))
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -189,12 +195,23 @@ func scanEventRow(r scanner) (eventRow, error) {
 // changes and the record are the stored JSON with insignificant space
 // removed. The actor and the remote address are left out: they are personal
 // data, kept only in the registry's own audit trail.
+//
+// An event without a snapshot (a kind written by code that keeps none) is
+// logged with number "" and record null rather than stopping the log.
 func logEntry(e eventRow) ([]byte, error) {
 	var rec struct {
 		Number string `json:"number"`
 	}
-	if err := json.Unmarshal([]byte(e.record), &rec); err != nil || rec.Number == "" {
-		return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.id)
+	if strings.TrimSpace(e.record) == "" {
+		e.record = "null"
+	}
+	if strings.TrimSpace(e.chg) == "" {
+		e.chg = "[]"
+	}
+	if e.record != "null" {
+		if err := json.Unmarshal([]byte(e.record), &rec); err != nil || rec.Number == "" {
+			return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.id)
+		}
 	}
 	var b bytes.Buffer
 	b.WriteString(LogEntryVersion + "\n")

@@ -600,3 +600,40 @@ func TestNoteSignerFunc(t *testing.T) {
 		t.Fatalf("after a failed sequence: %+v %v", audit, err)
 	}
 }
+
+// TestLogEventWithoutSnapshot logs an event that some other code wrote
+// without a snapshot, instead of stopping the log.
+func TestLogEventWithoutSnapshot(t *testing.T) {
+	s, l, v := tamperSetup(t)
+	if _, err := s.DB().Exec(`INSERT INTO events(certificate_id, body_id, kind, actor, source, at)
+		SELECT certificate_id, body_id, 'qr.reissued', 'x', 'console', at FROM events WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	cp := sequence(t, l)
+	e, err := l.Entry(context.Background(), cp.Size-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le, err := registry.ParseLogEntry(e)
+	if err != nil || le.Kind != "qr.reissued" || le.Number != "" || string(le.Record) != "null" {
+		t.Fatalf("%v %+v\n%s", err, le, e)
+	}
+	wantProblem(t, l, v, "")
+}
+
+func TestExportTime(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	now := s.Now()
+	at, err := s.ExportTime(ctx, now.Add(48*time.Hour))
+	// No events: the start of that day, China time.
+	day := registry.Today(now.Add(48 * time.Hour))
+	if err != nil || !at.Equal(time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, registry.ChinaTime())) {
+		t.Fatalf("empty registry: %v %v", at, err)
+	}
+	putN(t, s, 1, 1)
+	// The same day, after a write: the write's time.
+	if at, err := s.ExportTime(ctx, now.Add(time.Minute)); err != nil || !at.Equal(now) {
+		t.Fatalf("after a write: %v %v, want %v", at, err, now)
+	}
+}

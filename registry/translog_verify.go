@@ -58,9 +58,16 @@ func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // inserted among logged ones, or dated before events logged earlier, is a
 // problem naming its certificate; so is a stored hash that does not follow
 // from the leaves, or a checkpoint whose root is not the tree's or whose
-// signature verifier rejects. verifier may be nil (signatures unchecked).
-// It reads one snapshot of the database and does not block writers.
-func (l *Log) Verify(ctx context.Context, verifier note.Verifier) (*LogAudit, error) {
+// signature none of the verifiers accepts. Give every key the log has used
+// (after a rotation, the old ones too); with none, signatures are not
+// checked. It reads one snapshot of the database and does not block writers.
+func (l *Log) Verify(ctx context.Context, verifiers ...note.Verifier) (*LogAudit, error) {
+	var keys []note.Verifier
+	for _, v := range verifiers {
+		if v != nil {
+			keys = append(keys, v)
+		}
+	}
 	conn, err := l.store.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -72,8 +79,8 @@ func (l *Log) Verify(ctx context.Context, verifier note.Verifier) (*LogAudit, er
 		return nil, err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	v := &logAuditor{ctx: ctx, conn: conn, audit: &LogAudit{SignaturesChecked: verifier != nil}, numbers: map[int64]string{}}
-	if err := v.run(verifier); err != nil {
+	v := &logAuditor{ctx: ctx, conn: conn, audit: &LogAudit{SignaturesChecked: len(keys) > 0}, numbers: map[int64]string{}}
+	if err := v.run(keys); err != nil {
 		return nil, fmt.Errorf("verify transparency log: %w", err)
 	}
 	return v.audit, nil
@@ -109,7 +116,7 @@ func (v *logAuditor) number(certID int64) string {
 	return n
 }
 
-func (v *logAuditor) run(nv note.Verifier) error {
+func (v *logAuditor) run(keys []note.Verifier) error {
 	if err := v.readLeaves(); err != nil {
 		return err
 	}
@@ -120,7 +127,7 @@ func (v *logAuditor) run(nv note.Verifier) error {
 		return err
 	}
 	tree := v.checkTree()
-	return v.checkCheckpoints(tree, nv)
+	return v.checkCheckpoints(tree, keys)
 }
 
 func (v *logAuditor) readLeaves() error {
@@ -289,7 +296,7 @@ func (v *logAuditor) checkTree() memHashes {
 // checkCheckpoints checks each signed checkpoint: signature, origin, and
 // root hash equal to the rebuilt tree's at its size. Since every root is
 // the same tree's, every checkpoint is consistent with every later one.
-func (v *logAuditor) checkCheckpoints(tree memHashes, nv note.Verifier) error {
+func (v *logAuditor) checkCheckpoints(tree memHashes, keys []note.Verifier) error {
 	rows, err := v.conn.QueryContext(v.ctx, `SELECT id, size, root, note FROM translog_checkpoints ORDER BY id`)
 	if err != nil {
 		return err
@@ -309,8 +316,8 @@ func (v *logAuditor) checkCheckpoints(tree memHashes, nv note.Verifier) error {
 			v.problem("checkpoint", -1, 0, 0, "检查点 %d（大小 %d）："+zh, "checkpoint %d (size %d): "+en, append([]any{id, size}, args...)...)
 		}
 		var cp *Checkpoint
-		if nv != nil {
-			cp, err = ParseCheckpoint([]byte(msg), nv)
+		if len(keys) > 0 {
+			cp, err = ParseCheckpoint([]byte(msg), keys...)
 			if err != nil {
 				bad("签名无效（%s）", "bad signature (%s)", err)
 				continue

@@ -86,21 +86,19 @@ func (s *Server) apiRedirectCertificate(w http.ResponseWriter, r *http.Request) 
 // apiListCertificates is GET /api/v1/certificates?…: the browse page's
 // filters, plus per_page (at most 100).
 func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) error {
-	bq, err := s.parseBrowse(r)
-	if err != nil {
-		return err
-	}
-	f := bq.filter
+	perPage := 0
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > registry.MaxPerPage {
 			return registry.Errorf(registry.EINVALID, "per_page", "per_page 应为 1 至 %d 的整数", "per_page must be a whole number from 1 to %d", registry.MaxPerPage)
 		}
-		f.PerPage = n
-		if err := f.Validate(s.store.Schemes()); err != nil {
-			return err
-		}
+		perPage = n
 	}
+	bq, err := s.parseBrowse(r, perPage)
+	if err != nil {
+		return err
+	}
+	f := bq.filter
 	res, err := s.store.Search(r.Context(), f)
 	if err != nil {
 		return err
@@ -129,7 +127,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 	for _, c := range res.Certificates {
 		out.Certificates = append(out.Certificates, s.apiRecord(c, now))
 	}
-	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) {
+	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) && f.Page*f.PerPage < registry.CountCap {
 		q := bq.encode(f.Page + 1)
 		if f.PerPage != registry.DefaultPerPage {
 			sep := "?"

@@ -88,7 +88,7 @@ func TestBrowserSearchToCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	if !strings.Contains(loc, "/certificates?q=%E5%AE%81%E6%B3%A2") {
+	if !strings.HasSuffix(loc, "127.0.0.1"+strings.TrimPrefix(ts.URL, "http://127.0.0.1")+"/certificates?q=%E5%AE%81%E6%B3%A2") {
 		t.Fatalf("search landed on %s", loc)
 	}
 	first, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("ul.results li a.num")))

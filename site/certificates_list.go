@@ -23,7 +23,7 @@ type browseQuery struct {
 
 // parseBrowse reads the filters from the query string. Values the registry
 // does not know are an EINVALID error (400) from Filter.Validate.
-func (s *Server) parseBrowse(r *http.Request) (*browseQuery, error) {
+func (s *Server) parseBrowse(r *http.Request, perPage int) (*browseQuery, error) {
 	q := r.URL.Query()
 	bq := &browseQuery{values: url.Values{}}
 	for _, p := range browseParams {
@@ -31,7 +31,7 @@ func (s *Server) parseBrowse(r *http.Request) (*browseQuery, error) {
 			bq.values.Set(p, v)
 		}
 	}
-	if bq.values.Get("sort") == registry.SortIssuedDesc {
+	if bq.values.Get("sort") == (registry.Filter{Status: registry.Status(bq.values.Get("status"))}).DefaultSort() {
 		bq.values.Del("sort")
 	}
 	if bq.values.Get("page") == "1" {
@@ -40,7 +40,7 @@ func (s *Server) parseBrowse(r *http.Request) (*browseQuery, error) {
 	f := registry.Filter{
 		Query: bq.values.Get("q"), Scheme: bq.values.Get("scheme"), Level: bq.values.Get("level"),
 		Status: registry.Status(bq.values.Get("status")), Province: bq.values.Get("province"),
-		City: bq.values.Get("city"), Sort: bq.values.Get("sort"),
+		City: bq.values.Get("city"), Sort: bq.values.Get("sort"), PerPage: perPage,
 	}
 	if a := bq.values.Get("body"); a != "" {
 		b, err := s.store.Body(r.Context(), a)
@@ -102,7 +102,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	bq, err := s.parseBrowse(r)
+	bq, err := s.parseBrowse(r, 0)
 	if err != nil {
 		return err
 	}
@@ -130,11 +130,17 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if f.Query != "" {
 		v.Heading = lang.Tf("browse.results_for", f.Query)
 	}
+	if f == (registry.Filter{Sort: f.Sort, Page: f.Page, PerPage: f.PerPage}) {
+		// No filter: the registry's own total is exact and already known.
+		res.Total, res.Capped = sn.stats.Certificates, false
+	}
 	switch {
 	case res.Total < 0:
 		v.Count = lang.T("browse.count.many")
 	case res.Capped:
 		v.Count = lang.Tf("browse.count.capped", lang.Int(registry.CountCap), lang.Int(registry.CountCap))
+	case res.Total > registry.CountCap:
+		v.Count = lang.Tf("browse.count.pagelimit", lang.Int(res.Total), lang.Int(registry.CountCap))
 	default:
 		v.Count = lang.Tf("browse.count", lang.Int(res.Total))
 	}
@@ -160,6 +166,7 @@ func (s *Server) pager(lang i18n.Lang, bq *browseQuery, f registry.Filter, res *
 	} else if res.Total < 0 && len(res.Certificates) == f.PerPage {
 		last = f.Page + 1
 	}
+	last = min(last, registry.CountCap/f.PerPage)
 	if last <= 1 {
 		return nil
 	}
@@ -235,11 +242,14 @@ func (s *Server) browseSelects(lang i18n.Lang, bq *browseQuery, sn *snapshot) []
 	for _, y := range sn.stats.Years() {
 		years = append(years, views.Option{Value: strconv.Itoa(y), Text: strconv.Itoa(y)})
 	}
-	for _, so := range registry.Sorts[1:] {
-		sorts = append(sorts, views.Option{Value: so, Text: lang.T("sort." + so)})
+	defSort := (registry.Filter{Status: registry.Status(cur.Get("status"))}).DefaultSort()
+	for _, so := range registry.Sorts {
+		if so != defSort {
+			sorts = append(sorts, views.Option{Value: so, Text: lang.T("sort." + so)})
+		}
 	}
 	sortSel := sel("sort", lang.T("browse.sort"), sorts)
-	sortSel.Options[0].Text = lang.T("sort." + registry.SortIssuedDesc)
+	sortSel.Options[0].Text = lang.T("sort." + defSort)
 	return []views.Select{
 		sel("scheme", lang.T("field.kind"), schemes),
 		sel("level", lang.T("field.level"), levels),

@@ -36,7 +36,7 @@ type route struct {
 // (see CertificatePath).
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
-	return append([]route{
+	routes := []route{
 		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
@@ -68,7 +68,10 @@ func (s *Server) routeTable() []route {
 		{"GET /healthz", s.healthz, api},
 		{"GET /static/{file}", s.serveStatic, 0},
 		{"/", s.notFound, bilingual},
-	}, s.verifyRoutes()...)
+	}
+	routes = append(routes, s.verifyRoutes()...)
+	routes = append(routes, s.publishRoutes()...)
+	return append(routes, s.consoleRoutes()...)
 }
 
 // routes registers the route table on the mux.

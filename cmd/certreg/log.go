@@ -60,6 +60,28 @@ func readKey(v string) (string, error) {
 	return strings.TrimSpace(v), nil
 }
 
+// keyList is a repeatable flag of keys.
+type keyList []string
+
+func (k *keyList) String() string { return strings.Join(*k, ",") }
+func (k *keyList) Set(v string) error {
+	*k = append(*k, v)
+	return nil
+}
+
+// parseVerifierKeys reads each verifier key of a list.
+func parseVerifierKeys(list []string) ([]note.Verifier, error) {
+	var out []note.Verifier
+	for _, k := range list {
+		v, err := parseVerifierKey(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // parseVerifierKey reads a signed-note verifier key ("name+hash+base64").
 func parseVerifierKey(v string) (note.Verifier, error) {
 	k, err := readKey(v)
@@ -74,19 +96,19 @@ func parseVerifierKey(v string) (note.Verifier, error) {
 }
 
 func runLogVerify(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "log verify", "log verify [--db FILE] [--key VKEY|@FILE]")
+	fs := newFlagSet(e, "log verify", "log verify [--db FILE] [--key VKEY|@FILE]...")
 	db := dbFlag(fs, e)
-	key := fs.String("key", envOr(e, "CERTREG_LOG_KEY", ""), "the log's published verifier `key` (name+hash+base64), or @file holding it (env CERTREG_LOG_KEY); without it signatures are not checked")
+	var keys keyList
+	fs.Var(&keys, "key", "the log's published verifier `key` (name+hash+base64), or @file holding it; repeat it for every key the log has used (env CERTREG_LOG_KEY: one key); without it signatures are not checked")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var ver note.Verifier
-	if *key != "" {
-		v, err := parseVerifierKey(*key)
-		if err != nil {
-			return err
-		}
-		ver = v
+	if k := envOr(e, "CERTREG_LOG_KEY", ""); len(keys) == 0 && k != "" {
+		keys = append(keys, k)
+	}
+	vers, err := parseVerifierKeys(keys)
+	if err != nil {
+		return err
 	}
 	s, err := registry.Open(*db)
 	if err != nil {
@@ -97,7 +119,7 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	audit, err := l.Verify(ctx, ver)
+	audit, err := l.Verify(ctx, vers...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ import (
 // is behind can still be checked against what was seen at its size.
 type monitorState struct {
 	Origin     string        `json:"origin"`
-	Key        string        `json:"key"`
+	Keys       []string      `json:"keys"`       // verifier keys trusted: the log's, and any added after a rotation
 	Checkpoint string        `json:"checkpoint"` // the latest signed checkpoint seen
 	LastAt     string        `json:"last_at"`    // the time of the latest entry checked
 	Seen       []seenTreeRec `json:"seen"`
@@ -42,9 +43,10 @@ type seenTreeRec struct {
 var errFork = errors.New("FORK: the log shows two different histories")
 
 func runLogMonitor(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "log monitor", "log monitor URL --state FILE [--key VKEY|@FILE]")
+	fs := newFlagSet(e, "log monitor", "log monitor URL --state FILE [--key VKEY|@FILE] [--add-key VKEY|@FILE]")
 	statePath := fs.String("state", "", "`file` keeping the last checkpoint seen (created on the first run)")
 	key := fs.String("key", envOr(e, "CERTREG_LOG_KEY", ""), "the log's published verifier `key` (name+hash+base64), or @file; needed on the first run, then kept in the state (env CERTREG_LOG_KEY)")
+	addKey := fs.String("add-key", "", "trust one more verifier `key` from now on, after the registry rotated its key (check it by hand first)")
 	// Flags may come after the URL.
 	var rest []string
 	for len(args) > 0 {
@@ -62,7 +64,7 @@ func runLogMonitor(ctx context.Context, e *env, args []string) error {
 		return usageError{"log monitor: give one URL and --state FILE"}
 	}
 	m := &monitor{base: strings.TrimRight(rest[0], "/"), out: e.stdout, client: &http.Client{Timeout: 60 * time.Second}, tiles: map[string][]byte{}}
-	return m.run(ctx, *statePath, *key)
+	return m.run(ctx, *statePath, *key, *addKey)
 }
 
 type monitor struct {
@@ -73,7 +75,7 @@ type monitor struct {
 	tiles  map[string][]byte // tiles fetched in this run (they are immutable)
 }
 
-func (m *monitor) run(ctx context.Context, statePath, keyFlag string) error {
+func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) error {
 	m.ctx = ctx
 	var st monitorState
 	switch b, err := os.ReadFile(statePath); {
@@ -89,15 +91,26 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag string) error {
 		if err != nil {
 			return err
 		}
-		if st.Key != "" && k != st.Key {
-			return fmt.Errorf("the key given (%s) is not the key in %s (%s): a changed key must be checked by hand; start a new state file to accept it", k, statePath, st.Key)
+		if len(st.Keys) > 0 && !slices.Contains(st.Keys, k) {
+			return fmt.Errorf("the key given (%s) is not one in %s (%s): to trust a new key after a rotation, check it by hand and pass --add-key", k, statePath, strings.Join(st.Keys, ", "))
 		}
-		st.Key = k
+		if len(st.Keys) == 0 {
+			st.Keys = []string{k}
+		}
 	}
-	if st.Key == "" {
+	if addKey != "" {
+		k, err := readKey(addKey)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(st.Keys, k) {
+			st.Keys = append(st.Keys, k)
+		}
+	}
+	if len(st.Keys) == 0 {
 		return usageError{"log monitor: the first run needs --key, the log's published verifier key"}
 	}
-	ver, err := parseVerifierKey(st.Key)
+	vers, err := parseVerifierKeys(st.Keys)
 	if err != nil {
 		return err
 	}
@@ -106,7 +119,7 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag string) error {
 	if err != nil {
 		return err
 	}
-	cp, err := registry.ParseCheckpoint(msg, ver)
+	cp, err := registry.ParseCheckpoint(msg, vers...)
 	if err != nil {
 		return fmt.Errorf("%s/log/checkpoint: %w", m.base, err)
 	}
@@ -119,7 +132,7 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag string) error {
 
 	var old *registry.Checkpoint
 	if st.Checkpoint != "" {
-		if old, err = registry.ParseCheckpoint([]byte(st.Checkpoint), ver); err != nil {
+		if old, err = registry.ParseCheckpoint([]byte(st.Checkpoint), vers...); err != nil {
 			return fmt.Errorf("state %s: %w", statePath, err)
 		}
 	}

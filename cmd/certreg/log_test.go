@@ -366,3 +366,66 @@ func TestLogMonitorStaticExport(t *testing.T) {
 		t.Fatalf("live after the copy: %v\n%s", err, out)
 	}
 }
+
+// TestExportCommand exports a registry with `certreg export` and monitors
+// the copy, served by a plain file server, like the live registry.
+func TestExportCommand(t *testing.T) {
+	key := newLogKey(t)
+	f := newLogFixture(t, key, "SAC", 20)
+	dir := t.TempDir()
+	out, err := runCmd("export", "--db", f.path, "--out", dir, "--base-url", "https://certreg.test")
+	if err != nil || !strings.Contains(out, "written, 0 unchanged") {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	for _, name := range []string{"index.html", "en/index.html", "certificates/SAC-00020/index.html", "en/certificates/SAC-00001/index.html", "log/checkpoint", "log/tile/0/000.p/20", "log/tile/entries/000.p/20", "_headers", "nginx-certreg.conf"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("export lacks %s", name)
+		}
+	}
+	out, err = runCmd("export", "--db", f.path, "--out", dir, "--base-url", "https://certreg.test")
+	if err != nil || !strings.Contains(out, "(0 written,") {
+		t.Fatalf("second export: %v\n%s", err, out)
+	}
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", static.URL, "--state", state, "--key", key.vkey); err != nil || !strings.Contains(out, "20 new entries checked") {
+		t.Fatalf("monitor the export: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state); err != nil || !strings.Contains(out, "unchanged") {
+		t.Fatalf("monitor live after the export: %v\n%s", err, out)
+	}
+}
+
+// TestLogKeyRotation: after the registry signs with a new key, a monitor
+// refuses the checkpoint until the new key is added by hand, and verify
+// needs every key the log has used.
+func TestLogKeyRotation(t *testing.T) {
+	k1, k2 := newLogKey(t), newLogKey(t)
+	f := newLogFixture(t, k1, "SAC", 5)
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--key", k1.vkey); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	l2, err := registry.NewLog(f.store, "certreg.test/log", k2.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log = l2 // the fixture's server still serves the same database
+	f.add(t, "SAC", 6, 3)
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state); err == nil {
+		t.Fatalf("a checkpoint signed by an unknown key was accepted:\n%s", out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--key", k2.vkey); err == nil || !strings.Contains(err.Error(), "--add-key") {
+		t.Fatalf("a new key was taken without --add-key: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--add-key", k2.vkey); err != nil || !strings.Contains(out, "consistent with the last checkpoint (size 5)") {
+		t.Fatalf("after --add-key: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "verify", "--db", f.path, "--key", k2.vkey); err == nil || !strings.Contains(out, "CHECKPOINT") {
+		t.Fatalf("verify with the new key only: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "verify", "--db", f.path, "--key", k1.vkey, "--key", k2.vkey); err != nil {
+		t.Fatalf("verify with both keys: %v\n%s", err, out)
+	}
+}

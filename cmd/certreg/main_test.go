@@ -59,7 +59,7 @@ func TestImportBadFileWritesNothing(t *testing.T) {
 		"A-0001,甲公司,914403001922038216,浙江,AS,88,范围,2024-01-01,2027-01-01,CNCA-R-2002-001,某认证\n"+
 		"A-0002,乙公司,914403001922038216,浙江,AS,65,范围,2024-01-01,2027-01-01,CNCA-R-2002-001,某认证\n"), 0o644)
 	_, stderr, err := runCLI(t, "import", "--db", db, bad)
-	if err == nil || !strings.Contains(stderr, "line 3: score: score 65 is below 70") || !strings.Contains(stderr, "nothing imported") {
+	if err == nil || !strings.Contains(stderr, "line 3: column \"评价得分\": score 65 is below 70") || !strings.Contains(stderr, "nothing imported") {
 		t.Fatalf("err %v, stderr %q", err, stderr)
 	}
 	out, _, err := runCLI(t, "export-data", "--db", db, "--out", dir)

@@ -5,7 +5,7 @@ func init() {
 	Register(map[string]Msg{
 		"api.params":         {"查询参数", "Query parameters"},
 		"api.one":            {"一张证书的全部字段、有效状态（含自动得出的“过期”）和变更记录。编号中的“/”写作“~”；写作“/”或“%2F”也会被重定向到规范地址。", "One certificate: every field, the status to act on (expired derived), and its history. A \"/\" in the number is written \"~\"; \"/\" or \"%2F\" redirect to the canonical URL."},
-		"api.list":           {"按条件查询证书，分页返回；参数同证书查询页。计数最多到 10,000（total_capped）。", "Certificates matching the filters, one page at a time; the parameters are those of the search page. Counts stop at 10,000 (total_capped)."},
+		"api.list":           {"按条件查询证书，分页返回；参数同证书查询页。计数最多到 1,000（total_capped）。", "Certificates matching the filters, one page at a time; the parameters are those of the search page. Counts stop at 1,000 (total_capped)."},
 		"api.param.q":        {"证书编号（完全或前缀匹配）、统一社会信用代码或获证组织名称的一部分；空格分隔的多个词须全部匹配", "certificate number (exact or prefix), credit code, or part of the holder's name; space-separated terms must all match"},
 		"api.param.scheme":   {"认证依据代码：AS、CL、BB", "scheme code: AS, CL, BB"},
 		"api.param.level":    {"等级代码：five-star、four-star、three-star、compliant、pass", "level code: five-star, four-star, three-star, compliant, pass"},
@@ -15,7 +15,7 @@ func init() {
 		"api.param.body":     {"认证机构批准号，如 CNCA-R-2002-001", "certification body approval number, e.g. CNCA-R-2002-001"},
 		"api.param.year":     {"发证年份", "issue year"},
 		"api.param.sort":     {"排序：issued-desc（默认）、issued-asc、expiry-asc、expiry-desc、number", "order: issued-desc (default), issued-asc, expiry-asc, expiry-desc, number"},
-		"api.param.page":     {"页码，从 1 开始；最多翻到第 10,000 条", "page number from 1; paging stops at the 10,000th result"},
+		"api.param.page":     {"页码，从 1 开始；最多翻到第 1,000 条", "page number from 1; paging stops at the 1,000th result"},
 		"api.param.per_page": {"每页条数，1 至 100，默认 20（仅接口）", "results per page, 1 to 100, default 20 (API only)"},
 	})
 }

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site"
+)
+
+func init() {
+	register("export", "write the public site as static files for any web server, object store or CDN", runExport)
+}
+
+func runExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "export", "export [--db FILE] --out DIR [--base-url URL]")
+	db := dbFlag(fs, e)
+	out := fs.String("out", "", "`directory` to write the site to (created; files already current are kept)")
+	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", "http://127.0.0.1:8080"), "the `URL` the copy will be served at (env CERTREG_BASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return usageError{"export: give --out DIR and no arguments"}
+	}
+	store, err := registry.Open(*db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	// Pages say "as of" the export time: freeze the clock at the last
+	// change (or the start of today), so that an unchanged registry
+	// exports unchanged pages.
+	asOf, err := store.ExportTime(ctx, store.Now())
+	if err != nil {
+		return err
+	}
+	store.Now = func() time.Time { return asOf }
+	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler)})
+
+	// The log as of now, read-only: an export never signs, but publishes
+	// the verifier key of the signer key if it is the one given.
+	vars := map[string]string{"CERTREG_LOG_KEY": e.getenv("CERTREG_LOG_KEY")}
+	if k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); k != "" && vars["CERTREG_LOG_KEY"] == "" {
+		if _, vkey, err := parseSignerKey(k); err == nil {
+			vars["CERTREG_LOG_KEY"] = vkey
+		}
+	}
+	logs, _, err := serveLog(&env{getenv: func(k string) string { return vars[k] }}, store, *baseURL)
+	if err != nil {
+		return err
+	}
+	srv.MountLog(logs)
+	var extra []string
+	if logs.VerifierKey != "" {
+		extra = append(extra, "/log/key")
+	}
+	paths, err := logs.Log.Paths(ctx)
+	switch {
+	case err == nil:
+		for _, p := range paths {
+			extra = append(extra, "/log/"+p)
+		}
+	case registry.ErrorCode(err) == registry.ENOTFOUND:
+		fmt.Fprintln(e.stderr, "export: the registry has no signed log checkpoint yet: the log is not exported")
+	default:
+		return err
+	}
+
+	res, err := srv.Export(ctx, *out, extra)
+	if err != nil {
+		return err
+	}
+	for name, b := range site.HostHeaders() {
+		if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	// Links to pages the site does not have are the site's bug, not the
+	// export's: shown, but not fatal.
+	for i, b := range res.Broken {
+		if i == 10 {
+			fmt.Fprintf(e.stderr, "warning: … %d broken links in all\n", len(res.Broken))
+			break
+		}
+		fmt.Fprintf(e.stderr, "warning: %s links to %s, which answers %d\n", b.From, b.To, b.Status)
+	}
+	printExport(e.stdout, res)
+	return nil
+}
+
+func printExport(w io.Writer, res *site.ExportResult) {
+	rate := float64(res.Files) / res.Duration.Seconds()
+	fmt.Fprintf(w, "已导出 %d 个文件（写入 %d，未变 %d），用时 %.1f 秒\n", res.Files, res.Written, res.Unchanged, res.Duration.Seconds())
+	fmt.Fprintf(w, "exported %d files (%d written, %d unchanged) in %.1f s, %.0f files/s\n", res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), rate)
+	if len(res.LiveOnly) > 0 {
+		fmt.Fprintf(w, "%d 个带查询参数的链接只在在线登记库可用\n%d links with a query work only on the live registry\n", len(res.LiveOnly), len(res.LiveOnly))
+	}
+}

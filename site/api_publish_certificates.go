@@ -1,0 +1,314 @@
+package site
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// pubCertificate is a certificate as the publishing API takes it: the
+// import columns, with the same validation. The body is the key's.
+type pubCertificate struct {
+	Number           string            `json:"number"`
+	HolderName       string            `json:"holder_name"`
+	HolderCreditCode string            `json:"holder_credit_code"`
+	HolderAddress    string            `json:"holder_address,omitempty"`
+	Province         string            `json:"province"`
+	City             string            `json:"city,omitempty"`
+	Scheme           string            `json:"scheme"`
+	Score            json.Number       `json:"score,omitempty"`
+	Level            string            `json:"level,omitempty"`
+	Scope            string            `json:"scope"`
+	FirstIssueDate   string            `json:"first_issue_date,omitempty"`
+	IssueDate        string            `json:"issue_date"`
+	ExpiryDate       string            `json:"expiry_date"`
+	BodyApproval     string            `json:"body_approval,omitempty"`
+	Status           string            `json:"status,omitempty"`
+	StatusReason     string            `json:"status_reason,omitempty"`
+	Stage1Date       string            `json:"stage1_date,omitempty"`
+	Stage2Date       string            `json:"stage2_date,omitempty"`
+	CPSQ             json.Number       `json:"cpsq,omitempty"`
+	Surveillance     []pubSurveillance `json:"surveillance,omitempty"`
+}
+
+// pubSurveillance is one surveillance audit.
+type pubSurveillance struct {
+	Date   string `json:"date"`
+	Result string `json:"result"` // pass or fail
+	Note   string `json:"note,omitempty"`
+}
+
+// input turns the certificate into an import input for key's body. line
+// numbers the certificate in a batch (1-based) so that errors point at it.
+func (c *pubCertificate) input(key *registry.APIKey, line int) (registry.Input, error) {
+	if c.BodyApproval != "" && !strings.EqualFold(strings.TrimSpace(c.BodyApproval), key.BodyApproval) {
+		return registry.Input{}, registry.Errorf(registry.EFORBIDDEN, "body_approval", "此接口密钥只能发布认证机构 %s 的证书", "this API key publishes only the certificates of body %s", key.BodyApproval)
+	}
+	in := registry.Input{
+		Line: line, Number: c.Number, HolderName: c.HolderName, HolderCreditCode: c.HolderCreditCode,
+		HolderAddress: c.HolderAddress, Province: c.Province, City: c.City, Scheme: c.Scheme,
+		Score: c.Score.String(), Level: c.Level, Scope: c.Scope, FirstIssueDate: c.FirstIssueDate,
+		IssueDate: c.IssueDate, ExpiryDate: c.ExpiryDate, BodyApproval: key.BodyApproval,
+		Status: c.Status, StatusReason: c.StatusReason, Stage1Date: c.Stage1Date, Stage2Date: c.Stage2Date,
+		CPSQ: c.CPSQ.String(),
+	}
+	var parts []string
+	for _, a := range c.Surveillance {
+		if strings.ContainsAny(a.Date+a.Result+a.Note, ";；") {
+			return in, registry.ValidationErrors{{Line: line, Field: "surveillance", ZH: "监督审核的各项不能含有分号", EN: "surveillance audit fields cannot contain a semicolon"}}
+		}
+		parts = append(parts, strings.TrimSpace(a.Date+" "+a.Result+" "+a.Note))
+	}
+	in.Surveillance = strings.Join(parts, "; ")
+	return in, nil
+}
+
+// pubPutResult is what a single create or update answers.
+type pubPutResult struct {
+	Action      string                `json:"action"` // create, update, unchanged
+	Changes     []registry.Change     `json:"changes,omitempty"`
+	Warnings    []registry.FieldError `json:"warnings,omitempty"`
+	Certificate pubRecord             `json:"certificate"`
+}
+
+// pubRecord is a certificate as the API returns it: its record, its
+// version and the URL of its public page.
+type pubRecord struct {
+	registry.Record
+	EffectiveStatus registry.Status `json:"effective_status"`
+	Version         int64           `json:"version"`
+	URL             string          `json:"url"`
+}
+
+func (s *Server) pubRecord(c *registry.Certificate) pubRecord {
+	return pubRecord{Record: c.Record(s.store.Schemes()), EffectiveStatus: c.EffectiveStatus(s.now()), Version: c.Version, URL: s.cfg.BaseURL + views.CertificatePath(c.Number)}
+}
+
+// pubOwnCertificate reads the certificate named in the path, if it is the
+// key's body's; another body's certificate is not found, so that a key
+// learns nothing it could not learn from the public site.
+func (s *Server) pubOwnCertificate(a *apiRequest) (*registry.Certificate, error) {
+	c, err := s.store.Certificate(a.r.Context(), views.ParseURLNumber(a.r.PathValue("number")))
+	if err != nil {
+		return nil, err
+	}
+	if c.BodyID != a.key.BodyID {
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "本机构没有编号为 %s 的证书", "your body has no certificate numbered %s", c.Number)
+	}
+	return c, nil
+}
+
+// pubGetCertificate answers one of the body's certificates.
+func (s *Server) pubGetCertificate(a *apiRequest) (int, any, error) {
+	c, err := s.pubOwnCertificate(a)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.pubRecord(c), nil
+}
+
+// pubListResult is a page of the body's certificates.
+type pubListResult struct {
+	Total        int         `json:"total"`
+	Page         int         `json:"page"`
+	PerPage      int         `json:"per_page"`
+	Certificates []pubRecord `json:"certificates"`
+}
+
+// pubListCertificates lists the body's own certificates, newest first,
+// optionally searched (q) and filtered by status.
+func (s *Server) pubListCertificates(a *apiRequest) (int, any, error) {
+	q := a.r.URL.Query()
+	f := registry.Filter{BodyID: a.key.BodyID, Query: q.Get("q"), Status: registry.Status(q.Get("status")), PerPage: 100}
+	if p := q.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 10000 {
+			return 0, nil, registry.Errorf(registry.EINVALID, "page", "页码应为 1–10000", "page must be 1–10000")
+		}
+		f.Page = n
+	}
+	if p := q.Get("per_page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1000 {
+			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "每页条数应为 1–1000", "per_page must be 1–1000")
+		}
+		f.PerPage = n
+	}
+	res, err := s.store.Search(a.r.Context(), f)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := pubListResult{Total: res.Total, Page: max(f.Page, 1), PerPage: f.PerPage, Certificates: []pubRecord{}}
+	seen := map[int64]bool{}
+	if out.Page == 1 {
+		for _, c := range res.Exact {
+			if c.BodyID == a.key.BodyID && !seen[c.ID] {
+				seen[c.ID] = true
+				out.Certificates = append(out.Certificates, s.pubRecord(c))
+			}
+		}
+	}
+	for _, c := range res.Certificates {
+		if !seen[c.ID] {
+			out.Certificates = append(out.Certificates, s.pubRecord(c))
+		}
+	}
+	return http.StatusOK, out, nil
+}
+
+// pubPutCertificate creates or updates the certificate named in the path.
+func (s *Server) pubPutCertificate(a *apiRequest) (int, any, error) {
+	var c pubCertificate
+	if err := a.decode(&c); err != nil {
+		return 0, nil, err
+	}
+	number := views.ParseURLNumber(a.r.PathValue("number"))
+	if c.Number == "" {
+		c.Number = number
+	}
+	if registry.NumberKey(strings.TrimSpace(c.Number)) != registry.NumberKey(number) {
+		return 0, nil, registry.Errorf(registry.EINVALID, "number", "请求体中的证书编号 %s 与地址中的 %s 不一致", "the number in the body, %s, differs from the number in the URL, %s", c.Number, number)
+	}
+	// Another body's certificate: forbidden, said plainly (its existence is
+	// public), before validation says anything about it.
+	if old, err := s.store.Certificate(a.r.Context(), number); err == nil && old.BodyID != a.key.BodyID {
+		return 0, nil, registry.Errorf(registry.EFORBIDDEN, "number", "证书 %s 属于另一认证机构，不能修改", "certificate %s belongs to another body and cannot be changed", old.Number)
+	}
+	in, err := c.input(a.key, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := s.store.PutCertificates(a.r.Context(), a.actor(), []registry.Input{in}, registry.ImportOptions{KeepItems: true})
+	if err != nil {
+		return 0, nil, err
+	}
+	saved, err := s.store.Certificate(a.r.Context(), number)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := pubPutResult{Warnings: res.Warnings, Certificate: s.pubRecord(saved)}
+	if len(res.Items) == 1 {
+		out.Action, out.Changes = res.Items[0].Action, res.Items[0].Changes
+	}
+	status := http.StatusOK
+	if out.Action == "create" {
+		status = http.StatusCreated
+	}
+	return status, out, nil
+}
+
+// pubBatch is a batch of certificates, written all or nothing.
+type pubBatch struct {
+	Certificates []pubCertificate `json:"certificates"`
+	DryRun       bool             `json:"dry_run,omitempty"`
+}
+
+// pubBatchResult says what a batch did (or, dry, would do).
+type pubBatchResult struct {
+	DryRun    bool                  `json:"dry_run"`
+	Created   int                   `json:"created"`
+	Updated   int                   `json:"updated"`
+	Unchanged int                   `json:"unchanged"`
+	Items     []registry.ImportItem `json:"items"`
+	Warnings  []registry.FieldError `json:"warnings,omitempty"`
+}
+
+// pubPutBatch creates and updates a batch of certificates in one
+// transaction, with the importer's validation: any bad certificate and
+// nothing is written; every problem is listed, its "line" the certificate's
+// 1-based position in the batch.
+func (s *Server) pubPutBatch(a *apiRequest) (int, any, error) {
+	var b pubBatch
+	if err := a.decode(&b); err != nil {
+		return 0, nil, err
+	}
+	if len(b.Certificates) > maxBatchSize {
+		return 0, nil, registry.Errorf(registry.EINVALID, "certificates", "一批最多 %d 张证书", "a batch holds at most %d certificates", maxBatchSize)
+	}
+	inputs := make([]registry.Input, len(b.Certificates))
+	var problems registry.ValidationErrors
+	for i := range b.Certificates {
+		in, err := b.Certificates[i].input(a.key, i+1)
+		if err != nil {
+			var ve registry.ValidationErrors
+			if registry.ErrorCode(err) == registry.EFORBIDDEN {
+				return 0, nil, err
+			}
+			if !asValidation(err, &ve) {
+				return 0, nil, err
+			}
+			problems = append(problems, ve...)
+		}
+		inputs[i] = in
+	}
+	if len(problems) > 0 {
+		return 0, nil, problems
+	}
+	res, err := s.store.PutCertificates(a.r.Context(), a.actor(), inputs, registry.ImportOptions{KeepItems: true, DryRun: b.DryRun})
+	if err != nil {
+		return 0, nil, err
+	}
+	out := pubBatchResult{DryRun: b.DryRun, Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Items: res.Items, Warnings: res.Warnings}
+	if out.Items == nil {
+		out.Items = []registry.ImportItem{}
+	}
+	return http.StatusOK, out, nil
+}
+
+// pubStatusChange moves a certificate to another status.
+type pubStatusChange struct {
+	Status        string `json:"status"` // suspended, valid (reinstate), revoked, withdrawn
+	EffectiveDate string `json:"effective_date,omitempty"`
+	Reason        string `json:"reason"`
+}
+
+func (s *Server) pubChangeStatus(a *apiRequest) (int, any, error) {
+	var req pubStatusChange
+	if err := a.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	to, ok := registry.ParseStatus(req.Status)
+	if !ok || strings.TrimSpace(req.Status) == "" {
+		return 0, nil, registry.Errorf(registry.EINVALID, "status", "状态应为 valid、suspended、revoked 或 withdrawn", "status must be valid, suspended, revoked or withdrawn")
+	}
+	var eff time.Time
+	if req.EffectiveDate != "" {
+		d, err := registry.ParseDate(req.EffectiveDate)
+		if err != nil {
+			return 0, nil, registry.Errorf(registry.EINVALID, "effective_date", "生效日期 %q 无效", "effective date %q is invalid", req.EffectiveDate)
+		}
+		eff = d
+	}
+	c, err := s.store.ChangeStatus(a.r.Context(), a.actor(), registry.StatusChange{
+		Number: views.ParseURLNumber(a.r.PathValue("number")), To: to, Effective: eff, Reason: req.Reason})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.pubRecord(c), nil
+}
+
+func (s *Server) pubAddSurveillance(a *apiRequest) (int, any, error) {
+	var req pubSurveillance
+	if err := a.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	d, err := registry.ParseDate(req.Date)
+	if err != nil {
+		return 0, nil, registry.Errorf(registry.EINVALID, "date", "监督审核日期 %q 无效", "surveillance audit date %q is invalid", req.Date)
+	}
+	res, ok := registry.ParseAuditResult(req.Result)
+	if !ok {
+		return 0, nil, registry.Errorf(registry.EINVALID, "result", "结果应为 pass 或 fail", "result must be pass or fail")
+	}
+	c, err := s.store.AddSurveillance(a.r.Context(), a.actor(), views.ParseURLNumber(a.r.PathValue("number")),
+		registry.Surveillance{Date: d, Result: res, Note: req.Note})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.pubRecord(c), nil
+}

@@ -1,0 +1,83 @@
+package site
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/browsertest"
+)
+
+// TestBrowserConsoleUploadFlow signs in, uploads a CSV, reads the preview
+// and confirms it, in headless Chromium. It serves over plain HTTP on
+// 127.0.0.1: Chromium takes 127.0.0.1 for a secure origin, so the
+// __Host- session cookie (Secure) is kept there as it is over HTTPS.
+func TestBrowserConsoleUploadFlow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	f := newConsoleFixture(t)
+	ts := httptest.NewServer(f.srv.Handler())
+	t.Cleanup(ts.Close)
+	ctx := browsertest.New(t)
+
+	csv := "number,holder_name,holder_credit_code,province,city,scheme,score,scope,issue_date,expiry_date,body_approval\n" +
+		"A-2025-0500,绍兴样例家电服务有限公司,914403001922038216,浙江,绍兴,AS,95,家电售后服务,2025-06-01,2028-05-31," + approvalA + "\n"
+	file := filepath.Join(t.TempDir(), "upload.csv")
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/console/login"),
+		chromedp.SendKeys(css("#name"), "alice"),
+		chromedp.SendKeys(css("#password"), alicePass),
+		chromedp.Click(css("form.narrow button[type=submit]")),
+		chromedp.WaitVisible(css(".console-bar")),
+	)
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	listH1, _ := chromedp.Run(ctx, chromedp.Text(css("h1")))
+	if err != nil {
+		t.Fatalf("sign in: %v (at %s, h1 %q)", err, loc, listH1)
+	}
+	if !strings.HasSuffix(loc, "/console/") || listH1 != "本机构证书" {
+		t.Fatalf("after sign-in at %s, h1 %q", loc, listH1)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/console/upload"),
+		chromedp.SetUploadFiles(css("#file"), []string{file}),
+		chromedp.Click(css("#upload")),
+		chromedp.WaitVisible(css("#confirm")),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	created, _ := chromedp.Run(ctx, chromedp.Text(css("#n-created")))
+	if created != "1" {
+		t.Fatalf("the preview creates %q", created)
+	}
+	if _, err := f.store.Certificate(context.Background(), "A-2025-0500"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Fatal("the preview wrote")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(css("#confirm")), chromedp.WaitVisible(css(".flash"))); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	flashText, _ := chromedp.Run(ctx, chromedp.Text(css(".flash")))
+	if !strings.Contains(flashText, "新建 1 张") {
+		t.Fatalf("after confirm: %q", flashText)
+	}
+	c, err := f.store.Certificate(context.Background(), "A-2025-0500")
+	if err != nil || c.LevelCode != "five-star" {
+		t.Fatalf("confirmed certificate: %v", err)
+	}
+	hist, _ := f.store.History(context.Background(), c.ID)
+	if hist[0].Actor != "alice" || hist[0].Source != "console" || hist[0].RemoteAddr != "127.0.0.1" {
+		t.Fatalf("history: %+v", hist[0])
+	}
+}

@@ -1,0 +1,304 @@
+package site
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// formFields lists the certificate form's inputs, in order, with their
+// catalogue keys: the import columns a person fills in by hand. Status is
+// changed in its own form, with a date and a reason.
+var formFields = []struct {
+	name, typ string
+	required  bool
+}{
+	{"number", "text", true},
+	{"holder_name", "text", true},
+	{"holder_credit_code", "text", true},
+	{"holder_address", "text", false},
+	{"province", "text", true},
+	{"city", "text", false},
+	{"scheme", "select", true},
+	{"score", "number", false},
+	{"level", "text", false},
+	{"scope", "textarea", true},
+	{"first_issue_date", "date", false},
+	{"issue_date", "date", true},
+	{"expiry_date", "date", true},
+	{"stage1_date", "date", false},
+	{"stage2_date", "date", false},
+	{"cpsq", "number", false},
+	{"surveillance", "text", false},
+}
+
+// inputFromForm reads a certificate input from a posted form.
+func inputFromForm(r *http.Request) registry.Input {
+	f := r.PostForm.Get
+	return registry.Input{
+		Number: f("number"), HolderName: f("holder_name"), HolderCreditCode: f("holder_credit_code"),
+		HolderAddress: f("holder_address"), Province: f("province"), City: f("city"), Scheme: f("scheme"),
+		Score: f("score"), Level: f("level"), Scope: f("scope"), FirstIssueDate: f("first_issue_date"),
+		IssueDate: f("issue_date"), ExpiryDate: f("expiry_date"), Stage1Date: f("stage1_date"),
+		Stage2Date: f("stage2_date"), CPSQ: f("cpsq"), Surveillance: f("surveillance"),
+	}
+}
+
+// formValues are the form's values for an input.
+func formValues(in registry.Input) map[string]string {
+	return map[string]string{
+		"number": in.Number, "holder_name": in.HolderName, "holder_credit_code": in.HolderCreditCode,
+		"holder_address": in.HolderAddress, "province": in.Province, "city": in.City, "scheme": in.Scheme,
+		"score": in.Score, "level": in.Level, "scope": in.Scope, "first_issue_date": in.FirstIssueDate,
+		"issue_date": in.IssueDate, "expiry_date": in.ExpiryDate, "stage1_date": in.Stage1Date,
+		"stage2_date": in.Stage2Date, "cpsq": in.CPSQ, "surveillance": in.Surveillance,
+	}
+}
+
+// buildFields makes the form's view model from values, errors and
+// warnings by field.
+func (s *Server) buildFields(lang i18n.Lang, values map[string]string, errs, warns map[string][]string, isNew bool) []views.ConsoleField {
+	var out []views.ConsoleField
+	for _, f := range formFields {
+		if f.name == "number" && !isNew {
+			continue
+		}
+		ff := views.ConsoleField{Name: f.name, Label: lang.T("console.field." + f.name), Value: values[f.name], Type: f.typ,
+			Required: f.required, Errors: errs[f.name], Warnings: warns[f.name]}
+		if f.name == "surveillance" || f.name == "score" || f.name == "holder_credit_code" {
+			ff.Help = lang.T("console.help." + f.name)
+		}
+		if f.name == "scheme" {
+			for _, sc := range s.store.Schemes().All() {
+				sel := values["scheme"] == sc.Code || values["scheme"] == sc.Standard
+				ff.Options = append(ff.Options, views.Option{Value: sc.Code, Text: sc.Standard + " " + sc.Name(string(lang)), Selected: sel})
+			}
+		}
+		out = append(out, ff)
+	}
+	return out
+}
+
+// newCertificateForm shows an empty certificate form.
+func (s *Server) newCertificateForm(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	lang := langOf(r)
+	v := views.ConsoleCertForm{New: true, Action: lang.Path("/console/certificates/new"),
+		Fields: s.buildFields(lang, map[string]string{}, nil, nil, true)}
+	return s.render(w, r, http.StatusOK, views.ConsoleCertificate(s.consoleBase(r, u, "console.new.title", "new"), v))
+}
+
+// ownCertificate reads the certificate in the path if it is u's body's. A
+// certificate of another body is not found.
+func (s *Server) ownCertificate(r *http.Request, u *registry.User) (*registry.Certificate, error) {
+	c, err := s.store.Certificate(r.Context(), views.ParseURLNumber(r.PathValue("number")))
+	if err != nil {
+		return nil, err
+	}
+	if c.BodyID != u.BodyID {
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "本机构没有编号为 %s 的证书", "your body has no certificate numbered %s", c.Number)
+	}
+	return c, nil
+}
+
+// editCertificateForm shows a certificate's form with its status, audit
+// and QR sections and its history.
+func (s *Server) editCertificateForm(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	c, err := s.ownCertificate(r, u)
+	if err != nil {
+		return err
+	}
+	return s.renderEdit(w, r, u, c, http.StatusOK, s.currentValues(c), nil, nil, false, nil, nil)
+}
+
+// currentValues are the form's values for the stored certificate.
+func (s *Server) currentValues(c *registry.Certificate) map[string]string {
+	rec := c.Record(s.store.Schemes())
+	return formValues(rec.Input())
+}
+
+func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, u *registry.User, c *registry.Certificate, status int,
+	values map[string]string, errs, warns map[string][]string, acked bool, statusErr, survErr map[string][]string) error {
+	lang := langOf(r)
+	seg := views.URLNumber(c.Number)
+	v := views.ConsoleCertForm{Number: c.Number, Action: lang.Path("/console/certificates/" + seg),
+		Fields: s.buildFields(lang, values, errs, warns, false), NeedAck: len(warns["holder_credit_code"]) > 0, Acked: acked,
+		Status: c.EffectiveStatus(s.now()), StatusErr: statusErr, SurvErr: survErr,
+		Today:     registry.Today(s.now()).Format(registry.DateLayout),
+		PublicURL: lang.Path(views.CertificatePath(c.Number)),
+		QRPNG:     lang.Path("/console/certificates/" + seg + "/qr.png"),
+		QRSVG:     lang.Path("/console/certificates/" + seg + "/qr.svg"),
+	}
+	for _, to := range []registry.Status{registry.StatusSuspended, registry.StatusValid, registry.StatusRevoked, registry.StatusWithdrawn} {
+		if registry.CanMove(c.Status, to) {
+			v.Moves = append(v.Moves, views.Option{Value: string(to), Text: lang.T("console.move." + string(to))})
+		}
+	}
+	evs, err := s.store.History(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		var changes []string
+		for _, ch := range e.Changes {
+			changes = append(changes, ch.Field+": "+ch.Before+" → "+ch.After)
+		}
+		v.History = append(v.History, views.HistoryItem{Date: e.At, Kind: e.Kind, Title: e.Kind + " · " + e.Actor + " (" + e.Source + ")", Reason: e.Reason, Changes: changes})
+	}
+	cb := s.consoleBase(r, u, "console.edit.title", "certificates")
+	cb.Flash = flash(r)
+	return s.render(w, r, status, views.ConsoleCertificate(cb, v))
+}
+
+// saveCertificate creates (POST …/new) or updates (POST …/{number}) a
+// certificate from the form. Problems come back next to their fields; a
+// credit code whose check character fails must be acknowledged first.
+func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	lang := langOf(r)
+	isNew := r.PathValue("number") == ""
+	in := inputFromForm(r)
+	in.BodyApproval = u.BodyApproval
+	var old *registry.Certificate
+	if isNew {
+		if c, err := s.store.Certificate(r.Context(), in.Number); err == nil {
+			msg := registry.Errorf(registry.ECONFLICT, "number", "证书编号 %s 已登记，请在证书列表中修改", "certificate number %s is already registered: edit it from the list", c.Number)
+			if c.BodyID != u.BodyID {
+				msg = registry.Errorf(registry.ECONFLICT, "number", "证书编号 %s 已由另一认证机构登记", "certificate number %s is already registered by another body", c.Number)
+			}
+			errs, _ := fieldErrors(msg, lang)
+			return s.renderNew(w, r, u, formValues(in), errs, nil)
+		}
+	} else {
+		c, err := s.ownCertificate(r, u)
+		if err != nil {
+			return err
+		}
+		old = c
+		in.Number = c.Number
+		in.Status = string(c.Status) // status moves have their own form
+	}
+	_, warnings, verrs := in.Validate(s.store.Schemes())
+	warns := map[string][]string{}
+	for _, fw := range warnings {
+		warns[fw.Field] = append(warns[fw.Field], fw.Message(string(lang)))
+	}
+	acked := r.PostForm.Get("ack_credit_code") == "1"
+	errs := map[string][]string{}
+	for _, fe := range verrs {
+		errs[fe.Field] = append(errs[fe.Field], fe.Message(string(lang)))
+	}
+	if len(errs) == 0 && (len(warns) == 0 || acked) {
+		_, err := s.store.PutCertificates(r.Context(), u.Actor("console", clientHost(r)), []registry.Input{in}, registry.ImportOptions{})
+		if err == nil {
+			return seeOther(w, r, "/console/certificates/"+views.URLNumber(in.Number), "console.done.saved")
+		}
+		var ie *registry.ImportError
+		if !errors.As(err, &ie) {
+			return err
+		}
+		for _, fe := range ie.Errors {
+			errs[fe.Field] = append(errs[fe.Field], fe.Message(string(lang)))
+		}
+	}
+	if isNew {
+		return s.renderNew(w, r, u, formValues(in), errs, warns)
+	}
+	return s.renderEdit(w, r, u, old, http.StatusUnprocessableEntity, formValues(in), errs, warns, acked, nil, nil)
+}
+
+func (s *Server) renderNew(w http.ResponseWriter, r *http.Request, u *registry.User, values map[string]string, errs, warns map[string][]string) error {
+	lang := langOf(r)
+	v := views.ConsoleCertForm{New: true, Action: lang.Path("/console/certificates/new"),
+		Fields: s.buildFields(lang, values, errs, warns, true), NeedAck: len(warns["holder_credit_code"]) > 0}
+	cb := s.consoleBase(r, u, "console.new.title", "new")
+	cb.Error = lang.T("console.form.problems")
+	if len(errs) == 0 {
+		cb.Error = ""
+	}
+	return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleCertificate(cb, v))
+}
+
+// consoleChangeStatus suspends, reinstates, revokes or withdraws a
+// certificate with an effective date and a reason.
+func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	c, err := s.ownCertificate(r, u)
+	if err != nil {
+		return err
+	}
+	lang := langOf(r)
+	to, ok := registry.ParseStatus(r.PostForm.Get("status"))
+	var eff registry.StatusChange
+	eff.Number, eff.To, eff.Reason = c.Number, to, r.PostForm.Get("reason")
+	err = nil
+	if !ok || strings.TrimSpace(r.PostForm.Get("status")) == "" {
+		err = registry.Errorf(registry.EINVALID, "status", "请选择新的状态", "choose the new status")
+	} else if d := strings.TrimSpace(r.PostForm.Get("effective_date")); d != "" {
+		t, perr := registry.ParseDate(d)
+		if perr != nil {
+			err = registry.Errorf(registry.EINVALID, "effective_date", "生效日期 %q 无效", "effective date %q is invalid", d)
+		}
+		eff.Effective = t
+	}
+	if err == nil {
+		_, err = s.store.ChangeStatus(r.Context(), u.Actor("console", clientHost(r)), eff)
+		if err == nil {
+			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.status")
+		}
+	}
+	code := registry.ErrorCode(err)
+	if code != registry.EINVALID && code != registry.ECONFLICT {
+		return err
+	}
+	serrs, msg := fieldErrors(err, lang)
+	if msg != "" {
+		serrs["status"] = append(serrs["status"], msg)
+	}
+	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, serrs, nil)
+}
+
+// consoleAddSurveillance records a surveillance audit.
+func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	c, err := s.ownCertificate(r, u)
+	if err != nil {
+		return err
+	}
+	lang := langOf(r)
+	d, derr := registry.ParseDate(r.PostForm.Get("date"))
+	res, ok := registry.ParseAuditResult(r.PostForm.Get("result"))
+	switch {
+	case derr != nil:
+		err = registry.Errorf(registry.EINVALID, "date", "请填写有效的审核日期", "enter a valid audit date")
+	case !ok:
+		err = registry.Errorf(registry.EINVALID, "result", "请选择审核结果", "choose the audit result")
+	default:
+		_, err = s.store.AddSurveillance(r.Context(), u.Actor("console", clientHost(r)), c.Number, registry.Surveillance{Date: d, Result: res, Note: r.PostForm.Get("note")})
+		if err == nil {
+			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.surveillance")
+		}
+	}
+	code := registry.ErrorCode(err)
+	if code != registry.EINVALID && code != registry.ECONFLICT {
+		return err
+	}
+	serrs, msg := fieldErrors(err, lang)
+	if msg != "" {
+		serrs["date"] = append(serrs["date"], msg)
+	}
+	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, nil, serrs)
+}

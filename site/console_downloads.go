@@ -1,0 +1,105 @@
+package site
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// downloadTemplate sends the XLSX import template.
+func (s *Server) downloadTemplate(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	var buf bytes.Buffer
+	if err := registry.WriteTemplateXLSX(&buf); err != nil {
+		return err
+	}
+	return sendFile(w, "certreg-template.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
+
+// downloadCertificates sends the body's certificates as XLSX, in the
+// import format, so that a body can edit them and upload them back.
+func (s *Server) downloadCertificates(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "证书 Certificates"
+	f.SetSheetName("Sheet1", sheet)
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	row := 1
+	put := func(vals []string) error {
+		cells := make([]any, len(vals))
+		for i, v := range vals {
+			cells[i] = v // text: Excel keeps credit codes and dates as written
+		}
+		name, _ := excelize.CoordinatesToCellName(1, row)
+		row++
+		return sw.SetRow(name, cells)
+	}
+	if err := put(registry.CSVHeader()); err != nil {
+		return err
+	}
+	schemes := s.store.Schemes()
+	err = s.store.EachCertificate(r.Context(), u.BodyID, func(c *registry.Certificate) error {
+		rec := c.Record(schemes)
+		return put(rec.CSVRow())
+	})
+	if err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("certificates-%s-%s.xlsx", u.BodyApproval, registry.Today(s.now()).Format("20060102"))
+	return sendFile(w, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
+
+// qrPNG sends the QR code of a certificate's public page as a PNG, large
+// enough to print.
+//
+// TODO(verify): when the verification helper's signed QR codes land
+// (registry.KeyRing.SignClaims, the /q/ routes), encode the signed URL
+// instead of the page URL.
+func (s *Server) qrPNG(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	c, err := s.ownCertificate(r, u)
+	if err != nil {
+		return err
+	}
+	b, err := registry.QRPNG(s.cfg.BaseURL+views.CertificatePath(c.Number), 600)
+	if err != nil {
+		return err
+	}
+	return sendFile(w, "qr-"+views.URLNumber(c.Number)+".png", "image/png", b)
+}
+
+// qrSVG sends the same QR code as SVG, for print shops.
+func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	c, err := s.ownCertificate(r, u)
+	if err != nil {
+		return err
+	}
+	b, err := registry.QRSVG(s.cfg.BaseURL + views.CertificatePath(c.Number))
+	if err != nil {
+		return err
+	}
+	return sendFile(w, "qr-"+views.URLNumber(c.Number)+".svg", "image/svg+xml", b)
+}
+
+// sendFile sends b as a download named name.
+func sendFile(w http.ResponseWriter, name, ctype string, b []byte) error {
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Last-Modified", time.Now().UTC().Format(http.TimeFormat))
+	w.Write(b)
+	return nil
+}

@@ -1,0 +1,94 @@
+package site
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// maxFormBody bounds every console form but the upload.
+const maxFormBody = 64 << 10
+
+// showLogin shows the sign-in form.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return s.renderLogin(w, r, http.StatusOK, views.ConsoleLoginView{Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v views.ConsoleLoginView) error {
+	return s.render(w, r, status, views.ConsoleLogin(s.consoleBase(r, nil, "console.login.title", ""), v))
+}
+
+// safeNext keeps a post-login redirect on the console, so that the sign-in
+// page cannot be used to send people elsewhere.
+func safeNext(p string) string {
+	if (strings.HasPrefix(p, "/console/") || strings.HasPrefix(p, "/en/console/")) && !strings.ContainsAny(p, "\\") && !strings.Contains(p, "//") {
+		return p
+	}
+	return ""
+}
+
+// login checks the name, password and TOTP code and starts a session.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	lang := langOf(r)
+	v := views.ConsoleLoginView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
+	token, u, err := s.store.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientHost(r))
+	var te *registry.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds())+1))
+		v.Error = te.Message(string(lang))
+		return s.renderLogin(w, r, http.StatusTooManyRequests, v)
+	case err == registry.ErrTOTPRequired:
+		v.NeedTOTP = true
+		v.Error = registry.ErrorMessage(err, string(lang))
+		return s.renderLogin(w, r, http.StatusUnauthorized, v)
+	case registry.ErrorCode(err) == registry.EUNAUTHORIZED || registry.ErrorCode(err) == registry.EFORBIDDEN:
+		v.NeedTOTP = r.PostForm.Get("totp") != ""
+		v.Error = registry.ErrorMessage(err, string(lang))
+		return s.renderLogin(w, r, http.StatusUnauthorized, v)
+	case err != nil:
+		return err
+	}
+	setSessionCookie(w, token)
+	next := v.Next
+	if next == "" {
+		next = lang.Path("/console/")
+		if u.Role == registry.RoleOperator {
+			next = lang.Path("/console/audit")
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// logout ends the session.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		if err := s.store.Logout(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	clearSessionCookie(w)
+	http.Redirect(w, r, langOf(r).Path("/console/login"), http.StatusSeeOther)
+	return nil
+}
+
+// consoleHome is the console's first page: the body's certificates for a
+// publisher, the audit log for the operator.
+func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	if u.Role == registry.RoleOperator {
+		http.Redirect(w, r, langOf(r).Path("/console/audit"), http.StatusSeeOther)
+		return nil
+	}
+	return s.listOwnCertificates(w, r, u)
+}

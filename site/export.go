@@ -1,0 +1,289 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// The static export writes the public site as files by requesting every
+// page from the site's own handler — the one `serve` runs — and following
+// the links of each page, so that the export and the live site cannot
+// drift: a page exists in the export exactly when a link reaches it live.
+
+// ExportResult says what an export did.
+type ExportResult struct {
+	Files     int // files the export holds
+	Written   int // of which written (new or changed)
+	Unchanged int // of which already current
+	// LiveOnly lists links a static copy cannot serve, which need the live
+	// registry: those with a query (filters, pagination, search), and a
+	// resource whose path is also the directory of others.
+	LiveOnly []string
+	// Broken lists links that answer an error on the live site too,
+	// with the page that links to them.
+	Broken   []BrokenLink
+	Duration time.Duration
+}
+
+// BrokenLink is a link whose target answers an error.
+type BrokenLink struct {
+	From, To string
+	Status   int
+}
+
+// exportFile is one resource fetched through the handler.
+type exportFile struct {
+	path  string // URL path
+	body  []byte
+	ctype string
+}
+
+// Export writes every page reachable from the home pages in both languages,
+// and the extra paths (the log's files, say), under dir. Files are written
+// atomically, and only when their content changed. An HTML page at /a/b is
+// written to a/b/index.html (the same URL under any static server); any
+// other resource to a/b.
+func (s *Server) Export(ctx context.Context, dir string, extra []string) (*ExportResult, error) {
+	start := time.Now()
+	res := &ExportResult{}
+	h := s.Handler()
+	var (
+		mu       sync.Mutex
+		seen     = map[string]bool{}
+		liveOnly = map[string]bool{}
+		referrer = map[string]string{} // the page that first linked to each path
+		dirs     sync.Map              // directories made
+		queue    []string
+		errOnce  error
+	)
+	// enqueue adds a path to fetch, once.
+	enqueue := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			queue = append(queue, p)
+		}
+	}
+	// Start from the home pages, the files for crawlers, and every
+	// certificate's page in both languages (most certificates are linked
+	// only from paginated lists, whose further pages need the live
+	// registry), plus the extra paths.
+	seeds := []string{"/", "/en/", "/robots.txt", "/sitemap.xml"}
+	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
+		p := views.CertificatePath(c.Number)
+		seeds = append(seeds, p, "/en"+p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	for _, p := range append(seeds, extra...) {
+		enqueue(p)
+	}
+	for len(queue) > 0 {
+		batch := queue
+		queue = nil
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := range work {
+					f, status, links, err := s.exportOne(h, p)
+					changed, collided := false, false
+					if err == nil && status == http.StatusOK {
+						changed, err = writeIfChanged(dir, f, &dirs)
+						if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) {
+							// A resource whose path is also a directory of
+							// others (a JSON list beside its items): a file
+							// tree cannot hold both.
+							collided, err = true, nil
+						}
+					}
+					mu.Lock()
+					if collided {
+						liveOnly[p] = true
+						mu.Unlock()
+						continue
+					}
+					switch {
+					case err != nil:
+						if errOnce == nil {
+							errOnce = err
+						}
+					case status != http.StatusOK:
+						// Reported with its referrer below.
+					default:
+						res.Files++
+						if changed {
+							res.Written++
+						} else {
+							res.Unchanged++
+						}
+					}
+					for _, l := range links {
+						if strings.Contains(l, "?") {
+							liveOnly[l] = true
+							continue
+						}
+						if !seen[l] {
+							// Fetch it; remember who linked, to report it
+							// if it is broken.
+							referrer[l] = p
+						}
+						enqueue(l)
+					}
+					if status != http.StatusOK && err == nil {
+						res.Broken = append(res.Broken, BrokenLink{From: referrer[p], To: p, Status: status})
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		for _, p := range batch {
+			if ctx.Err() != nil {
+				break
+			}
+			work <- p
+		}
+		close(work)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if errOnce != nil {
+			return nil, errOnce
+		}
+	}
+	for l := range liveOnly {
+		res.LiveOnly = append(res.LiveOnly, l)
+	}
+	sort.Strings(res.LiveOnly)
+	sort.Slice(res.Broken, func(i, j int) bool { return res.Broken[i].To < res.Broken[j].To })
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// exportOne fetches path p through the handler and returns the resource,
+// its status and the same-site links it holds (HTML pages only).
+func (s *Server) exportOne(h http.Handler, p string) (*exportFile, int, []string, error) {
+	req := httptest.NewRequest(http.MethodGet, p, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	status := rec.Code
+	if status >= 300 && status < 400 {
+		if loc := rec.Header().Get("Location"); loc != "" {
+			if l, ok := s.sameSite(p, loc); ok {
+				return nil, status, []string{l}, nil
+			}
+		}
+		return nil, status, nil, nil
+	}
+	if status != http.StatusOK {
+		return nil, status, nil, nil
+	}
+	f := &exportFile{path: p, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}
+	var links []string
+	if strings.Contains(f.ctype, "html") || strings.Contains(f.ctype, "xml") {
+		links = Links(f.body, s.cfg.BaseURL) // pages, feeds and sitemaps
+	}
+	return f, status, links, nil
+}
+
+// sameSite resolves a link found on page p and returns its path (with its
+// query, if any) when it points into this site.
+func (s *Server) sameSite(p, link string) (string, bool) {
+	base, err := url.Parse(s.cfg.BaseURL + p)
+	if err != nil {
+		return "", false
+	}
+	u, err := base.Parse(link)
+	if err != nil || u.Host != base.Host || u.Scheme != base.Scheme {
+		return "", false
+	}
+	out := u.EscapedPath()
+	if out == "" {
+		out = "/"
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out, true
+}
+
+// exportName is the file an exported resource is written to.
+func exportName(dir string, f *exportFile) (string, error) {
+	p, err := url.PathUnescape(f.path)
+	if err != nil {
+		return "", err
+	}
+	clean := path.Clean("/" + p)
+	if clean != strings.TrimSuffix(p, "/") && clean != p {
+		return "", fmt.Errorf("export: path %q is not clean", f.path)
+	}
+	name := filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(clean, "/")))
+	if strings.HasPrefix(f.ctype, "text/html") {
+		name = filepath.Join(name, "index.html")
+	}
+	return name, nil
+}
+
+// writeIfChanged writes f's file atomically unless it already holds the
+// same bytes, and reports whether it wrote. dirs remembers the directories
+// already made.
+func writeIfChanged(dir string, f *exportFile, dirs *sync.Map) (bool, error) {
+	name, err := exportName(dir, f)
+	if err != nil {
+		return false, err
+	}
+	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, f.body) {
+		return false, nil
+	}
+	if d := filepath.Dir(name); !mapHas(dirs, d) {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return false, err
+		}
+		dirs.Store(d, true)
+	}
+	// A temporary name of our own (not os.CreateTemp) so that the file is
+	// created readable by the web server in one call; O_EXCL makes sure it
+	// is a new file.
+	tmp := filepath.Join(filepath.Dir(name), ".export-"+strconv.FormatUint(rand.Uint64(), 36))
+	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	if _, err := w.Write(f.body); err != nil {
+		w.Close()
+		return false, err
+	}
+	if err := w.Close(); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, name)
+}
+
+func mapHas(m *sync.Map, k string) bool {
+	_, ok := m.Load(k)
+	return ok
+}

@@ -1,0 +1,39 @@
+package site_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site"
+)
+
+// BenchmarkExportDemo exports the demo registry (3,000 certificates, both
+// languages) cold, into a fresh folder each round, and reports files/s and
+// certificates/s.
+func BenchmarkExportDemo(b *testing.B) {
+	s, err := registry.Open(filepath.Join(b.TempDir(), "registry.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := registry.LoadDemo(context.Background(), s); err != nil {
+		b.Fatal(err)
+	}
+	srv := site.New(s, site.Config{BaseURL: "https://certreg.test", NoCache: true})
+	var files int
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		res, err := srv.Export(context.Background(), b.TempDir(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files += res.Files
+	}
+	sec := time.Since(start).Seconds()
+	b.ReportMetric(float64(files)/sec, "files/s")
+	b.ReportMetric(float64(b.N*registry.DemoSize)/sec, "certs/s")
+}

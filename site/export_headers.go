@@ -1,0 +1,62 @@
+package site
+
+import (
+	"fmt"
+	"strings"
+)
+
+// HostHeaders returns header configuration for static hosts serving an
+// export, so that the site keeps its security headers (the CSP above all:
+// frame-ancestors only works as a header) and the log its content types
+// and caching: a "_headers" file (Netlify, Cloudflare Pages) and an nginx
+// snippet, by file name.
+func HostHeaders() map[string][]byte {
+	security := [][2]string{
+		{"Content-Security-Policy", ContentSecurityPolicy},
+		{"X-Content-Type-Options", "nosniff"},
+		{"X-Frame-Options", "DENY"},
+		{"Referrer-Policy", "strict-origin-when-cross-origin"},
+		{"Cross-Origin-Opener-Policy", "same-origin"},
+		{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+	}
+	checkpoint := [][2]string{{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "public, max-age=5"}}
+	tiles := [][2]string{{"Content-Type", "application/octet-stream"}, {"Cache-Control", "public, max-age=31536000, immutable"}}
+
+	var h strings.Builder
+	h.WriteString("# Headers for static hosts that read a _headers file (Netlify, Cloudflare Pages).\n")
+	h.WriteString("# Written by certreg export: keep the CSP and frame-ancestors of the live site.\n")
+	section := func(path string, hs ...[][2]string) {
+		fmt.Fprintf(&h, "%s\n", path)
+		for _, list := range hs {
+			for _, kv := range list {
+				fmt.Fprintf(&h, "  %s: %s\n", kv[0], kv[1])
+			}
+		}
+	}
+	section("/*", security)
+	section("/log/checkpoint", checkpoint)
+	section("/log/key", [][2]string{{"Content-Type", "text/plain; charset=utf-8"}})
+	section("/log/tile/*", tiles)
+
+	var n strings.Builder
+	n.WriteString("# nginx: include this in the server block that serves a certreg export\n")
+	n.WriteString("# (root pointing at the export directory). Written by certreg export.\n")
+	addHeaders := func(indent string, list [][2]string) {
+		for _, kv := range list {
+			fmt.Fprintf(&n, "%sadd_header %s \"%s\" always;\n", indent, kv[0], kv[1])
+		}
+	}
+	addHeaders("", security)
+	n.WriteString("index index.html;\n")
+	n.WriteString("location / {\n    try_files $uri $uri/index.html $uri/ =404;\n}\n")
+	// add_header in a location replaces the server's: repeat the security headers.
+	n.WriteString("location = /log/checkpoint {\n    default_type \"text/plain; charset=utf-8\";\n")
+	addHeaders("    ", security)
+	addHeaders("    ", checkpoint[1:])
+	n.WriteString("}\n")
+	n.WriteString("location /log/tile/ {\n    default_type application/octet-stream;\n    gzip on;\n    gzip_types application/octet-stream;\n")
+	addHeaders("    ", security)
+	addHeaders("    ", tiles[1:])
+	n.WriteString("}\n")
+	return map[string][]byte{"_headers": []byte(h.String()), "nginx-certreg.conf": []byte(n.String())}
+}
