@@ -417,17 +417,28 @@ func TestConsoleStatusShowsPublicly(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("surveillance: %d %s", r.status, r.body)
 	}
-	png := a.get("/console/certificates/" + numberA + "/qr.png")
+	qr := a.get("/console/certificates/" + numberA + "/qr.png")
+	if qr.status != http.StatusSeeOther || !strings.HasPrefix(qr.header.Get("Location"), "/qr/png-1024/") {
+		t.Fatalf("QR: %d %v", qr.status, qr.header)
+	}
+	png := a.get(qr.header.Get("Location"))
 	if png.status != 200 || png.header.Get("Content-Type") != "image/png" {
-		t.Fatalf("QR: %d %v", png.status, png.header)
+		t.Fatalf("QR image: %d %v", png.status, png.header)
 	}
 	img, err := decodePNG([]byte(png.body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, err := registry.DecodeQR(img)
-	if err != nil || text != testBase+"/certificates/"+numberA {
-		t.Fatalf("QR decodes to %q %v", text, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := registry.ParseQRURL(text)
+	if err != nil || p.Signature.Number != numberA || !strings.EqualFold(p.Origin, testBase) {
+		t.Fatalf("QR decodes to %q: %+v %v", text, p, err)
+	}
+	if v, err := f.store.VerifyQR(context.Background(), f.srv.Keys(), p.Signature); err != nil || v.Signature != registry.SigGood {
+		t.Fatalf("the QR code's signature: %+v %v", v, err)
 	}
 }
 

@@ -83,7 +83,7 @@ func init() {
 		"console.surv.submit": {"记录", "Record"},
 
 		"console.qr.title":      {"二维码", "QR code"},
-		"console.qr.help":       {"印在证书上，扫码即打开本证书在登记库中的公开页面。", "Print it on the certificate: scanning it opens the certificate's public page in the registry."},
+		"console.qr.help":       {"印在证书上：二维码带有登记库对证书内容的签名，扫码即打开核验页面。证书内容变更后请重新下载。", "Print it on the certificate: the QR code carries the registry's signature over what the certificate states, and scanning it opens the verification page. Download it again after the certificate changes."},
 		"console.qr.png":        {"下载 PNG", "Download PNG"},
 		"console.qr.svg":        {"下载 SVG（矢量，适合印刷）", "Download SVG (vector, for print)"},
 		"console.history.title": {"变更记录", "History"},
