@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certreg/certreg/registry"
 )
@@ -647,4 +648,48 @@ func TestConsoleREADMEFlow(t *testing.T) {
 	}
 	page := get(t, ts, "/en/certificates/SAMPLE-2024-0001")
 	mustContain(t, "public page", page.body, "Suspended", "客户投诉处理不符合要求")
+}
+
+func TestConsoleTOTPAndPasswordChange(t *testing.T) {
+	f := newConsoleFixture(t)
+	a := f.signedIn(t, "alice", alicePass)
+	page := a.get("/console/account")
+	m := regexp.MustCompile(`<code id="totp-secret">([A-Z2-7]{32})</code>`).FindStringSubmatch(page.body)
+	if page.status != 200 || m == nil {
+		t.Fatalf("account page: %d", page.status)
+	}
+	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {"000000"}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: %d", r.status)
+	}
+	code, _ := registry.TOTPCode(m[1], *f.now)
+	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {code}}); r.status != http.StatusSeeOther {
+		t.Fatalf("enable: %d %s", r.status, r.body)
+	}
+	b := f.browser(t)
+	r := b.login("alice", alicePass)
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `name="totp"`) {
+		t.Fatalf("password only: %d", r.status)
+	}
+	if r := b.post("/console/login", url.Values{"name": {"alice"}, "password": {alicePass}, "totp": {code}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the code used to enable is accepted again: %d", r.status)
+	}
+	*f.now = f.now.Add(30 * time.Second)
+	code, _ = registry.TOTPCode(m[1], *f.now)
+	if r := b.post("/console/login", url.Values{"name": {"alice"}, "password": {alicePass}, "totp": {code}}); r.status != http.StatusSeeOther {
+		t.Fatalf("password and code: %d", r.status)
+	}
+	// Password change: the current password is checked, and every session
+	// ends, this one too.
+	const newPass = "alice-New-Pass-2026!"
+	if r := a.post("/console/account/password", url.Values{"current": {"nope-nope-nope"}, "new": {newPass}, "again": {newPass}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong current password: %d", r.status)
+	}
+	if r := a.post("/console/account/password", url.Values{"current": {alicePass}, "new": {newPass}, "again": {newPass}}); r.status != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	for _, br := range []*browser{a, b} {
+		if r := br.get("/console/"); r.status != http.StatusSeeOther {
+			t.Fatalf("a session survived the password change: %d", r.status)
+		}
+	}
 }
