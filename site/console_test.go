@@ -324,6 +324,11 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || strings.Contains(r.body, "Short-1") {
 		t.Fatalf("bad user: %d, password echoed: %v", r.status, strings.Contains(r.body, "Short-1"))
 	}
+	// An API call with a key, and one that fails (internal errors are logged).
+	if r := f.call(t, "GET", "/api/v1/publish/certificates", f.keyA, nil); r.status != 200 {
+		t.Fatalf("API call: %d", r.status)
+	}
+	f.call(t, "GET", "/api/v1/publish/certificates", f.keyA+"x", nil)
 	f.store.DB().Exec(`PRAGMA wal_checkpoint(FULL)`)
 	logs := f.logBuf.String()
 	if !strings.Contains(logs, "/console/login") {
