@@ -29,6 +29,7 @@ const SessionCookie = "__Host-certreg_session"
 // protection; no GET changes anything.
 func (s *Server) consoleRoutes() []route {
 	return []route{
+		{"GET /console", s.redirectConsole, bilingual},
 		{"GET /console/login", s.showLogin, bilingual},
 		{"POST /console/login", s.csrf(s.login), bilingual},
 		{"POST /console/logout", s.csrf(s.logout), bilingual},
@@ -60,6 +61,12 @@ func (s *Server) consoleRoutes() []route {
 		{"POST /console/users/{name}/disable", s.signedIn(operator, s.disableUser), bilingual},
 		{"GET /console/audit", s.signedIn(operator, s.showAudit), bilingual},
 	}
+}
+
+// redirectConsole sends /console to /console/.
+func (s *Server) redirectConsole(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, langOf(r).Path("/console/"), http.StatusMovedPermanently)
+	return nil
 }
 
 // Who may use a console route.

@@ -154,6 +154,9 @@ func (f *consoleFixture) signedIn(t *testing.T, name, pw string) *browser {
 func TestConsoleLoginCookieLogout(t *testing.T) {
 	f := newConsoleFixture(t)
 	b := f.browser(t)
+	if r := b.get("/en/console"); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/en/console/" {
+		t.Fatalf("/en/console: %d %v", r.status, r.header)
+	}
 	if r := b.get("/console/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/console/login") {
 		t.Fatalf("signed out: %d %v", r.status, r.header)
 	}
