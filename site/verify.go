@@ -128,7 +128,7 @@ type clientLimiter struct {
 }
 
 // reserve takes n tokens for client and returns how long it must wait
-// instead, if it must.
+// instead, if it must (taking nothing then).
 func (c *clientLimiters) reserve(client string, n int) time.Duration {
 	now := time.Now()
 	c.mu.Lock()
@@ -175,23 +175,28 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// errRateLimited is answered with 429 and Retry-After.
-type errRateLimited struct{ wait time.Duration }
-
-func (e errRateLimited) Error() string { return "rate limited" }
-
 // limited answers 429 with Retry-After when the client has used up its
 // bucket in limiters.
 func (s *Server) limited(limiters *clientLimiters, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if d := limiters.reserve(clientAddr(r), 1); d > 0 {
-			secs := int(math.Ceil(d.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			m, _ := i18n.Lookup("ratelimit.message")
-			return &statusError{status: http.StatusTooManyRequests, msg: i18n.Msg{ZH: fmt.Sprintf(m.ZH, secs), EN: fmt.Sprintf(m.EN, secs)}}
+		if err := allow(limiters, w, r); err != nil {
+			return err
 		}
 		return h(w, r)
 	}
+}
+
+// allow takes one token from the client's bucket, or sets Retry-After and
+// returns the 429 error.
+func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) error {
+	d := limiters.reserve(clientAddr(r), 1)
+	if d <= 0 {
+		return nil
+	}
+	secs := int(math.Ceil(d.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	m, _ := i18n.Lookup("ratelimit.message")
+	return &statusError{status: http.StatusTooManyRequests, msg: i18n.Msg{ZH: fmt.Sprintf(m.ZH, secs), EN: fmt.Sprintf(m.EN, secs)}}
 }
 
 // claimFields are the claims in the order pages show them, with the

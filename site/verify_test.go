@@ -544,6 +544,10 @@ func TestRateLimit(t *testing.T) {
 	if en.status != 429 || !strings.Contains(en.body, "Too many requests") {
 		t.Errorf("en: %d", en.status)
 	}
+	api := post(t, ts, "/api/v1/verify", "application/json", strings.NewReader(`{"url": "`+testBase+u+`"}`))
+	if api.status != 429 || api.header.Get("Retry-After") == "" || !strings.Contains(api.body, `"message_en": "Too many requests`) {
+		t.Errorf("API over the limit: %d %s", api.status, api.body)
+	}
 	// A batch of 500 still goes through: it has a limit of its own.
 	var lines strings.Builder
 	rows, _ := s.store.DB().Query(`SELECT number FROM certificates LIMIT 500`)

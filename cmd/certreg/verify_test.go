@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,7 @@ func TestKeysQRAndOfflineVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec, _ := json.Marshal(c.Record(store.Schemes()))
 	store.Close()
 	png := filepath.Join(dir, "qr.png")
 	out, _, err = runCLI(t, "qr", "--db", db, "--base-url", "https://certreg.example.cn", "--png", png, "--svg", filepath.Join(dir, "qr.svg"), number)
@@ -84,6 +86,14 @@ func TestKeysQRAndOfflineVerify(t *testing.T) {
 		if err == nil || !strings.Contains(out, "Signature:      BAD") {
 			t.Fatalf("verify edited level: %v\n%s", err, out)
 		}
+	}
+	// The claims from a certificate record (as the API and open data give
+	// it) instead of typed fields.
+	recFile := filepath.Join(dir, "record.json")
+	os.WriteFile(recFile, rec, 0o644)
+	out, _, err = runCLI(t, append(base, "--record", recFile, url)...)
+	if err != nil || !strings.Contains(out, "Signature:      GOOD") {
+		t.Fatalf("verify --record: %v\n%s", err, out)
 	}
 	// No claims: the key is checked, the signature is not.
 	out, _, err = runCLI(t, append(base, url)...)

@@ -116,7 +116,7 @@ func New(t testing.TB) context.Context {
 func Screenshot(ctx context.Context, t testing.TB, url string, width int, dir, name string) (overflow int) {
 	t.Helper()
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(int64(width), 800, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.EmulateViewport(int64(width), 800, chromedp.EmulateMobile, chromedp.EmulateScale(1)),
 		chromedp.Navigate(url),
 	)
 	if err != nil {
