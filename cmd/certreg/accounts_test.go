@@ -68,6 +68,13 @@ func TestBodyUserAPIKeyCommands(t *testing.T) {
 	must("", "user", "disable", "--db", db, "alice")
 	must("", "body", "disable", "--db", db, "CNCA-R-2002-001")
 
+	out = must("", "audit", "--db", db, "--kind", "user.", "--actor", "tester")
+	if !strings.Contains(out, "user.created") || !strings.Contains(out, "user.disabled") || strings.Contains(out, "apikey.created") {
+		t.Fatalf("audit --kind user.: %q", out)
+	}
+	if out := must("", "audit", "--db", db, "--body", "CNCA-R-2002-001", "--source", "cli"); !strings.Contains(out, "body.disabled") {
+		t.Fatalf("audit --body: %q", out)
+	}
 	s, err := registry.Open(db)
 	if err != nil {
 		t.Fatal(err)
