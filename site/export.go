@@ -174,6 +174,9 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 			return nil, errOnce
 		}
 	}
+	if err := s.exportOffline(ctx, dir, &dirs, res); err != nil {
+		return nil, err
+	}
 	for l := range liveOnly {
 		res.LiveOnly = append(res.LiveOnly, l)
 	}
