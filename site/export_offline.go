@@ -166,9 +166,9 @@ func (x *searchIndex) add(c *registry.Certificate, status registry.Status) {
 	}
 }
 
-// searchShard is the shard of a bigram: the same arithmetic as
+// SearchShard is the search index shard of a bigram: the same arithmetic as
 // static/offline.js, on Unicode code points.
-func searchShard(bigram string) int {
+func SearchShard(bigram string) int {
 	r := []rune(bigram)
 	return int((uint32(r[0])*31 + uint32(r[1])) % searchShards)
 }
@@ -201,7 +201,7 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 		shards[i] = map[string][]int{}
 	}
 	for bg, ids := range x.postings {
-		shards[searchShard(bg)][bg] = ids
+		shards[SearchShard(bg)][bg] = ids
 	}
 	for i, sh := range shards {
 		if err := add("/search/b/"+strconv.Itoa(i)+".json", sh); err != nil {

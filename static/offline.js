@@ -149,7 +149,10 @@
         .then(function (ok) {
           say(ok ? "good" : "bad", ok ? "good" : "bad");
         });
-    }).catch(function () {
+    }).catch(function (err) {
+      // No Ed25519 in this browser's WebCrypto, or the exported files
+      // could not be read: no verdict either way.
+      panel.setAttribute("data-error", String(err && err.message || err));
       say("unchecked", "nocrypto");
     });
   }
