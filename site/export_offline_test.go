@@ -189,6 +189,9 @@ func TestBrowserExportSearchAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatalf("search %q: %v", q, err)
 	}
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("offline search results: axe: %s", v)
+	}
 	type hit struct{ Name, Href string }
 	hits, err := chromedp.Run(ctx, chromedp.Evaluate[[]hit](`Array.from(document.querySelectorAll("#offline-results .results li a")).map(a => ({Name: a.textContent, Href: a.getAttribute("href")}))`))
 	if err != nil {
@@ -245,6 +248,9 @@ func TestBrowserExportSearchAndVerify(t *testing.T) {
 	good := qrPathOf(t, srv, target)
 	if r, text := verdict(static.URL, good); r != "good" || !strings.Contains(text, "签名有效") {
 		t.Errorf("genuine QR code: %s %q", r, text)
+	}
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("offline verdict page: axe: %s", v)
 	}
 	if r, text := verdict(static.URL, "/en"+good); r != "good" || !strings.Contains(text, "Signature good") {
 		t.Errorf("genuine QR code, English: %s %q", r, text)
