@@ -92,7 +92,8 @@
       out.textContent = panel.getAttribute("data-msg-" + msgKey);
       out.className = "sig sig-" + kind;
       panel.setAttribute("data-result", kind);
-      panel.className = "verdict-panel verdict-" + (kind === "good" ? "valid" : "forged");
+      // Green for good, red for bad; no colour when nothing was checked.
+      panel.className = "verdict-panel" + (kind === "good" ? " verdict-valid" : kind === "bad" ? " verdict-forged" : "");
     }
     // /V/<token>/<NUMBER>[/], or /en/V/…: the number may hold "/".
     var m = /\/V\/([^\/]+)\/(.+?)\/?$/i.exec(location.pathname);
