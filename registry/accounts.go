@@ -473,3 +473,14 @@ func (s *Store) SetBodyDisabled(ctx context.Context, actor Actor, approval strin
 		return bumpGeneration(tx)
 	})
 }
+
+// PasswordHash returns the stored hash of a user's password, for checking
+// the current password before a change.
+func (s *Store) PasswordHash(ctx context.Context, userID int64) (string, error) {
+	var h string
+	err := s.db.QueryRowContext(ctx, `SELECT password FROM users WHERE id = ?`, userID).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", Errorf(ENOTFOUND, "user", "没有该用户", "no such user")
+	}
+	return h, err
+}

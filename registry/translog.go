@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -112,6 +113,66 @@ func (s *funcSigner) Sign(msg []byte) ([]byte, error) {
 	}
 	if !s.v.Verify(msg, sig) {
 		return nil, errors.New("transparency log: the signing key is not the one the log was opened with (rotated?)")
+	}
+	return sig, nil
+}
+
+// RingNoteSigner returns a signed-note signer that signs, under name (the
+// log's origin), with the key ring's current key: the registry's one
+// Ed25519 key signs both QR codes and checkpoints. After a rotation it
+// signs with the new key (monitors must then be given the new verifier
+// key). A rotation between the key hash and the signature is caught and
+// the checkpoint refused, to be signed again by the next sequencing.
+func RingNoteSigner(name string, ring *KeyRing) (note.Signer, error) {
+	s := &ringSigner{name: name, ring: ring}
+	if _, err := s.verifier(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type ringSigner struct {
+	name string
+	ring *KeyRing
+	mu   sync.Mutex
+	last note.Verifier // the key whose hash KeyHash last reported
+}
+
+func (s *ringSigner) verifier() (note.Verifier, error) {
+	k := s.ring.Current()
+	if k == nil {
+		return nil, errors.New("transparency log: the key ring has no current key")
+	}
+	vkey, err := note.NewEd25519VerifierKey(s.name, k.Public)
+	if err != nil {
+		return nil, err
+	}
+	return note.NewVerifier(vkey)
+}
+
+func (s *ringSigner) Name() string { return s.name }
+
+func (s *ringSigner) KeyHash() uint32 {
+	v, err := s.verifier()
+	if err != nil {
+		return 0 // Sign then fails
+	}
+	s.mu.Lock()
+	s.last = v
+	s.mu.Unlock()
+	return v.KeyHash()
+}
+
+func (s *ringSigner) Sign(msg []byte) ([]byte, error) {
+	s.mu.Lock()
+	v := s.last
+	s.mu.Unlock()
+	_, sig, err := s.ring.Sign(msg)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil || !v.Verify(msg, sig) {
+		return nil, errors.New("transparency log: the key ring's key changed while signing; the next sequencing signs again")
 	}
 	return sig, nil
 }
@@ -507,6 +568,10 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (*Checkpo
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO translog_checkpoints(size, root, note, signed_at) VALUES (?, ?, ?, ?)`,
 		size, root[:], string(msg), fmtTime(now)); err != nil {
+		return nil, err
+	}
+	// Pages that show log entries and proofs are out of date now.
+	if err := bumpGeneration(tx); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: now}, nil

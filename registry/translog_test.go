@@ -637,3 +637,52 @@ func TestExportTime(t *testing.T) {
 		t.Fatalf("after a write: %v %v, want %v", at, err, now)
 	}
 }
+
+// TestRingNoteSigner signs checkpoints with the registry's key ring, and
+// with the new key after a rotation; verify needs both keys then.
+func TestRingNoteSigner(t *testing.T) {
+	ring, err := registry.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := registry.RingNoteSigner(testOrigin, ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifierOf := func(k *registry.SigningKey) note.Verifier {
+		vkey, err := registry.NoteVerifierKey(testOrigin, k.Public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v1 := verifierOf(ring.Current())
+	s := openStore(t)
+	l := openLog(t, s, signer)
+	putN(t, s, 1, 2)
+	if _, err := registry.ParseCheckpoint(sequence(t, l).Note, v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ring.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	v2 := verifierOf(ring.Current())
+	putN(t, s, 3, 1)
+	cp := sequence(t, l)
+	if _, err := registry.ParseCheckpoint(cp.Note, v2); err != nil || cp.Size != 3 {
+		t.Fatalf("after rotation: %v", err)
+	}
+	if _, err := registry.ParseCheckpoint(cp.Note, v1); err == nil {
+		t.Fatal("signed with the retired key after a rotation")
+	}
+	if audit, err := l.Verify(context.Background(), v1, v2); err != nil || audit.Err() != nil {
+		t.Fatalf("verify with both keys: %+v %v", audit, err)
+	}
+	if audit, _ := l.Verify(context.Background(), v2); audit.Err() == nil {
+		t.Fatal("verify with the new key alone passed the old checkpoint")
+	}
+}

@@ -6,6 +6,7 @@
 #   scripts/load.sh                 # 100,000 certificates, 10 s per run
 #   N=1000000 scripts/load.sh       # search on 1,000,000 (import takes minutes)
 #   DURATION=5s CONNS=64 scripts/load.sh
+#   DB=/tmp/1m.db scripts/load.sh   # reuse a registry made earlier
 #
 # Needs wrk and nginx (apt-get install wrk nginx) and Go. Everything binds
 # to 127.0.0.1; the work folder is removed at the end (KEEP=1 keeps it).
@@ -27,6 +28,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "load.sh: nginx 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 work=$(mktemp -d /tmp/certreg-load.XXXXXX)
+chmod 755 "$work" # nginx workers run as an unprivileged user
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -36,10 +38,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building, generating and importing $N certificates (work folder $work)"
 go build -o "$work/certreg" ./cmd/certreg
-awk -v n="$N" -f scripts/gencsv.awk > "$work/certs.csv"
-"$work/certreg" import --db "$work/registry.db" "$work/certs.csv" | tail -1
+if [ -n "${DB:-}" ]; then
+	echo "== using $DB (work folder $work)"
+	ln -s "$(realpath "$DB")" "$work/registry.db"
+else
+	echo "== generating and importing $N certificates (work folder $work)"
+	awk -v n="$N" -f scripts/gencsv.awk > "$work/certs.csv"
+	"$work/certreg" import --db "$work/registry.db" "$work/certs.csv" | tail -1
+fi
 
 serve() { # port, extra flags
 	"$work/certreg" serve --db "$work/registry.db" --addr "127.0.0.1:$1" --base-url https://certreg.example.cn \
@@ -51,9 +58,10 @@ serve() { # port, extra flags
 serve "$PORT"
 serve $((PORT + 1)) --page-cache=false
 
-# A certificate from the middle of the registry; "/" in its number is "~".
-number=$(sed -n "$((N / 2 + 1))p" "$work/certs.csv" | cut -d, -f1)
-path="/certificates/${number//\//\~}"
+# A certificate from the middle of the registry (its URL from the JSON API).
+total=$(curl -sf "http://127.0.0.1:$PORT/api/v1/certificates?per_page=1&sort=number" | sed -n 's/^  "total": \([0-9]*\).*/\1/p')
+path=$(curl -sf "http://127.0.0.1:$PORT/api/v1/certificates?per_page=1&page=$(( (total + 1) / 2 ))&sort=number" |
+	sed -n 's#^ *"url": "https://certreg.example.cn\(/certificates/[^"]*\)".*#\1#p' | head -1)
 mkdir -p "$work/static/certificates"
 curl -sf "http://127.0.0.1:$PORT$path" > "$work/static/cert.html"
 echo "certificate page $path: $(wc -c < "$work/static/cert.html") bytes"

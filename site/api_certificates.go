@@ -23,6 +23,9 @@ type apiCertificate struct {
 	Version         int64           `json:"version"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 	History         []apiEvent      `json:"history,omitempty"`
+	// Log is the certificate's latest entry in the public transparency log
+	// and the proof that it is in the current signed checkpoint.
+	Log *registry.InclusionProof `json:"log,omitempty"`
 }
 
 type apiEvent struct {
@@ -65,6 +68,15 @@ func (s *Server) apiShowCertificate(w http.ResponseWriter, r *http.Request) erro
 			ae.EffectiveDate = e.EffectiveDate.Format(registry.DateLayout)
 		}
 		out.History = append(out.History, ae)
+	}
+	if s.tlog != nil {
+		p, err := s.tlog.Log.Inclusion(r.Context(), c.Number)
+		switch {
+		case err == nil:
+			out.Log = p
+		case registry.ErrorCode(err) != registry.ENOTFOUND: // not logged yet: no proof
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, struct {
 		Certificate apiCertificate `json:"certificate"`

@@ -35,7 +35,7 @@ const (
 	approvalB = "CNCA-R-2003-002"
 )
 
-func newPublishFixture(t *testing.T) *publishFixture {
+func newPublishFixture(t testing.TB) *publishFixture {
 	t.Helper()
 	st := newStore(t)
 	now := fixedNow

@@ -79,6 +79,7 @@ func BenchmarkSearchPage(b *testing.B) {
 		{"one-char", "q=" + url.QueryEscape("有")},
 		{"filters", "level=five-star&city=" + url.QueryEscape("宁波")},
 		{"common-deep-page", "q=" + url.QueryEscape("有限公司") + "&status=valid&page=20"},
+		{"expired", "status=expired"},
 		{"browse", ""},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -29,6 +29,7 @@ const SessionCookie = "__Host-certreg_session"
 // protection; no GET changes anything.
 func (s *Server) consoleRoutes() []route {
 	return []route{
+		{"GET /console", s.redirectConsole, bilingual},
 		{"GET /console/login", s.showLogin, bilingual},
 		{"POST /console/login", s.csrf(s.login), bilingual},
 		{"POST /console/logout", s.csrf(s.logout), bilingual},
@@ -49,6 +50,9 @@ func (s *Server) consoleRoutes() []route {
 		{"GET /console/keys", s.signedIn(publisher, s.showKeys), bilingual},
 		{"POST /console/keys", s.signedIn(publisher, s.createKey), bilingual},
 		{"POST /console/keys/{id}/revoke", s.signedIn(publisher, s.revokeKey), bilingual},
+		{"GET /console/account", s.signedIn(anyRole, s.showAccount), bilingual},
+		{"POST /console/account/password", s.signedIn(anyRole, s.changeOwnPassword), bilingual},
+		{"POST /console/account/totp", s.signedIn(anyRole, s.setOwnTOTP), bilingual},
 		{"GET /console/bodies", s.signedIn(operator, s.showBodies), bilingual},
 		{"POST /console/bodies", s.signedIn(operator, s.addBody), bilingual},
 		{"POST /console/bodies/{approval}/disable", s.signedIn(operator, s.disableBody), bilingual},
@@ -57,6 +61,12 @@ func (s *Server) consoleRoutes() []route {
 		{"POST /console/users/{name}/disable", s.signedIn(operator, s.disableUser), bilingual},
 		{"GET /console/audit", s.signedIn(operator, s.showAudit), bilingual},
 	}
+}
+
+// redirectConsole sends /console to /console/.
+func (s *Server) redirectConsole(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, langOf(r).Path("/console/"), http.StatusMovedPermanently)
+	return nil
 }
 
 // Who may use a console route.

@@ -34,6 +34,12 @@ func TestBrowserConsoleUploadFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/en/console/login")); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("login page: axe: %s", v)
+	}
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.URL+"/console/login"),
 		chromedp.SendKeys(css("#name"), "alice"),
@@ -58,6 +64,11 @@ func TestBrowserConsoleUploadFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}
+	// The preview page, the list and a certificate's form pass axe-core,
+	// in both languages.
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("upload preview: axe: %s", v)
+	}
 	created, _ := chromedp.Run(ctx, chromedp.Text(css("#n-created")))
 	if created != "1" {
 		t.Fatalf("the preview creates %q", created)
@@ -71,6 +82,14 @@ func TestBrowserConsoleUploadFlow(t *testing.T) {
 	flashText, _ := chromedp.Run(ctx, chromedp.Text(css(".flash")))
 	if !strings.Contains(flashText, "新建 1 张") {
 		t.Fatalf("after confirm: %q", flashText)
+	}
+	for _, p := range []string{"/console/", "/en/console/", "/console/certificates/" + numberA, "/en/console/certificates/new", "/console/keys", "/en/console/account"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+p)); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range browsertest.Axe(ctx, t) {
+			t.Errorf("%s: axe: %s", p, v)
+		}
 	}
 	c, err := f.store.Certificate(context.Background(), "A-2025-0500")
 	if err != nil || c.LevelCode != "five-star" {

@@ -9,7 +9,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/certreg/certreg/registry"
-	"github.com/certreg/certreg/views"
 )
 
 // downloadTemplate sends the XLSX import template.
@@ -64,35 +63,29 @@ func (s *Server) downloadCertificates(w http.ResponseWriter, r *http.Request, u 
 	return sendFile(w, name, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
 
-// qrPNG sends the QR code of a certificate's public page as a PNG, large
-// enough to print.
-//
-// TODO(verify): when the verification helper's signed QR codes land
-// (registry.KeyRing.SignClaims, the /q/ routes), encode the signed URL
-// instead of the page URL.
+// qrPNG redirects to the print-size PNG of the certificate's signed QR
+// code (the verification routes draw it): what a body prints on the
+// certificate, and what a tender reviewer scans.
 func (s *Server) qrPNG(w http.ResponseWriter, r *http.Request, u *registry.User) error {
-	c, err := s.ownCertificate(r, u)
-	if err != nil {
-		return err
-	}
-	b, err := registry.QRPNG(s.cfg.BaseURL+views.CertificatePath(c.Number), 600)
-	if err != nil {
-		return err
-	}
-	return sendFile(w, "qr-"+views.URLNumber(c.Number)+".png", "image/png", b)
+	return s.redirectQR(w, r, u, "png-1024")
 }
 
-// qrSVG sends the same QR code as SVG, for print shops.
+// qrSVG redirects to the same QR code as SVG, for print shops.
 func (s *Server) qrSVG(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	return s.redirectQR(w, r, u, "svg")
+}
+
+func (s *Server) redirectQR(w http.ResponseWriter, r *http.Request, u *registry.User, format string) error {
 	c, err := s.ownCertificate(r, u)
 	if err != nil {
 		return err
 	}
-	b, err := registry.QRSVG(s.cfg.BaseURL + views.CertificatePath(c.Number))
+	qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
 	if err != nil {
 		return err
 	}
-	return sendFile(w, "qr-"+views.URLNumber(c.Number)+".svg", "image/svg+xml", b)
+	http.Redirect(w, r, qrPath(format, qs), http.StatusSeeOther)
+	return nil
 }
 
 // sendFile sends b as a download named name.

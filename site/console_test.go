@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/certreg/certreg/registry"
 )
@@ -153,6 +154,9 @@ func (f *consoleFixture) signedIn(t *testing.T, name, pw string) *browser {
 func TestConsoleLoginCookieLogout(t *testing.T) {
 	f := newConsoleFixture(t)
 	b := f.browser(t)
+	if r := b.get("/en/console"); r.status != http.StatusMovedPermanently || r.header.Get("Location") != "/en/console/" {
+		t.Fatalf("/en/console: %d %v", r.status, r.header)
+	}
 	if r := b.get("/console/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/console/login") {
 		t.Fatalf("signed out: %d %v", r.status, r.header)
 	}
@@ -323,6 +327,11 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || strings.Contains(r.body, "Short-1") {
 		t.Fatalf("bad user: %d, password echoed: %v", r.status, strings.Contains(r.body, "Short-1"))
 	}
+	// An API call with a key, and one that fails (internal errors are logged).
+	if r := f.call(t, "GET", "/api/v1/publish/certificates", f.keyA, nil); r.status != 200 {
+		t.Fatalf("API call: %d", r.status)
+	}
+	f.call(t, "GET", "/api/v1/publish/certificates", f.keyA+"x", nil)
 	f.store.DB().Exec(`PRAGMA wal_checkpoint(FULL)`)
 	logs := f.logBuf.String()
 	if !strings.Contains(logs, "/console/login") {
@@ -417,17 +426,28 @@ func TestConsoleStatusShowsPublicly(t *testing.T) {
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("surveillance: %d %s", r.status, r.body)
 	}
-	png := a.get("/console/certificates/" + numberA + "/qr.png")
+	qr := a.get("/console/certificates/" + numberA + "/qr.png")
+	if qr.status != http.StatusSeeOther || !strings.HasPrefix(qr.header.Get("Location"), "/qr/png-1024/") {
+		t.Fatalf("QR: %d %v", qr.status, qr.header)
+	}
+	png := a.get(qr.header.Get("Location"))
 	if png.status != 200 || png.header.Get("Content-Type") != "image/png" {
-		t.Fatalf("QR: %d %v", png.status, png.header)
+		t.Fatalf("QR image: %d %v", png.status, png.header)
 	}
 	img, err := decodePNG([]byte(png.body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text, err := registry.DecodeQR(img)
-	if err != nil || text != testBase+"/certificates/"+numberA {
-		t.Fatalf("QR decodes to %q %v", text, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := registry.ParseQRURL(text)
+	if err != nil || p.Signature.Number != numberA || !strings.EqualFold(p.Origin, testBase) {
+		t.Fatalf("QR decodes to %q: %+v %v", text, p, err)
+	}
+	if v, err := f.store.VerifyQR(context.Background(), f.srv.Keys(), p.Signature); err != nil || v.Signature != registry.SigGood {
+		t.Fatalf("the QR code's signature: %+v %v", v, err)
 	}
 }
 
@@ -636,4 +656,48 @@ func TestConsoleREADMEFlow(t *testing.T) {
 	}
 	page := get(t, ts, "/en/certificates/SAMPLE-2024-0001")
 	mustContain(t, "public page", page.body, "Suspended", "客户投诉处理不符合要求")
+}
+
+func TestConsoleTOTPAndPasswordChange(t *testing.T) {
+	f := newConsoleFixture(t)
+	a := f.signedIn(t, "alice", alicePass)
+	page := a.get("/console/account")
+	m := regexp.MustCompile(`<code id="totp-secret">([A-Z2-7]{32})</code>`).FindStringSubmatch(page.body)
+	if page.status != 200 || m == nil {
+		t.Fatalf("account page: %d", page.status)
+	}
+	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {"000000"}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: %d", r.status)
+	}
+	code, _ := registry.TOTPCode(m[1], *f.now)
+	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {code}}); r.status != http.StatusSeeOther {
+		t.Fatalf("enable: %d %s", r.status, r.body)
+	}
+	b := f.browser(t)
+	r := b.login("alice", alicePass)
+	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `name="totp"`) {
+		t.Fatalf("password only: %d", r.status)
+	}
+	if r := b.post("/console/login", url.Values{"name": {"alice"}, "password": {alicePass}, "totp": {code}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the code used to enable is accepted again: %d", r.status)
+	}
+	*f.now = f.now.Add(30 * time.Second)
+	code, _ = registry.TOTPCode(m[1], *f.now)
+	if r := b.post("/console/login", url.Values{"name": {"alice"}, "password": {alicePass}, "totp": {code}}); r.status != http.StatusSeeOther {
+		t.Fatalf("password and code: %d", r.status)
+	}
+	// Password change: the current password is checked, and every session
+	// ends, this one too.
+	const newPass = "alice-New-Pass-2026!"
+	if r := a.post("/console/account/password", url.Values{"current": {"nope-nope-nope"}, "new": {newPass}, "again": {newPass}}); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong current password: %d", r.status)
+	}
+	if r := a.post("/console/account/password", url.Values{"current": {alicePass}, "new": {newPass}, "again": {newPass}}); r.status != http.StatusSeeOther {
+		t.Fatalf("change: %d %s", r.status, r.body)
+	}
+	for _, br := range []*browser{a, b} {
+		if r := br.get("/console/"); r.status != http.StatusSeeOther {
+			t.Fatalf("a session survived the password change: %d", r.status)
+		}
+	}
 }

@@ -126,7 +126,9 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 
 	// Ten changes, sequenced: the pages of the other thirty certificates are
 	// not rewritten (the pages listing them, the holder's and the body's,
-	// are), and the log's new files are written.
+	// are), and the log's new files are written. The store's clock is fixed
+	// here; `certreg export` freezes it at the last change, which every
+	// page shows as its "as of" time, so there every page is rewritten.
 	mtimes := map[string]time.Time{}
 	filepath.WalkDir(dir, func(name string, d os.DirEntry, err error) error {
 		if info, err := d.Info(); err == nil && !d.IsDir() {
@@ -161,7 +163,9 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := certPage.FindStringSubmatch(filepath.ToSlash(name))
-		if m == nil {
+		if m == nil || strings.Contains(filepath.ToSlash(name), "/api/") {
+			// Every certificate's JSON holds a proof against the latest
+			// checkpoint: it changes whenever the log grows.
 			continue
 		}
 		if !info.ModTime().Equal(before) {

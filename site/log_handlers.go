@@ -45,8 +45,10 @@ func (h *LogHandlers) Routes() []LogRoute {
 
 // MountLog adds the log's routes to the site, served through the site's
 // adapter and middleware (error pages, security headers, compression) like
-// every other route. Call it before serving.
+// every other route, and lets the certificate API show each certificate's
+// log entry and inclusion proof. Call it before serving.
 func (s *Server) MountLog(h *LogHandlers) {
+	s.tlog = h
 	for _, rt := range h.Routes() {
 		s.mux.Handle(rt.Pattern, s.adapt(i18n.ZH, rt.Handler, rt.JSON))
 	}

@@ -241,3 +241,47 @@ func TestLogMountedOnSite(t *testing.T) {
 		t.Fatalf("proof: %s %s", resp.Status, b)
 	}
 }
+
+// TestLogInCertificateAPI: the certificate API shows the certificate's
+// latest log entry and its inclusion proof, and a newer one once a change
+// is logged (sequencing refreshes cached pages).
+func TestLogInCertificateAPI(t *testing.T) {
+	_, l, verifier, vkey, store := logTestStore(t, 5)
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", CacheCheck: time.Millisecond})
+	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	proof := func() *registry.InclusionProof {
+		t.Helper()
+		resp, b := logGet(t, ts.URL+"/api/v1/certificates/SAC-2024-00002")
+		var body struct {
+			Certificate struct {
+				Log *registry.InclusionProof `json:"log"`
+			} `json:"certificate"`
+		}
+		if err := json.Unmarshal(b, &body); resp.StatusCode != 200 || err != nil || body.Certificate.Log == nil {
+			t.Fatalf("API: %s %v %s", resp.Status, err, b)
+		}
+		p := body.Certificate.Log
+		if err := p.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if cp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier); err != nil || cp.Hash != p.RootHash || cp.Size != p.TreeSize {
+			t.Fatalf("checkpoint of the proof: %v", err)
+		}
+		return p
+	}
+	if p := proof(); p.Index != 1 || p.TreeSize != 5 {
+		t.Fatalf("index %d size %d", p.Index, p.TreeSize)
+	}
+	if _, err := store.ChangeStatus(context.Background(), registry.Actor{Name: "t", Source: "cli"}, registry.StatusChange{Number: "SAC-2024-00002", To: registry.StatusRevoked, Reason: "撤销"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Sequence(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if p := proof(); p.Index != 5 || p.TreeSize != 6 || !strings.Contains(p.Entry, "kind \"revoked\"") {
+		t.Fatalf("after revocation: index %d size %d", p.Index, p.TreeSize)
+	}
+}

@@ -47,6 +47,7 @@ type Server struct {
 	mux    *http.ServeMux
 	snaps  snapshotCache
 	verify *verifier
+	tlog   *LogHandlers // the transparency log, once MountLog is called
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.

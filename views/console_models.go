@@ -178,3 +178,11 @@ func consoleNav(cb ConsoleBase, nav string) templ.Attributes {
 	}
 	return nil
 }
+
+// ConsoleAccountView is the user's own settings page.
+type ConsoleAccountView struct {
+	TOTP   bool   // the second factor is on
+	Secret string // a new TOTP secret to add to an app (when off)
+	URI    string // its otpauth:// URI
+	Errors map[string][]string
+}

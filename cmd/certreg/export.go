@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
 )
@@ -18,8 +20,9 @@ func init() {
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "export [--db FILE] --out DIR [--base-url URL]")
+	fs := newFlagSet(e, "export", "export [--db FILE] [--keys DIR] --out DIR [--base-url URL]")
 	db := dbFlag(fs, e)
+	keysDirFlag := keysFlag(fs, e)
 	out := fs.String("out", "", "`directory` to write the site to (created; files already current are kept)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", "http://127.0.0.1:8080"), "the `URL` the copy will be served at (env CERTREG_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
@@ -45,16 +48,19 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler)})
 
 	// The log as of now, read-only: an export never signs, but publishes
-	// the verifier key of the signer key if it is the one given.
+	// the verifier key of its checkpoint: CERTREG_LOG_KEY, or the key of the
+	// key ring that signed it (the same ring serve signs with).
 	vars := map[string]string{"CERTREG_LOG_KEY": e.getenv("CERTREG_LOG_KEY")}
-	if k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); k != "" && vars["CERTREG_LOG_KEY"] == "" {
-		if _, vkey, err := parseSignerKey(k); err == nil {
-			vars["CERTREG_LOG_KEY"] = vkey
-		}
-	}
-	logs, _, err := serveLog(&env{getenv: func(k string) string { return vars[k] }}, store, *baseURL)
+	logs, _, err := serveLog(&env{getenv: func(k string) string { return vars[k] }}, store, *baseURL, nil)
 	if err != nil {
 		return err
+	}
+	if logs.VerifierKey == "" {
+		if ring, err := registry.LoadKeys(keysDir(*keysDirFlag, *db)); err == nil {
+			if cp, err := logs.Log.Checkpoint(ctx); err == nil {
+				logs.VerifierKey = signingKey(cp, ring)
+			}
+		}
 	}
 	srv.MountLog(logs)
 	var extra []string
@@ -102,4 +108,21 @@ func printExport(w io.Writer, res *site.ExportResult) {
 	if len(res.LiveOnly) > 0 {
 		fmt.Fprintf(w, "%d 个带查询参数的链接只在在线登记库可用\n%d links with a query work only on the live registry\n", len(res.LiveOnly), len(res.LiveOnly))
 	}
+}
+
+// signingKey returns the verifier key, among the ring's keys, that signed
+// the checkpoint, or "".
+func signingKey(cp *registry.Checkpoint, ring *registry.KeyRing) string {
+	for _, k := range ring.Keys() {
+		vkey, err := registry.NoteVerifierKey(cp.Origin, k.Public)
+		if err != nil {
+			continue
+		}
+		if v, err := note.NewVerifier(vkey); err == nil {
+			if _, err := registry.ParseCheckpoint(cp.Note, v); err == nil {
+				return vkey
+			}
+		}
+	}
+	return ""
 }

@@ -172,26 +172,32 @@ func parseSignerKey(v string) (note.Signer, string, error) {
 	return signer, vkey, err
 }
 
-// serveLog opens the transparency log for `serve`: always served; also
-// sequenced by this process when it is given the log's signing key (env
-// CERTREG_LOG_SIGNER_KEY), in which case sequence is true. The origin is
-// CERTREG_LOG_ORIGIN, by default the base URL without its scheme + "/log".
-//
-// Once the registry's key ring (registry/keys.go) is on main, the signer
-// comes from it instead: registry.NoteSignerFunc(name, ring.Current().Public,
-// sign with the ring).
-func serveLog(e *env, store *registry.Store, baseURL string) (h *site.LogHandlers, sequence bool, err error) {
+// serveLog opens the transparency log for `serve`: always served, and
+// sequenced by this process (sequence is true) when it can sign: with the
+// signed-note key in CERTREG_LOG_SIGNER_KEY if set, otherwise with the
+// registry's key ring (the key that signs QR codes), if ring is not nil.
+// The origin, also the key's name, is CERTREG_LOG_ORIGIN, by default the
+// base URL without its scheme + "/log": set it once and keep it.
+func serveLog(e *env, store *registry.Store, baseURL string, ring *registry.KeyRing) (h *site.LogHandlers, sequence bool, err error) {
 	origin := envOr(e, "CERTREG_LOG_ORIGIN", "")
 	if origin == "" {
 		origin = strings.TrimSuffix(baseURL[strings.Index(baseURL, "://")+3:], "/") + "/log"
 	}
 	var signer note.Signer
 	vkey := envOr(e, "CERTREG_LOG_KEY", "")
-	if k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); k != "" {
+	switch k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); {
+	case k != "":
 		if signer, vkey, err = parseSignerKey(k); err != nil {
 			return nil, false, err
 		}
-	} else if vkey != "" {
+	case ring != nil && ring.Current() != nil:
+		if signer, err = registry.RingNoteSigner(origin, ring); err != nil {
+			return nil, false, err
+		}
+		if vkey, err = registry.NoteVerifierKey(origin, ring.Current().Public); err != nil {
+			return nil, false, err
+		}
+	case vkey != "":
 		if vkey, err = readKey(vkey); err != nil {
 			return nil, false, err
 		}

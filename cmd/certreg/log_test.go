@@ -429,3 +429,90 @@ func TestLogKeyRotation(t *testing.T) {
 		t.Fatalf("verify with both keys: %v\n%s", err, out)
 	}
 }
+
+// TestServeSignsWithKeyRing runs `serve` with no log key configured: it
+// signs checkpoints with the registry's key ring, publishes the verifier
+// key, and `certreg export` publishes the same key for its copy.
+func TestServeSignsWithKeyRing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "registry.db")
+	s, err := registry.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := []registry.Input{{Number: "SAC-1", HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
+		Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011", Score: "96", Scope: "家用电器的售后服务",
+		IssueDate: "2024-03-05", ExpiryDate: "2027-03-04", BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心"}}
+	if _, err := s.PutCertificates(context.Background(), registry.Actor{Name: "t", Source: "cli"}, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	vars := map[string]string{"CERTREG_LOG_ORIGIN": "certreg.test/log", "CERTREG_DEMO": "false", "CERTREG_ACCESS_LOG": "false"}
+	pr, pw := io.Pipe()
+	e := &env{stdin: strings.NewReader(""), stdout: pw, stderr: io.Discard, getenv: func(k string) string { return vars[k] }}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, e, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"})
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	var url string
+	for lines.Scan() {
+		if _, a, ok := strings.Cut(lines.Text(), " at http://"); ok {
+			url = "http://" + a
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		t.Fatal("serve did not start")
+	}
+	get := func(p string) (int, string) {
+		resp, err := http.Get(url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, _ := get("/log/checkpoint"); st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve signed no checkpoint")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, vkey := get("/log/key")
+	vkey = strings.TrimSpace(vkey)
+	if !strings.HasPrefix(vkey, "certreg.test/log+") {
+		t.Fatalf("/log/key: %q", vkey)
+	}
+	state := filepath.Join(t.TempDir(), "monitor.json")
+	if out, err := runCmd("log", "monitor", url, "--state", state, "--key", vkey); err != nil || !strings.Contains(out, "1 new entries checked") {
+		t.Fatalf("monitor: %v\n%s", err, out)
+	}
+	cancel()
+	<-done
+
+	dir := t.TempDir()
+	if out, err := runCmd("export", "--db", db, "--out", dir); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "log", "key")); err != nil || strings.TrimSpace(string(b)) != vkey {
+		t.Fatalf("exported key %q, want %q (%v)", b, vkey, err)
+	}
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	if out, err := runCmd("log", "monitor", static.URL, "--state", state); err != nil || !strings.Contains(out, "unchanged") {
+		t.Fatalf("monitor the export: %v\n%s", err, out)
+	}
+	if out, err := runCmd("log", "verify", "--db", db, "--key", vkey); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+}

@@ -70,7 +70,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		reqLog = slog.New(&errorsOnly{log.Handler()})
 	}
 	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys})
-	tlog, sequence, err := serveLog(e, store, base)
+	tlog, sequence, err := serveLog(e, store, base, keys)
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}

@@ -91,7 +91,9 @@ func New(t testing.TB) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
+	// Generous: a shared 2-core CI machine runs the other packages' tests
+	// beside this one, and a stuck browser must still end the test.
+	ctx, cancelTime := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() {
 		cancelTime()
 		cancelTab()
@@ -114,7 +116,7 @@ func New(t testing.TB) context.Context {
 func Screenshot(ctx context.Context, t testing.TB, url string, width int, dir, name string) (overflow int) {
 	t.Helper()
 	err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(int64(width), 800, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.EmulateViewport(int64(width), 800, chromedp.EmulateMobile, chromedp.EmulateScale(1)),
 		chromedp.Navigate(url),
 	)
 	if err != nil {

@@ -1,0 +1,91 @@
+package site
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// showAccount shows the signed-in user's own settings: password and the
+// optional second factor.
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	return s.renderAccount(w, r, u, http.StatusOK, views.ConsoleAccountView{})
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, u *registry.User, status int, v views.ConsoleAccountView) error {
+	v.TOTP = u.TOTP
+	if !u.TOTP && v.Secret == "" {
+		secret, err := registry.NewTOTPSecret()
+		if err != nil {
+			return err
+		}
+		v.Secret = secret
+	}
+	if v.Secret != "" {
+		v.URI = registry.TOTPURI(s.canonicalHost(), u.Name, v.Secret)
+	}
+	cb := s.consoleBase(r, u, "console.account.title", "account")
+	cb.Flash = flash(r)
+	return s.render(w, r, status, views.ConsoleAccount(cb, v))
+}
+
+// changeOwnPassword changes the user's password after checking the current
+// one. Every session of the user ends, this one too: the user signs in
+// again with the new password.
+func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	lang := langOf(r)
+	hash, err := s.store.PasswordHash(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	if !registry.CheckPassword(hash, r.PostForm.Get("current")) {
+		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: map[string][]string{"current": {lang.T("console.account.wrongcurrent")}}})
+	}
+	if r.PostForm.Get("new") != r.PostForm.Get("again") {
+		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: map[string][]string{"again": {lang.T("console.account.mismatch")}}})
+	}
+	err = s.store.SetPassword(r.Context(), u.Actor("console", clientHost(r)), u.Name, r.PostForm.Get("new"))
+	if registry.ErrorCode(err) == registry.EINVALID {
+		errs, _ := fieldErrors(err, lang)
+		errs["new"] = errs["password"]
+		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: errs})
+	}
+	if err != nil {
+		return err
+	}
+	clearSessionCookie(w)
+	http.Redirect(w, r, lang.Path("/console/login"), http.StatusSeeOther)
+	return nil
+}
+
+// setOwnTOTP turns the second factor on (with the secret shown on the page
+// and a code from the app that proves the app has it) or off.
+func (s *Server) setOwnTOTP(w http.ResponseWriter, r *http.Request, u *registry.User) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+	}
+	lang := langOf(r)
+	secret := ""
+	if r.PostForm.Get("action") == "enable" {
+		secret = strings.TrimSpace(r.PostForm.Get("secret"))
+		if len(secret) != 32 {
+			return registry.Errorf(registry.EINVALID, "secret", "密钥无效，请刷新页面重试", "invalid secret: reload the page and try again")
+		}
+	}
+	err := s.store.SetTOTP(r.Context(), u.Actor("console", clientHost(r)), u.ID, secret, r.PostForm.Get("code"))
+	if registry.ErrorCode(err) == registry.EINVALID {
+		errs, _ := fieldErrors(err, lang)
+		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Secret: secret, Errors: errs})
+	}
+	if err != nil {
+		return err
+	}
+	return seeOther(w, r, "/console/account", "console.done.totp")
+}
