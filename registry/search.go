@@ -202,6 +202,11 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 		// The name index counted the matches already.
 		res.Total, res.Capped = min(ts.matches, CountCap), ts.matches > CountCap
 		return res, nil
+	case ts.partial:
+		// A single character: the page came from the newest certificates
+		// in order; counting would read all of them.
+		res.Total = -1
+		return res, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, countBudget)
 	defer cancel()
