@@ -67,7 +67,7 @@ func loadAssets() *assets {
 		a.byName[name] = as
 		hashed[name] = "/static/" + hn
 	}
-	a.urls = views.Assets{CSS: hashed["app.css"], JS: hashed["app.js"], Icon: hashed["favicon.svg"]}
+	a.urls = views.Assets{CSS: hashed["app.css"], JS: hashed["app.js"], Icon: hashed["favicon.svg"], Offline: hashed["offline.js"]}
 	return a
 }
 

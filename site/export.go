@@ -86,7 +86,9 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 	// certificate's page in both languages (most certificates are linked
 	// only from paginated lists, whose further pages need the live
 	// registry), plus the extra paths.
-	seeds := []string{"/", "/en/", "/robots.txt", "/sitemap.xml"}
+	// The published key set is linked from no page, but the verdict pages
+	// check QR codes against it.
+	seeds := []string{"/", "/en/", "/robots.txt", "/sitemap.xml", "/.well-known/certreg-keys.json"}
 	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
 		p := views.CertificatePath(c.Number)
 		seeds = append(seeds, p, "/en"+p)
@@ -173,6 +175,9 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 		if errOnce != nil {
 			return nil, errOnce
 		}
+	}
+	if err := s.exportOffline(ctx, dir, &dirs, res); err != nil {
+		return nil, err
 	}
 	for l := range liveOnly {
 		res.LiveOnly = append(res.LiveOnly, l)

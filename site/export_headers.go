@@ -50,6 +50,11 @@ func HostHeaders() map[string][]byte {
 	n.WriteString("index index.html;\n")
 	n.WriteString("location / {\n    try_files $uri $uri/index.html $uri/ =404;\n}\n")
 	// add_header in a location replaces the server's: repeat the security headers.
+	// A QR code URL the export has no page for (damaged, forged, or a
+	// certificate issued since) gets the generic verdict page, which says
+	// so from the address itself.
+	n.WriteString("location /V/ {\n    try_files $uri $uri/index.html /V/index.html;\n}\n")
+	n.WriteString("location /en/V/ {\n    try_files $uri $uri/index.html /en/V/index.html;\n}\n")
 	n.WriteString("location = /log/checkpoint {\n    default_type \"text/plain; charset=utf-8\";\n")
 	addHeaders("    ", security)
 	addHeaders("    ", checkpoint[1:])
@@ -58,5 +63,8 @@ func HostHeaders() map[string][]byte {
 	addHeaders("    ", security)
 	addHeaders("    ", tiles[1:])
 	n.WriteString("}\n")
-	return map[string][]byte{"_headers": []byte(h.String()), "nginx-certreg.conf": []byte(n.String())}
+	// The same fallback for hosts that read a _redirects file (status 200:
+	// a rewrite, the address stays).
+	redirects := "/V/* /V/index.html 200\n/en/V/* /en/V/index.html 200\n"
+	return map[string][]byte{"_headers": []byte(h.String()), "nginx-certreg.conf": []byte(n.String()), "_redirects": []byte(redirects)}
 }

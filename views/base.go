@@ -31,6 +31,10 @@ type Assets struct {
 	CSS  string
 	JS   string
 	Icon string
+	// Offline is the script that stands in for the server on a static
+	// export: the in-browser QR check and the sharded search. It does
+	// nothing on the live site.
+	Offline string
 }
 
 // Link is a link's text and URL.

@@ -93,3 +93,18 @@ type ReceiptView struct {
 	ByQR      bool
 	Host      string
 }
+
+// OfflineVerdictView is the static export's verdict page for one
+// certificate (or, with Number empty, for any QR code URL a host routes to
+// it).
+type OfflineVerdictView struct {
+	Number     string
+	RecordURL  string    // the certificate's exported JSON record
+	Status     string    // effective status at the export, "" on the generic page
+	StatusName string    // in the page's language
+	AsOf       time.Time // when the export read the registry
+	LiveURL    string    // the same check on the live registry
+	Host       string    // the canonical host
+	Rows       []ClaimRow
+	CertURL    string
+}

@@ -45,7 +45,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	store.Now = func() time.Time { return asOf }
-	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler)})
+	// The key ring serve signs QR codes with (made on first use, as serve
+	// does): the export's QR images, verdict pages and published key set
+	// must be the live registry's, or no printed code would check.
+	keys, err := registry.OpenKeys(keysDir(*keysDirFlag, *db))
+	if err != nil {
+		return fmt.Errorf("export: signing keys: %w", err)
+	}
+	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler), Keys: keys})
 
 	// The log as of now, read-only: an export never signs, but publishes
 	// the verifier key of its checkpoint: CERTREG_LOG_KEY, or the key of the
@@ -56,10 +63,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if logs.VerifierKey == "" {
-		if ring, err := registry.LoadKeys(keysDir(*keysDirFlag, *db)); err == nil {
-			if cp, err := logs.Log.Checkpoint(ctx); err == nil {
-				logs.VerifierKey = signingKey(cp, ring)
-			}
+		if cp, err := logs.Log.Checkpoint(ctx); err == nil {
+			logs.VerifierKey = signingKey(cp, keys)
 		}
 	}
 	srv.MountLog(logs)

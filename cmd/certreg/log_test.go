@@ -507,6 +507,33 @@ func TestServeSignsWithKeyRing(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "log", "key")); err != nil || strings.TrimSpace(string(b)) != vkey {
 		t.Fatalf("exported key %q, want %q (%v)", b, vkey, err)
 	}
+	// The export publishes the key ring serve signs QR codes with, so that
+	// the exported verdict pages check printed codes.
+	pub, err := runCmd("keys", "--db", db, "public")
+	if err != nil {
+		t.Fatalf("keys public: %v\n%s", err, pub)
+	}
+	exported, err := os.ReadFile(filepath.Join(dir, ".well-known", "certreg-keys.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := registry.ParsePublicKeySet([]byte(pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := registry.ParsePublicKeySet(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(kr *registry.KeyRing) (out []string) {
+		for _, k := range kr.Keys() {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+	if fmt.Sprint(ids(got)) != fmt.Sprint(ids(want)) {
+		t.Fatalf("exported key set %s, want %s", exported, pub)
+	}
 	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer static.Close()
 	if out, err := runCmd("log", "monitor", static.URL, "--state", state); err != nil || !strings.Contains(out, "unchanged") {

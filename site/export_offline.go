@@ -1,0 +1,218 @@
+package site
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/views"
+)
+
+// A static host runs no code, so the export writes, besides the pages the
+// live site links to, what stands in for the server: a verdict page at
+// every certificate's QR code URL, which checks the signature in the
+// browser (static/offline.js), and a sharded search index.
+
+// exportOffline writes the verdict pages and the search index under dir.
+func (s *Server) exportOffline(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult) error {
+	now := s.store.Now()
+	idx := newSearchIndex()
+	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
+		if err != nil {
+			return err
+		}
+		status := c.EffectiveStatus(now)
+		idx.add(c, status)
+		// The number may hold "/": the QR URL keeps it, and so does the
+		// file tree (V/<token>/00114E22766R2L/3502/index.html).
+		p := registry.QRPath + qs.Token() + "/" + qs.Number
+		for _, lp := range []string{p, "/en" + p} {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
+			lang := langOf(req)
+			cl := registry.ClaimsOf(c)
+			v := views.OfflineVerdictView{
+				Number:     qs.Number,
+				RecordURL:  views.APICertificatePath(c.Number),
+				Status:     string(status),
+				StatusName: status.Name(string(lang)),
+				AsOf:       now,
+				LiveURL:    qs.URL(s.cfg.BaseURL),
+				Host:       s.canonicalHost(),
+				Rows:       s.claimRows(lang, nil, cl.Record(), nil),
+				CertURL:    views.CertificatePath(c.Number),
+			}
+			if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, v.Number), v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export verdict pages: %w", err)
+	}
+	// The page for any other /V/ URL, for hosts that can send unknown
+	// paths under /V/ to one file (see HostHeaders): the script reads the
+	// number from the address, so a damaged or forged code gets a verdict
+	// instead of the host's bare 404.
+	for _, lp := range []string{registry.QRPath, "/en" + registry.QRPath} {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
+		v := views.OfflineVerdictView{LiveURL: s.cfg.BaseURL + registry.QRPath, Host: s.canonicalHost()}
+		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, ""), v)); err != nil {
+			return err
+		}
+	}
+	files, err := idx.files()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := exportWrite(dir, f, dirs, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offlineBase is the layout model of an offline verdict page.
+func (s *Server) offlineBase(r *http.Request, number string) views.Base {
+	lang := langOf(r)
+	title := lang.T("offline.verdict.title")
+	if number != "" {
+		title = number + " · " + title
+	}
+	b := s.base(r, title)
+	b.NoIndex = true
+	b.Nav = "verify"
+	return b
+}
+
+// exportPage renders c as the page at r's path and writes it.
+func (s *Server) exportPage(r *http.Request, dir string, dirs *sync.Map, res *ExportResult, c templ.Component) error {
+	rec := httptest.NewRecorder()
+	if err := s.render(rec, r, http.StatusOK, c); err != nil {
+		return err
+	}
+	return exportWrite(dir, &exportFile{path: r.URL.Path, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}, dirs, res)
+}
+
+// exportWrite writes f if it changed and counts it in res.
+func exportWrite(dir string, f *exportFile, dirs *sync.Map, res *ExportResult) error {
+	changed, err := writeIfChanged(dir, f, dirs)
+	if err != nil {
+		return err
+	}
+	res.Files++
+	if changed {
+		res.Written++
+	} else {
+		res.Unchanged++
+	}
+	return nil
+}
+
+// The search index: a static host cannot search, so the browser does,
+// downloading only what a query needs. Every bigram (two consecutive
+// characters) of a certificate's holder name, number and credit code,
+// lower-cased, lists the certificates holding it; the bigrams are spread
+// over searchShards files by a hash both sides compute, and the
+// certificates' summaries over files of searchChunk. A query fetches the
+// shards of its own bigrams, intersects their lists, then fetches the
+// summaries of the candidates and keeps those that hold the whole query
+// as a substring: 宁波 finds 宁波示例电器有限公司, 电器 too.
+const (
+	searchShards = 128
+	searchChunk  = 500
+)
+
+// searchIndex collects the index during an export.
+type searchIndex struct {
+	docs     [][5]string // number, holder name, credit code, status, URL number
+	postings map[string][]int
+}
+
+func newSearchIndex() *searchIndex { return &searchIndex{postings: map[string][]int{}} }
+
+// searchFields is the text a query is matched against, lower-cased; the
+// fields are kept apart so that no bigram spans two of them.
+func searchFields(number, name, code string) []string {
+	return []string{strings.ToLower(name), strings.ToLower(number), strings.ToLower(code)}
+}
+
+func (x *searchIndex) add(c *registry.Certificate, status registry.Status) {
+	id := len(x.docs)
+	x.docs = append(x.docs, [5]string{c.Number, c.HolderName, c.HolderCreditCode, string(status), views.URLNumber(c.Number)})
+	seen := map[string]bool{}
+	for _, f := range searchFields(c.Number, c.HolderName, c.HolderCreditCode) {
+		r := []rune(f)
+		for i := 0; i+1 < len(r); i++ {
+			bg := string(r[i : i+2])
+			if !seen[bg] {
+				seen[bg] = true
+				x.postings[bg] = append(x.postings[bg], id)
+			}
+		}
+	}
+}
+
+// SearchShard is the search index shard of a bigram: the same arithmetic as
+// static/offline.js, on Unicode code points.
+func SearchShard(bigram string) int {
+	r := []rune(bigram)
+	return int((uint32(r[0])*31 + uint32(r[1])) % searchShards)
+}
+
+// files returns the index's files: search/meta.json, the bigram shards
+// search/b/N.json and the summaries search/d/N.json.
+func (x *searchIndex) files() ([]*exportFile, error) {
+	var out []*exportFile
+	add := func(p string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		out = append(out, &exportFile{path: p, body: append(b, '\n'), ctype: "application/json"})
+		return nil
+	}
+	statuses := map[string][2]string{}
+	for _, st := range registry.Statuses {
+		statuses[string(st)] = [2]string{st.Name("zh"), st.Name("en")}
+	}
+	meta := map[string]any{
+		"format": "certreg-search/1", "shards": searchShards, "chunk": searchChunk,
+		"count": len(x.docs), "statuses": statuses,
+	}
+	if err := add("/search/meta.json", meta); err != nil {
+		return nil, err
+	}
+	shards := make([]map[string][]int, searchShards)
+	for i := range shards {
+		shards[i] = map[string][]int{}
+	}
+	for bg, ids := range x.postings {
+		shards[SearchShard(bg)][bg] = ids
+	}
+	for i, sh := range shards {
+		if err := add("/search/b/"+strconv.Itoa(i)+".json", sh); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i*searchChunk < len(x.docs); i++ {
+		end := min((i+1)*searchChunk, len(x.docs))
+		if err := add("/search/d/"+strconv.Itoa(i)+".json", x.docs[i*searchChunk:end]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
