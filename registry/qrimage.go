@@ -32,14 +32,20 @@ func NewQR(content string) (*qrcode.QRCode, error) {
 	return q, nil
 }
 
-// QRPNG returns content's QR code as a PNG of size×size pixels (at least
-// one pixel a module: a smaller size grows to fit).
+// QRPNG returns content's QR code as a PNG of at most size×size pixels,
+// drawn with a whole number of pixels a module (at least one) so that every
+// module has the same sharp edges: a scaled, uneven grid is harder to scan.
 func QRPNG(content string, size int) ([]byte, error) {
 	q, err := NewQR(content)
 	if err != nil {
 		return nil, err
 	}
-	return q.PNG(size)
+	modules := 4*q.VersionNumber + 17 + 8 // the symbol and its 4-module quiet zone
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, q.Image(-max(1, size/modules))); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // QRSVG returns content's QR code as an SVG drawing, one unit a module,

@@ -98,8 +98,14 @@ func (s *Store) Schemes() *Schemes { return s.schemes }
 // migrate applies, in name order, every embedded migration not yet applied.
 // Migrations are never edited once shipped; a change is a new file.
 func (s *Store) migrate() error {
-	if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)`); err != nil {
+	var exists int
+	if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
 		return err
+	}
+	if exists == 0 {
+		if _, err := s.db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)`); err != nil {
+			return err
+		}
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -139,18 +145,44 @@ func (s *Store) loadSchemes(b []byte) error {
 	if err != nil {
 		return err
 	}
-	err = s.inTx(context.Background(), func(tx *sql.Tx, now time.Time) error {
-		for _, sc := range ss.All() {
-			def, err := json.Marshal(sc)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(`INSERT INTO schemes(code, definition) VALUES (?, ?) ON CONFLICT(code) DO UPDATE SET definition = excluded.definition WHERE definition <> excluded.definition`, sc.Code, string(def)); err != nil {
-				return err
-			}
+	// Read first and write only what changed: another process (a long
+	// import, the log's sequencer) may hold the write lock, and a reader
+	// must still be able to open the registry.
+	stored := map[string]string{}
+	rows, err := s.db.Query(`SELECT code, definition FROM schemes`)
+	if err != nil {
+		return fmt.Errorf("load schemes: %w", err)
+	}
+	for rows.Next() {
+		var code, def string
+		if err := rows.Scan(&code, &def); err != nil {
+			rows.Close()
+			return fmt.Errorf("load schemes: %w", err)
 		}
-		return nil
-	})
+		stored[code] = def
+	}
+	rows.Close()
+	var changed []*Scheme
+	defs := map[string]string{}
+	for _, sc := range ss.All() {
+		def, err := json.Marshal(sc)
+		if err != nil {
+			return err
+		}
+		if defs[sc.Code] = string(def); stored[sc.Code] != string(def) {
+			changed = append(changed, sc)
+		}
+	}
+	if len(changed) > 0 {
+		err = s.inTx(context.Background(), func(tx *sql.Tx, now time.Time) error {
+			for _, sc := range changed {
+				if _, err := tx.Exec(`INSERT INTO schemes(code, definition) VALUES (?, ?) ON CONFLICT(code) DO UPDATE SET definition = excluded.definition`, sc.Code, defs[sc.Code]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("load schemes: %w", err)
 	}

@@ -243,3 +243,40 @@ func TestFirstImportKeepsIndexes(t *testing.T) {
 		t.Fatalf("query plan %q does not use the rebuilt index", plan)
 	}
 }
+
+// TestOpenWhileAnotherProcessWrites opens the registry while another
+// connection holds the write lock, as a long import or the log's sequencer
+// in another process does: opening an up-to-date registry only reads.
+func TestOpenWhileAnotherProcessWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registry.db")
+	s, err := registry.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := s.DB().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(context.Background(), `ROLLBACK`)
+	done := make(chan error, 1)
+	go func() {
+		s2, err := registry.Open(path)
+		if err == nil {
+			s2.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("open while another connection writes: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("open waited for the writer")
+	}
+}

@@ -131,6 +131,9 @@ run() { # label, url, extra wrk args
 	printf '%-44s %10s req/s   p99 %s\n' "$1" "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
 }
 
+# Both servers compute their registry totals before they are measured.
+for p in "$PORT" $((PORT + 1)); do curl -sf "http://127.0.0.1:$p/certificates" >/dev/null; done
+
 echo "== $CONNS connections, $THREADS wrk threads, $DURATION each, $(nproc) cores"
 run "nginx, static file"                "http://127.0.0.1:$((PORT + 2))/cert.html"
 run "Go FileServer, static file"        "http://127.0.0.1:$((PORT + 3))/cert.html"

@@ -91,6 +91,11 @@ func serve(ctx context.Context, e *env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if err := srv.Warm(ctx); err != nil && ctx.Err() == nil {
+			log.Error("compute registry totals", "err", err)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
