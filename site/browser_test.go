@@ -123,6 +123,10 @@ func TestBrowserSearchToCertificate(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#f-level"), "five-star"),
 		chromedp.SetValue(chromedp.CSS("#f-city"), "宁波"),
 		chromedp.Click(chromedp.CSS("form.filters button[type=submit]")),
+		// Only the filtered page renders the choice as the selected option:
+		// waiting for p.summary could match the page before the submit and
+		// lose its nodes when the new page replaces it.
+		chromedp.WaitReady(chromedp.CSS(`#f-level option[value="five-star"][selected]`)),
 		chromedp.WaitVisible(chromedp.CSS("p.summary")),
 	)
 	if err != nil {
