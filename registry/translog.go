@@ -460,17 +460,28 @@ func (l *Log) Sequence(ctx context.Context) (*Checkpoint, error) {
 	} else if err != nil && ErrorCode(err) != ENOTFOUND {
 		return nil, err
 	}
+	// A large backlog (a first import of a million certificates) is
+	// logged in several transactions, each signing its checkpoint, so that
+	// the write lock is never held for long and other writers keep going.
 	var out *Checkpoint
-	err := l.store.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		cp, err := l.sequence(ctx, tx, now)
-		out = cp
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sequence transparency log: %w", err)
+	for {
+		var full bool
+		err := l.store.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+			cp, n, err := l.sequence(ctx, tx, now)
+			out, full = cp, n >= sequencePerTx
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sequence transparency log: %w", err)
+		}
+		if !full {
+			return out, nil
+		}
 	}
-	return out, nil
 }
+
+// sequencePerTx bounds how many entries one transaction logs.
+const sequencePerTx = 20 * sequenceBatch
 
 // pending reports whether some certificate event is not logged yet.
 func (l *Log) pending(ctx context.Context, q interface {
@@ -482,99 +493,99 @@ func (l *Log) pending(ctx context.Context, q interface {
 	return n != 0, err
 }
 
-func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (*Checkpoint, error) {
+func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (_ *Checkpoint, logged int64, err error) {
 	var size, last int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(event_id), 0) FROM translog_leaves`).Scan(&size, &last); err != nil {
-		return nil, err
+	if err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(event_id), 0) FROM translog_leaves`).Scan(&size, &last); err != nil {
+		return nil, 0, err
 	}
 	start := size
 	r, err := newHashReader(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer r.st.Close()
 	insLeaf, err := tx.PrepareContext(ctx, `INSERT INTO translog_leaves(idx, event_id, certificate_id) VALUES (?, ?, ?)`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer insLeaf.Close()
 	insHash, err := tx.PrepareContext(ctx, `INSERT INTO translog_hashes(id, hash) VALUES (?, ?)`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer insHash.Close()
 	sel, err := tx.PrepareContext(ctx, `SELECT `+eventRowColumns+` FROM events
 		WHERE certificate_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?`)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer sel.Close()
 	for {
 		// Read a batch, then write: the cursor is closed before the inserts.
 		rows, err := sel.QueryContext(ctx, last, sequenceBatch)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		var batch []eventRow
 		for rows.Next() {
 			e, err := scanEventRow(rows)
 			if err != nil {
 				rows.Close()
-				return nil, err
+				return nil, 0, err
 			}
 			batch = append(batch, e)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, e := range batch {
 			entry, err := logEntry(e)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			hashes, err := tlog.StoredHashes(size, entry, r)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			for i, h := range hashes {
 				if _, err := insHash.ExecContext(ctx, tlog.StoredHashCount(size)+int64(i), h[:]); err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 			}
 			if _, err := insLeaf.ExecContext(ctx, size, e.id, e.certID); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			size++
 			last = e.id
 		}
-		if len(batch) < sequenceBatch {
+		if len(batch) < sequenceBatch || size-start >= sequencePerTx {
 			break
 		}
 	}
 	if size == start {
 		// Another sequencer got here first: its checkpoint may do.
 		if cp, err := l.Checkpoint(ctx); err == nil && cp.Size == size && l.signedByUs(cp) {
-			return cp, nil
+			return cp, 0, nil
 		}
 	}
 	root, err := tlog.TreeHash(size, r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	msg, err := note.Sign(&note.Note{Text: checkpointText(l.origin, size, root)}, l.signer)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO translog_checkpoints(size, root, note, signed_at) VALUES (?, ?, ?, ?)`,
 		size, root[:], string(msg), fmtTime(now)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// Pages that show log entries and proofs are out of date now.
 	if err := bumpGeneration(tx); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: now}, nil
+	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: now}, size - start, nil
 }
 
 // signedByUs reports whether cp is for this log's origin and carries a

@@ -686,3 +686,30 @@ func TestRingNoteSigner(t *testing.T) {
 		t.Fatal("verify with the new key alone passed the old checkpoint")
 	}
 }
+
+// TestSequenceLargeBacklogInSeveralTransactions logs a backlog larger than
+// one transaction takes: every entry is logged, a checkpoint is signed for
+// each transaction, and the log verifies.
+func TestSequenceLargeBacklogInSeveralTransactions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates 12,000 certificates")
+	}
+	s := openStore(t)
+	signer, verifier, _ := testKey(t)
+	l := openLog(t, s, signer)
+	putN(t, s, 0, 12000)
+	cp := sequence(t, l)
+	if cp.Size != 12000 {
+		t.Fatalf("checkpoint size %d, want 12000", cp.Size)
+	}
+	audit, err := l.Verify(context.Background(), verifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit.Problems) != 0 || audit.Pending != 0 || audit.Size != 12000 {
+		t.Fatalf("audit %+v", audit)
+	}
+	if audit.Checkpoints < 2 {
+		t.Fatalf("%d checkpoints: the backlog was logged in one transaction", audit.Checkpoints)
+	}
+}
