@@ -237,7 +237,6 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 	if err != nil {
 		return err
 	}
-	lang := langOf(r)
 	to, ok := registry.ParseStatus(r.PostForm.Get("status"))
 	var eff registry.StatusChange
 	eff.Number, eff.To, eff.Reason = c.Number, to, r.PostForm.Get("reason")
@@ -257,15 +256,7 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.status")
 		}
 	}
-	code := registry.ErrorCode(err)
-	if code != registry.EINVALID && code != registry.ECONFLICT {
-		return err
-	}
-	serrs, msg := fieldErrors(err, lang)
-	if msg != "" {
-		serrs["status"] = append(serrs["status"], msg)
-	}
-	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, serrs, nil)
+	return s.actionFailed(w, r, u, c, err, "status")
 }
 
 // consoleAddSurveillance records a surveillance audit.
@@ -278,7 +269,6 @@ func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	lang := langOf(r)
 	d, derr := registry.ParseDate(r.PostForm.Get("date"))
 	res, ok := registry.ParseAuditResult(r.PostForm.Get("result"))
 	switch {
@@ -292,13 +282,24 @@ func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, 
 			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.surveillance")
 		}
 	}
+	return s.actionFailed(w, r, u, c, err, "date")
+}
+
+// actionFailed re-shows a certificate's edit page after a status change
+// (field "status") or a surveillance audit (field "date") was refused, with
+// the messages next to that form; an error that is not the user's goes to
+// the error page.
+func (s *Server) actionFailed(w http.ResponseWriter, r *http.Request, u *registry.User, c *registry.Certificate, err error, field string) error {
 	code := registry.ErrorCode(err)
 	if code != registry.EINVALID && code != registry.ECONFLICT {
 		return err
 	}
-	serrs, msg := fieldErrors(err, lang)
+	errs, msg := fieldErrors(err, langOf(r))
 	if msg != "" {
-		serrs["date"] = append(serrs["date"], msg)
+		errs[field] = append(errs[field], msg)
 	}
-	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, nil, serrs)
+	if field == "status" {
+		return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, errs, nil)
+	}
+	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, nil, errs)
 }
