@@ -82,7 +82,7 @@ func (s *Store) CertificatesByCreditCode(ctx context.Context, code string) ([]*C
 }
 
 func (s *Store) queryCertificates(ctx context.Context, q string, args ...any) ([]*Certificate, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ const eventColumns = `SELECT e.id, coalesce(e.certificate_id, 0), coalesce(c.num
 	FROM events e LEFT JOIN certificates c ON c.id = e.certificate_id `
 
 func (s *Store) queryEvents(ctx context.Context, where string, args ...any) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, eventColumns+where, args...)
+	rows, err := s.query(ctx, eventColumns+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}

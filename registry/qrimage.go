@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"strconv"
@@ -32,36 +33,93 @@ func NewQR(content string) (*qrcode.QRCode, error) {
 	return q, nil
 }
 
-// QRPNG returns content's QR code as a PNG of at most size×size pixels,
-// drawn with a whole number of pixels a module (at least one) so that every
-// module has the same sharp edges: a scaled, uneven grid is harder to scan.
-func QRPNG(content string, size int) ([]byte, error) {
+// QRSymbol is a QR code's modules, quiet zone included (true is dark).
+// Encoding the symbol (Reed–Solomon, then the mask with the least
+// penalty) costs about as much as drawing it, so a caller that needs
+// several images of one content encodes it once.
+type QRSymbol [][]bool
+
+// EncodeQR encodes content as a QR symbol (see NewQR).
+func EncodeQR(content string) (QRSymbol, error) {
 	q, err := NewQR(content)
 	if err != nil {
 		return nil, err
 	}
-	modules := 4*q.VersionNumber + 17 + 8 // the symbol and its 4-module quiet zone
+	return q.Bitmap(), nil
+}
+
+// QRPNG returns content's QR code as a PNG (see QRSymbol.PNG).
+func QRPNG(content string, size int) ([]byte, error) {
+	sym, err := EncodeQR(content)
+	if err != nil {
+		return nil, err
+	}
+	return sym.PNG(size)
+}
+
+// QRSVG returns content's QR code as an SVG drawing (see QRSymbol.SVG).
+func QRSVG(content string) ([]byte, error) {
+	sym, err := EncodeQR(content)
+	if err != nil {
+		return nil, err
+	}
+	return sym.SVG(), nil
+}
+
+// qrPalette is white, then black: a two-colour palette makes a PNG of one
+// bit a pixel.
+var qrPalette = color.Palette{color.White, color.Black}
+
+// PNG draws the symbol as a PNG of at most size×size pixels, with a whole
+// number of pixels a module (at least one) so that every module has the
+// same sharp edges: a scaled, uneven grid is harder to scan.
+func (sym QRSymbol) PNG(size int) ([]byte, error) {
+	n := len(sym)
+	scale := max(1, size/n)
+	img := image.NewPaletted(image.Rect(0, 0, n*scale, n*scale), qrPalette)
+	for y, row := range sym {
+		line := img.Pix[y*scale*img.Stride : (y*scale+1)*img.Stride]
+		for x, dark := range row {
+			if dark {
+				for i := range scale {
+					line[x*scale+i] = 1
+				}
+			}
+		}
+		for i := 1; i < scale; i++ { // the module's other pixel rows
+			copy(img.Pix[(y*scale+i)*img.Stride:], line)
+		}
+	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, q.Image(-max(1, size/modules))); err != nil {
+	if err := qrEncoder.Encode(&buf, img); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// QRSVG returns content's QR code as an SVG drawing, one unit a module,
-// quiet zone included. Each row's dark runs are one path segment, which
-// keeps the file small and prints sharp at any size.
-func QRSVG(content string) ([]byte, error) {
-	q, err := NewQR(content)
-	if err != nil {
-		return nil, err
-	}
-	bm := q.Bitmap()
-	n := len(bm)
+// qrEncoder compresses fast (a QR code's long runs compress well at any
+// level) and reuses its compressor: setting one up costs more than
+// compressing a QR code.
+var qrEncoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e
+}
+
+func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
+
+// SVG draws the symbol as an SVG drawing, one unit a module. Each row's
+// dark runs are one path segment, which keeps the file small and prints
+// sharp at any size.
+func (sym QRSymbol) SVG() []byte {
+	n := len(sym)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`, n, n, n*4, n*4)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
-	for y, row := range bm {
+	for y, row := range sym {
 		for x := 0; x < len(row); {
 			if !row[x] {
 				x++
@@ -75,7 +133,7 @@ func QRSVG(content string) ([]byte, error) {
 		}
 	}
 	b.WriteString(`"/></svg>` + "\n")
-	return b.Bytes(), nil
+	return b.Bytes()
 }
 
 // DecodeQR reads the QR code in img and returns its text.

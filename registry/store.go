@@ -30,6 +30,10 @@ type Store struct {
 	// certByKey reads a certificate by number key: the registry's hottest
 	// query, prepared once.
 	certByKey *sql.Stmt
+	// stmts are the read queries prepared so far, by their text (see
+	// prepared): parsing a statement costs as much as running the
+	// registry's simple reads.
+	stmts stmtCache
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
@@ -82,6 +86,7 @@ func Open(path string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.certByKey.Close()
+	s.stmts.close()
 	return s.db.Close()
 }
 

@@ -26,6 +26,29 @@ func BenchmarkQRSVG(b *testing.B) {
 	}
 }
 
+// BenchmarkQREncode is the symbol alone (Reed–Solomon and the mask),
+// and BenchmarkQRDrawPNG256 the drawing of an encoded symbol: the two
+// halves of BenchmarkQRPNG256.
+func BenchmarkQREncode(b *testing.B) {
+	for b.Loop() {
+		if _, err := registry.EncodeQR(benchURL); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkQRDrawPNG256(b *testing.B) {
+	sym, err := registry.EncodeQR(benchURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := sym.PNG(256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkQRPNGCached is what serving a QR image costs once generated.
 func BenchmarkQRPNGCached(b *testing.B) {
 	c := registry.NewQRImages(1000)

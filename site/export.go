@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -105,7 +106,7 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 		queue = nil
 		work := make(chan string)
 		var wg sync.WaitGroup
-		for range runtime.GOMAXPROCS(0) {
+		for range exportWorkers() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -263,11 +264,8 @@ func writeIfChanged(dir string, f *exportFile, dirs *sync.Map) (bool, error) {
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, f.body) {
 		return false, nil
 	}
-	if d := filepath.Dir(name); !mapHas(dirs, d) {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return false, err
-		}
-		dirs.Store(d, true)
+	if err := makeDir(filepath.Dir(name), dirs); err != nil {
+		return false, err
 	}
 	// A temporary name of our own (not os.CreateTemp) so that the file is
 	// created readable by the web server in one call; O_EXCL makes sure it
@@ -277,18 +275,53 @@ func writeIfChanged(dir string, f *exportFile, dirs *sync.Map) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer os.Remove(tmp)
-	if _, err := w.Write(f.body); err != nil {
-		w.Close()
+	_, err = w.Write(f.body)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return false, err
 	}
-	if err := w.Close(); err != nil {
-		return false, err
+	return true, nil
+}
+
+// makeDir makes directory d and its parents, remembering in dirs those
+// known to exist: most of an export's files are alone in a new directory
+// of their own, whose parent is already made.
+func makeDir(d string, dirs *sync.Map) error {
+	if mapHas(dirs, d) {
+		return nil
 	}
-	return true, os.Rename(tmp, name)
+	err := os.Mkdir(d, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = makeDir(filepath.Dir(d), dirs); err == nil {
+			err = os.Mkdir(d, 0o755)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if errors.Is(err, fs.ErrExist) {
+		// A file of that name is not a directory: the caller reports
+		// the collision.
+		if fi, serr := os.Stat(d); serr != nil || !fi.IsDir() {
+			return syscall.ENOTDIR
+		}
+	}
+	dirs.Store(d, true)
+	return nil
 }
 
 func mapHas(m *sync.Map, k string) bool {
 	_, ok := m.Load(k)
 	return ok
 }
+
+// exportWorkers is how many pages are rendered and written at once: more
+// than the processors, as a worker waits on the file system as long as it
+// renders.
+func exportWorkers() int { return 4 * runtime.GOMAXPROCS(0) }

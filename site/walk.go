@@ -1,49 +1,89 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
-// linkPattern finds the links of the site's own output: href and src
-// attributes (templ always writes them in double quotes) and the <loc>
-// elements of sitemaps.
-var linkPattern = regexp.MustCompile(`(?:\bhref|\bsrc)="([^"]*)"|<loc>([^<]*)</loc>`)
+// linkMarkers are what starts a link in the site's own output: href and
+// src attributes (templ always writes them in double quotes) and the
+// <loc> elements of sitemaps. Each is followed by the link, up to its
+// closing marker.
+var linkMarkers = []struct{ open, close string }{
+	{`href="`, `"`}, {`src="`, `"`}, {`<loc>`, `</loc>`},
+}
+
+// htmlEntities undoes the escaping templ applies inside attributes.
+var htmlEntities = strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&#39;", "'")
 
 // Links returns the internal links of a response body as paths with their
 // query strings: relative and root-relative links, and absolute ones on
 // baseURL. Links elsewhere, fragments and mailto: are left out.
+//
+// It scans for the markers rather than running a regular expression: the
+// static export reads every page of the site through it.
 func Links(body []byte, baseURL string) []string {
 	var out []string
-	for _, m := range linkPattern.FindAllSubmatch(body, -1) {
-		raw := string(m[1])
-		if raw == "" {
-			raw = string(m[2])
+	for i := 0; i < len(body); {
+		j := bytes.IndexAny(body[i:], "hs<")
+		if j < 0 {
+			break
 		}
-		raw = strings.NewReplacer("&amp;", "&", "&#34;", `"`, "&#39;", "'").Replace(raw)
-		if rest, ok := strings.CutPrefix(raw, baseURL); ok && (rest == "" || rest[0] == '/') {
-			raw = rest
-			if raw == "" {
-				raw = "/"
+		i += j
+		matched := false
+		for _, m := range linkMarkers {
+			if !bytes.HasPrefix(body[i:], []byte(m.open)) || (m.open[0] != '<' && i > 0 && isWordByte(body[i-1])) {
+				continue
 			}
+			start := i + len(m.open)
+			end := bytes.Index(body[start:], []byte(m.close))
+			if end < 0 {
+				return out
+			}
+			if l, ok := internalLink(string(body[start:start+end]), baseURL); ok {
+				out = append(out, l)
+			}
+			i, matched = start+end+len(m.close), true
+			break
 		}
-		if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
-			continue
+		if !matched {
+			i++
 		}
-		u, err := url.Parse(raw)
-		if err != nil {
-			continue
-		}
-		u.Fragment = ""
-		out = append(out, u.RequestURI())
 	}
 	return out
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+}
+
+// internalLink returns raw, a link as written in a page, as a path with
+// its query, when it points into the site.
+func internalLink(raw, baseURL string) (string, bool) {
+	if strings.IndexByte(raw, '&') >= 0 {
+		raw = htmlEntities.Replace(raw)
+	}
+	if rest, ok := strings.CutPrefix(raw, baseURL); ok && (rest == "" || rest[0] == '/') {
+		raw = rest
+		if raw == "" {
+			raw = "/"
+		}
+	}
+	if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	u.Fragment = ""
+	return u.RequestURI(), true
 }
 
 // Visit is called by Walk for each URL it requested, with the final

@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,20 @@ func TestCrawl(t *testing.T) {
 		if kinds[k] == 0 {
 			t.Errorf("the crawl never reached /%s", k)
 		}
+	}
+}
+
+// TestLinks reads the links of a page as the crawl and the export follow
+// them: internal ones only, entities undone, fragments dropped.
+func TestLinks(t *testing.T) {
+	page := `<a href="/certificates/A1#top">x</a><img src="/static/a.png">` +
+		`<a href="https://certreg.test/en/?q=%E5%AE%81&amp;page=2">` +
+		`<a href="https://elsewhere.test/x"><a href="//cdn.test/y"><a href="mailto:a@b.c">` +
+		`<a nohref="/no"><a data-href="/data"><loc>https://certreg.test/sitemaps/pages.xml</loc>` +
+		`<a href="/unterminated`
+	got := Links([]byte(page), "https://certreg.test")
+	want := []string{"/certificates/A1", "/static/a.png", "/en/?q=%E5%AE%81&page=2", "/data", "/sitemaps/pages.xml"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Links:\n got %q\nwant %q", got, want)
 	}
 }
