@@ -33,6 +33,11 @@ func NewQR(content string) (*qrcode.QRCode, error) {
 	return q, nil
 }
 
+// QRDrawing names how QRSymbol draws its images: change it whenever PNG
+// or SVG would draw a symbol differently, so that the static export draws
+// its QR images again.
+const QRDrawing = "certreg-qr/2 M png-1bit svg-runs"
+
 // QRSymbol is a QR code's modules, quiet zone included (true is dark).
 // Encoding the symbol (Reed–Solomon, then the mask with the least
 // penalty) costs about as much as drawing it, so a caller that needs

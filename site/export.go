@@ -20,9 +20,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/certreg/certreg/registry"
-	"github.com/certreg/certreg/views"
 )
 
 // The static export writes the public site as files by requesting every
@@ -35,6 +32,11 @@ type ExportResult struct {
 	Files     int // files the export holds
 	Written   int // of which written (new or changed)
 	Unchanged int // of which already current
+	// Current counts, among the unchanged, the files of certificates and
+	// holders that did not change since the last export: not rendered.
+	Current int
+	// Rendered counts the certificates whose files were rendered.
+	Rendered int
 	// LiveOnly lists links a static copy cannot serve, which need the live
 	// registry: those with a query (filters, pagination, search), and a
 	// resource whose path is also the directory of others.
@@ -43,6 +45,16 @@ type ExportResult struct {
 	// with the page that links to them.
 	Broken   []BrokenLink
 	Duration time.Duration
+}
+
+// ExportOptions says what to export besides the site's pages.
+type ExportOptions struct {
+	// Extra lists paths no page links to that the export must hold (the
+	// log's tiles, say).
+	Extra []string
+	// Full renders every file, ignoring what the last export into the
+	// folder recorded.
+	Full bool
 }
 
 // BrokenLink is a link whose target answers an error.
@@ -60,12 +72,21 @@ type exportFile struct {
 
 // Export writes every page reachable from the home pages in both languages,
 // and the extra paths (the log's files, say), under dir. Files are written
-// atomically, and only when their content changed. An HTML page at /a/b is
-// written to a/b/index.html (the same URL under any static server); any
-// other resource to a/b.
-func (s *Server) Export(ctx context.Context, dir string, extra []string) (*ExportResult, error) {
+// atomically, and only when their content changed; the files of
+// certificates and holders unchanged since the last export into dir are
+// not even rendered (see exportPlan). An HTML page at /a/b is written to
+// a/b/index.html (the same URL under any static server); any other
+// resource to a/b.
+func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*ExportResult, error) {
 	start := time.Now()
-	res := &ExportResult{}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	plan, err := s.planExport(ctx, dir, opt.Full)
+	if err != nil {
+		return nil, err
+	}
+	res := &ExportResult{Current: plan.current, Files: plan.current, Unchanged: plan.current, Rendered: len(plan.changed)}
 	h := s.Handler()
 	var (
 		mu       sync.Mutex
@@ -76,29 +97,35 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 		queue    []string
 		errOnce  error
 	)
-	// enqueue adds a path to fetch, once.
+	// enqueue adds a path to fetch, once; the files of a certificate or
+	// holder known current are neither fetched nor counted again.
 	enqueue := func(p string) {
 		if !seen[p] {
 			seen[p] = true
-			queue = append(queue, p)
+			if !plan.isCurrent(p) {
+				queue = append(queue, p)
+			}
 		}
 	}
-	// Start from the home pages, the files for crawlers, and every
-	// certificate's page in both languages (most certificates are linked
+	// Start from the home pages, the files for crawlers, the pages of the
+	// certificates and holders that changed (most certificates are linked
 	// only from paginated lists, whose further pages need the live
-	// registry), plus the extra paths.
-	// The published key set is linked from no page, but the verdict pages
-	// check QR codes against it.
-	seeds := []string{"/", "/en/", "/robots.txt", "/sitemap.xml", "/.well-known/certreg-keys.json"}
-	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
-		p := views.CertificatePath(c.Number)
-		seeds = append(seeds, p, "/en"+p)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("export: %w", err)
+	// registry), and the extra paths. The published key set is linked from
+	// no page, but the verdict pages check QR codes against it.
+	seeds := append([]string{"/", "/en/", "/robots.txt", "/sitemap.xml", "/.well-known/certreg-keys.json"}, plan.seeds()...)
+	for _, p := range seeds {
+		enqueue(p)
 	}
-	for _, p := range append(seeds, extra...) {
+	for _, p := range opt.Extra {
+		if plan.trusted && immutableLogFile(p) && fileExists(dir, p) {
+			// Written by an earlier export of this log, and never changed
+			// since: the log only grows.
+			seen[p] = true
+			res.Files++
+			res.Unchanged++
+			res.Current++
+			continue
+		}
 		enqueue(p)
 	}
 	for len(queue) > 0 {
@@ -177,8 +204,11 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 			return nil, errOnce
 		}
 	}
-	if err := s.exportOffline(ctx, dir, &dirs, res); err != nil {
+	if err := s.exportOffline(ctx, dir, &dirs, res, plan); err != nil {
 		return nil, err
+	}
+	if err := writeManifest(dir, plan.next); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
 	}
 	for l := range liveOnly {
 		res.LiveOnly = append(res.LiveOnly, l)
@@ -187,6 +217,24 @@ func (s *Server) Export(ctx context.Context, dir string, extra []string) (*Expor
 	sort.Slice(res.Broken, func(i, j int) bool { return res.Broken[i].To < res.Broken[j].To })
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// immutableLogFile reports whether the log's file at URL path p, once
+// written, never changes: an entry, or a full tile (a partial one, under
+// ".p/", is replaced by the full tile as the log grows).
+func immutableLogFile(p string) bool {
+	return strings.HasPrefix(p, "/log/entry/") || strings.HasPrefix(p, "/log/tile/") && !strings.Contains(p, ".p/")
+}
+
+// fileExists reports whether the non-HTML resource at URL path p is in
+// the export folder.
+func fileExists(dir, p string) bool {
+	name, err := exportName(dir, &exportFile{path: p})
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(name)
+	return err == nil
 }
 
 // exportOne fetches path p through the handler and returns the resource,

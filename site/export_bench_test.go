@@ -27,7 +27,7 @@ func BenchmarkExportDemo(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		res, err := srv.Export(context.Background(), b.TempDir(), nil)
+		res, err := srv.Export(context.Background(), b.TempDir(), site.ExportOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

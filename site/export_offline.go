@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
 
@@ -21,46 +23,53 @@ import (
 // every certificate's QR code URL, which checks the signature in the
 // browser (static/offline.js), and a sharded search index.
 
-// exportOffline writes the verdict pages and the search index under dir.
-func (s *Server) exportOffline(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult) error {
+// exportOffline writes the verdict pages and QR images of the certificates
+// that changed, the search index and the export's time.
+func (s *Server) exportOffline(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult, plan *exportPlan) error {
 	now := s.store.Now()
-	idx := newSearchIndex()
-	err := s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
-		if err != nil {
-			return err
-		}
-		status := c.EffectiveStatus(now)
-		idx.add(c, status)
-		// The number may hold "/": the QR URL keeps it, and so does the
-		// file tree (V/<token>/00114E22766R2L/3502/index.html).
-		p := registry.QRPath + qs.Token() + "/" + qs.Number
-		for _, lp := range []string{p, "/en" + p} {
-			req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
-			lang := langOf(req)
-			cl := registry.ClaimsOf(c)
-			v := views.OfflineVerdictView{
-				Number:     qs.Number,
-				RecordURL:  views.APICertificatePath(c.Number),
-				Status:     string(status),
-				StatusName: status.Name(string(lang)),
-				AsOf:       now,
-				LiveURL:    qs.URL(s.cfg.BaseURL),
-				Host:       s.canonicalHost(),
-				Rows:       s.claimRows(lang, nil, cl.Record(), nil),
-				CertURL:    views.CertificatePath(c.Number),
+	work := make(chan *registry.Certificate)
+	errs := make(chan error, 1)
+	var mu sync.Mutex // guards res
+	var wg sync.WaitGroup
+	for range exportWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				var r ExportResult
+				if err := s.exportVerdict(ctx, dir, dirs, &r, c, now, plan.qrCurrent); err != nil {
+					select {
+					case errs <- fmt.Errorf("export verdict page %s: %w", c.Number, err):
+					default:
+					}
+					continue
+				}
+				mu.Lock()
+				res.Files, res.Written, res.Unchanged = res.Files+r.Files, res.Written+r.Written, res.Unchanged+r.Unchanged
+				mu.Unlock()
 			}
-			if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, v.Number), v)); err != nil {
-				return err
-			}
+		}()
+	}
+feed:
+	for _, c := range plan.changed {
+		select {
+		case work <- c:
+		case <-ctx.Done():
+			break feed
+		case err := <-errs:
+			errs <- err
+			break feed
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("export verdict pages: %w", err)
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	// The page for any other /V/ URL, for hosts that can send unknown
 	// paths under /V/ to one file (see HostHeaders): the script reads the
@@ -73,16 +82,113 @@ func (s *Server) exportOffline(ctx context.Context, dir string, dirs *sync.Map, 
 			return err
 		}
 	}
-	files, err := idx.files()
+	files, err := plan.index.files()
 	if err != nil {
 		return err
 	}
+	info, err := s.exportInfo(now)
+	if err != nil {
+		return err
+	}
+	files = append(files, info)
 	for _, f := range files {
 		if err := exportWrite(dir, f, dirs, res); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// exportVerdict writes a certificate's verdict pages, at the path its QR
+// code opens, in both languages, and its QR images (as the live site
+// serves them).
+func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult, c *registry.Certificate, now time.Time, qrCurrent bool) error {
+	cl := registry.ClaimsOf(c)
+	qs, err := s.verify.keys.SignClaims(cl)
+	if err != nil {
+		return err
+	}
+	status := c.EffectiveStatus(now)
+	if err := s.exportQR(dir, dirs, res, qs, qrCurrent); err != nil {
+		return err
+	}
+	// The number may hold "/": the QR URL keeps it, and so does the
+	// file tree (V/<token>/00114E22766R2L/3502/index.html).
+	p := registry.QRPath + qs.Token() + "/" + qs.Number
+	for _, lp := range []string{p, "/en" + p} {
+		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
+		lang := langOf(req)
+		v := views.OfflineVerdictView{
+			Number:     qs.Number,
+			RecordURL:  views.APICertificatePath(c.Number),
+			Status:     string(status),
+			StatusName: status.Name(string(lang)),
+			AsOf:       now,
+			LiveURL:    qs.URL(s.cfg.BaseURL),
+			Host:       s.canonicalHost(),
+			Rows:       s.claimRows(lang, nil, cl.Record(), nil),
+			CertURL:    views.CertificatePath(c.Number),
+			QRImage:    qrPath("svg", qs),
+			QRImages: []views.Link{
+				{Text: "SVG", URL: qrPath("svg", qs)},
+				{Text: "PNG 256 px", URL: qrPath("png-256", qs)},
+			},
+		}
+		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, v.Number), v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportQR writes a certificate's QR images, PNG and SVG, from one
+// encoding of the symbol. Their paths hold the signature token: when the
+// folder's images are current (see exportManifest.QRSalt), an image whose
+// file exists is kept without drawing it again.
+func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *registry.QRSignature, current bool) error {
+	pngPath, svgPath := qrPath("png-256", qs), qrPath("svg", qs)
+	if current && fileExists(dir, pngPath) && fileExists(dir, svgPath) {
+		res.Files += 2
+		res.Unchanged += 2
+		return nil
+	}
+	sym, err := registry.EncodeQR(qs.URL(s.cfg.BaseURL))
+	if err != nil {
+		return err
+	}
+	png, err := sym.PNG(exportQRSize)
+	if err != nil {
+		return err
+	}
+	for _, f := range []*exportFile{
+		{path: pngPath, body: png, ctype: "image/png"},
+		{path: svgPath, body: sym.SVG(), ctype: "image/svg+xml"},
+	} {
+		if err := exportWrite(dir, f, dirs, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportQRSize is the PNG size the export writes; the SVG prints sharp at
+// any size.
+const exportQRSize = 256
+
+// exportInfo is /export.json: when the export read the registry, in both
+// languages as the verdict pages word it. A verdict page whose
+// certificate did not change since an earlier export keeps that export's
+// time; static/offline.js shows this one instead, which is as true.
+func (s *Server) exportInfo(now time.Time) (*exportFile, error) {
+	info := map[string]string{"exported_at": now.UTC().Format(time.RFC3339)}
+	for _, l := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		info["status_as_of_"+string(l)] = l.Tf("offline.status_as_of", l.DateTime(now))
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	return &exportFile{path: "/export.json", body: append(b, '\n'), ctype: "application/json"}, nil
 }
 
 // offlineBase is the layout model of an offline verdict page.

@@ -3,11 +3,13 @@ package site_test
 import (
 	"context"
 	"encoding/json"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,7 @@ func offlineExport(t *testing.T, n int) (*site.Server, *registry.Store, string) 
 	}
 	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Keys: registry.NewMemoryKeys()})
 	dir := t.TempDir()
-	if _, err := srv.Export(context.Background(), dir, nil); err != nil {
+	if _, err := srv.Export(context.Background(), dir, site.ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return srv, store, dir
@@ -104,6 +106,26 @@ func TestExportOffline(t *testing.T) {
 			}
 			if strings.Contains(page, "<script>") || strings.Contains(page, "style=") {
 				t.Errorf("%s: inline script or style", p)
+			}
+			// The page shows the QR code, whose PNG (linked) reads back
+			// as the URL the page is at.
+			m := regexp.MustCompile(`href="(/qr/png-256/[^"]+)"`).FindStringSubmatch(page)
+			if m == nil || !strings.Contains(page, `src="/qr/svg/`) {
+				t.Fatalf("%s%s: no QR images", prefix, p)
+			}
+			if prefix == "" {
+				img, err := os.Open(filepath.Join(dir, filepath.FromSlash(m[1])))
+				if err != nil {
+					t.Fatal(err)
+				}
+				decoded, err := png.Decode(img)
+				img.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if text, err := registry.DecodeQR(decoded); err != nil || text != "HTTPS://CERTREG.TEST"+p {
+					t.Errorf("%s: the exported QR image reads %q (%v)", c.Number, text, err)
+				}
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 package site_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
@@ -26,8 +31,11 @@ var exportLink = regexp.MustCompile(`\s(?:href|src)="(/[^"?#]*)"`)
 // changes rewrites only what changed.
 func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	_, l, verifier, vkey, store := logTestStore(t, 40)
+	keys := registry.NewMemoryKeys() // what `certreg export` reads from the key folder
 	newSite := func() *site.Server {
-		srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true})
+		// The test fetches every QR image from the live site, past what
+		// one client may look up.
+		srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Limits: site.Limits{LookupBurst: 1 << 20}, Keys: keys})
 		srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
 		return srv
 	}
@@ -46,7 +54,7 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 		}
 		return out
 	}
-	res, err := srv.Export(context.Background(), dir, logPaths())
+	res, err := srv.Export(context.Background(), dir, site.ExportOptions{Extra: logPaths()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,11 +137,10 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 		t.Fatalf("static checkpoint: %v", err)
 	}
 
-	// Ten changes, sequenced: the pages of the other thirty certificates are
-	// not rewritten (the pages listing them, the holder's and the body's,
-	// are), and the log's new files are written. The store's clock is fixed
-	// here; `certreg export` freezes it at the last change, which every
-	// page shows as its "as of" time, so there every page is rewritten.
+	// Ten changes, sequenced: only the files of those ten certificates (and
+	// of the pages listing them: their holder's, body's, the lists) are
+	// rendered and rewritten; the thirty others' pages, JSON records,
+	// verdict pages and QR images are not even rendered.
 	mtimes := map[string]time.Time{}
 	filepath.WalkDir(dir, func(name string, d os.DirEntry, err error) error {
 		if info, err := d.Info(); err == nil && !d.IsDir() {
@@ -153,25 +160,27 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	if _, err := l.Sequence(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := newSite().Export(context.Background(), dir, logPaths())
+	res2, err := newSite().Export(context.Background(), dir, site.ExportOptions{Extra: logPaths()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ten more log entries, each a file of its own.
-	if res2.Files != res.Files+10 || res2.Unchanged != res2.Files-res2.Written || res2.Written >= res.Files/2 {
-		t.Fatalf("incremental export: %d written, %d unchanged of %d", res2.Written, res2.Unchanged, res2.Files)
+	// Ten more log entries, each a file of its own; known current, the
+	// files of thirty certificates and the forty entries written before.
+	if res2.Files != res.Files+10 || res2.Unchanged != res2.Files-res2.Written || res2.Rendered != 10 || res2.Current != 30*9+40 {
+		t.Fatalf("incremental export: %d written, %d unchanged (%d known current) of %d; %d certificates rendered",
+			res2.Written, res2.Unchanged, res2.Current, res2.Files, res2.Rendered)
 	}
-	certPage := regexp.MustCompile(`certificates/(SAC-2024-\d{5})(/index\.html)?$`)
+	// A file of one certificate: its pages, feed, JSON record, verdict
+	// pages and QR images.
+	certFile := regexp.MustCompile(`/(?:certificates|V/[A-Z2-7]+|qr/[a-z0-9-]+/[A-Z2-7]+)/(SAC-2024-\d{5})(?:/|$)`)
 	rewritten := map[string]int{}
 	for name, before := range mtimes {
 		info, err := os.Stat(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := certPage.FindStringSubmatch(filepath.ToSlash(name))
-		if m == nil || strings.Contains(filepath.ToSlash(name), "/api/") {
-			// Every certificate's JSON holds a proof against the latest
-			// checkpoint: it changes whenever the log grows.
+		m := certFile.FindStringSubmatch(filepath.ToSlash(name))
+		if m == nil {
 			continue
 		}
 		if !info.ModTime().Equal(before) {
@@ -181,20 +190,84 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 			rewritten[m[1]]++
 		}
 	}
+	// Suspended: its pages ×2, feeds ×2, JSON and verdict pages ×2 say so;
+	// its QR code (the claims) is the same.
 	for n := range changed {
-		if rewritten[n] < 2 {
-			t.Errorf("the pages of %s were not rewritten (%d)", n, rewritten[n])
+		if rewritten[n] != 7 {
+			t.Errorf("%d files of %s were rewritten, want 7", rewritten[n], n)
 		}
 	}
 	if st, b := fetch(static.URL, "/en/certificates/SAC-2024-00001"); st != 200 || !strings.Contains(strings.ToLower(string(b)), "suspended") {
 		t.Fatalf("changed page not rewritten: %d", st)
 	}
+
+	// What the incremental export left is what a full one writes, but for
+	// the log proofs in the JSON records of certificates that did not
+	// change: each stays against the checkpoint of the export that wrote
+	// it, signed, and still proves the entry.
+	full := t.TempDir()
+	if _, err := newSite().Export(context.Background(), full, site.ExportOptions{Extra: logPaths(), Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(full, func(name string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(full, name)
+		want, _ := os.ReadFile(name)
+		got, err := os.ReadFile(filepath.Join(dir, rel))
+		if err == nil && strings.HasPrefix(filepath.ToSlash(rel), "api/v1/certificates/") && !bytes.Equal(got, want) {
+			got, want = checkedRecord(t, verifier, got), checkedRecord(t, verifier, want)
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: the incremental export differs from a full one (%v)", rel, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkedRecord checks the log proof of a certificate's JSON record
+// against the signed checkpoint it holds, and returns the record without
+// the proof.
+func checkedRecord(t *testing.T, verifier note.Verifier, b []byte) []byte {
+	t.Helper()
+	var doc struct {
+		Certificate map[string]any `json:"certificate"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := json.Marshal(doc.Certificate["log"])
+	var p registry.InclusionProof
+	if err := json.Unmarshal(lb, &p); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier)
+	if err != nil {
+		t.Fatalf("%s: %v", p.Number, err)
+	}
+	if cp.Size != p.TreeSize || cp.Hash != p.RootHash || tlog.CheckRecord(p.Proof, p.TreeSize, p.RootHash, p.Index, p.LeafHash) != nil {
+		t.Errorf("%s: the log proof does not check against its checkpoint", p.Number)
+	}
+	log := doc.Certificate["log"].(map[string]any)
+	for _, k := range []string{"tree_size", "root_hash", "proof", "checkpoint"} {
+		delete(log, k)
+	}
+	out, _ := json.Marshal(doc)
+	return out
 }
 
 // offlineFile reports whether an exported file (its path from the export's
 // root) is one the export writes instead of a live page: the verdict pages
-// at QR code URLs and the search index.
+// at QR code URLs, the search index, the export's time and its manifest.
 func offlineFile(rel string) bool {
+	switch rel {
+	case "/export.json", "/.certreg-export.json":
+		return true
+	}
 	rel = strings.TrimPrefix(rel, "/en")
 	return strings.HasPrefix(rel, "/V/") || strings.HasPrefix(rel, "/search/")
 }

@@ -4,7 +4,8 @@
 // 1. The verdict page (#offline-verdict) checks the QR code's signature in
 //    the browser: the token and the number come from the address, the
 //    claims from the certificate's exported JSON record, the key from the
-//    exported key set (docs/verification.md gives the formats).
+//    exported key set (docs/verification.md gives the formats); and shows
+//    the latest export's time (/export.json).
 // 2. The certificate list, opened with ?q= on a static copy (the page was
 //    rendered without a query), searches the exported sharded index
 //    (site/export_offline.go) and shows the matches.
@@ -158,9 +159,27 @@
     });
   }
 
+  // A verdict page is rendered again only when its certificate changes;
+  // the status it shows holds as of the latest export, whose time
+  // /export.json gives.
+  function refreshAsOf() {
+    var el = document.getElementById("offline-asof");
+    if (!el) {
+      return;
+    }
+    var lang = document.documentElement.lang === "en" ? "en" : "zh";
+    getJSON("/export.json").then(function (info) {
+      var text = info["status_as_of_" + lang];
+      if (typeof text === "string" && text) {
+        el.textContent = text;
+      }
+    }).catch(function () {});
+  }
+
   var panel = document.getElementById("offline-verdict");
   if (panel) {
     checkVerdict(panel);
+    refreshAsOf();
   }
 
   // --- search ---

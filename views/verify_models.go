@@ -107,4 +107,6 @@ type OfflineVerdictView struct {
 	Host       string    // the canonical host
 	Rows       []ClaimRow
 	CertURL    string
+	QRImage    string // the QR code's SVG, as the live verdict page shows it
+	QRImages   []Link // its image files
 }

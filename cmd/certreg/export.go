@@ -20,10 +20,11 @@ func init() {
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "export [--db FILE] [--keys DIR] --out DIR [--base-url URL]")
+	fs := newFlagSet(e, "export", "export [--db FILE] [--keys DIR] --out DIR [--base-url URL] [--full]")
 	db := dbFlag(fs, e)
 	keysDirFlag := keysFlag(fs, e)
 	out := fs.String("out", "", "`directory` to write the site to (created; files already current are kept)")
+	full := fs.Bool("full", false, "render every page again, ignoring what the last export into --out recorded (QR images, named by their content, are kept when current)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", "http://127.0.0.1:8080"), "the `URL` the copy will be served at (env CERTREG_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,7 +85,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	res, err := srv.Export(ctx, *out, extra)
+	res, err := srv.Export(ctx, *out, site.ExportOptions{Extra: extra, Full: *full})
 	if err != nil {
 		return err
 	}
@@ -108,8 +109,10 @@ func runExport(ctx context.Context, e *env, args []string) error {
 
 func printExport(w io.Writer, res *site.ExportResult) {
 	rate := float64(res.Files) / res.Duration.Seconds()
-	fmt.Fprintf(w, "已导出 %d 个文件（写入 %d，未变 %d），用时 %.1f 秒\n", res.Files, res.Written, res.Unchanged, res.Duration.Seconds())
-	fmt.Fprintf(w, "exported %d files (%d written, %d unchanged) in %.1f s, %.0f files/s\n", res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), rate)
+	fmt.Fprintf(w, "已导出 %d 个文件（写入 %d，未变 %d），用时 %.1f 秒；重新生成了 %d 张证书的文件，其余 %d 个文件自上次导出后未变\n",
+		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), res.Rendered, res.Current)
+	fmt.Fprintf(w, "exported %d files (%d written, %d unchanged) in %.1f s, %.0f files/s; the files of %d certificates were rendered, %d files were current since the last export\n",
+		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), rate, res.Rendered, res.Current)
 	if len(res.LiveOnly) > 0 {
 		fmt.Fprintf(w, "%d 个带查询参数的链接只在在线登记库可用\n%d links with a query work only on the live registry\n", len(res.LiveOnly), len(res.LiveOnly))
 	}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# export-bench.sh: times `certreg export` of a large registry, the figures
+# of docs/scaling.md. Four exports into one folder:
+#
+#   cold         an empty folder: every page in both languages, every
+#                certificate's JSON, verdict pages and QR images (PNG, SVG)
+#   unchanged    the same registry again: nothing to render
+#   incremental  after ten certificates changed (and the log grew)
+#   full         --full: every page rendered again, the QR images current
+#
+#   scripts/export-bench.sh                  # 100,000 certificates
+#   N=20000 scripts/export-bench.sh
+#   OUT=/dev/shm/site scripts/export-bench.sh   # export to memory, to
+#                                               # see the disk's share
+#   DB=/tmp/100k.db scripts/export-bench.sh     # reuse a registry (its log
+#                                               # is sequenced again)
+#
+# Binds only to 127.0.0.1 (serve runs a moment to sequence the log). The
+# work folder is removed at the end unless KEEP=1.
+set -euo pipefail
+
+N=${N:-100000}
+PORT=${PORT:-18190}
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d /tmp/certreg-export.XXXXXX)
+out=${OUT:-$work/site}
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+	[ -n "${KEEP:-}" ] || [ -z "${OUT:-}" ] || rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+go build -o "$work/certreg" ./cmd/certreg
+if [ -n "${DB:-}" ]; then
+	cp "$DB" "$work/registry.db"
+	N=$(sqlite3 "$work/registry.db" 'SELECT count(*) FROM certificates' 2>/dev/null || echo "$N")
+else
+	echo "== generating and importing $N certificates (work folder $work)"
+	awk -v n="$N" -f scripts/gencsv.awk > "$work/certs.csv"
+	"$work/certreg" import --db "$work/registry.db" "$work/certs.csv" | tail -1
+fi
+
+# sequence: serve signs the log's checkpoint at start; wait until it stops
+# growing.
+sequence() {
+	"$work/certreg" serve --db "$work/registry.db" --keys "$work/keys" --addr "127.0.0.1:$PORT" \
+		--base-url https://certreg.example.cn --demo=false --access-log=false > "$work/serve.log" 2>&1 &
+	pid=$!
+	local last=-1 size
+	for _ in $(seq 600); do
+		size=$(curl -sf "http://127.0.0.1:$PORT/log/checkpoint" | sed -n 2p || true)
+		if [ -n "$size" ] && [ "$size" = "$last" ]; then break; fi
+		last=${size:-$last}
+		sleep 0.5
+	done
+	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+	echo "   log size $last"
+}
+
+export_run() { # label, extra flags
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$work/certreg" export --db "$work/registry.db" --keys "$work/keys" --out "$out" \
+		--base-url https://certreg.example.cn "${@:2}" > "$work/export.out" 2>&1
+	t1=$(date +%s.%N)
+	grep '^exported' "$work/export.out" | sed "s/^/   /"
+	awk -v l="$1" -v n="$N" -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "== %-11s %7.1f s wall, %7.0f certificates/s\n", l, b - a, n / (b - a) }'
+}
+
+echo "== sequencing the log"
+sequence
+export_run cold
+export_run unchanged
+
+echo "== changing 10 certificates"
+head -11 "$work/certs.csv" 2>/dev/null | sed '2,$ s/售后服务,/售后服务（含上门服务）,/' > "$work/ten.csv" || true
+if [ -s "$work/ten.csv" ]; then
+	"$work/certreg" import --db "$work/registry.db" "$work/ten.csv" | tail -1
+else
+	echo "   (DB given: no CSV to change; the incremental run changes nothing)"
+fi
+sequence
+export_run incremental
+export_run full --full
+echo "== $(find "$out" -type f | wc -l) files, $(du -sh "$out" | cut -f1) in $out"
