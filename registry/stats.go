@@ -37,11 +37,85 @@ type NameCount struct {
 }
 
 // Stats computes the totals of the whole registry (bodyID 0) or of one
-// body. Each count is one query that an index covers (scheme and level,
-// status and expiry, province, issue date, credit code), so the whole
-// registry's totals read indexes only, never the rows; callers still cache
-// them.
+// body. The whole registry's are counted by queries that indexes cover
+// (statsByQueries); a body's by one pass over its rows (statsByScan),
+// which reads them once where each of those queries would read them again.
+// Callers still cache them.
 func (s *Store) Stats(ctx context.Context, bodyID int64) (*Stats, error) {
+	if bodyID != 0 {
+		return s.statsByScan(ctx, bodyID)
+	}
+	return s.statsByQueries(ctx, 0)
+}
+
+// statsByScan reads a body's certificates once and counts them.
+func (s *Store) statsByScan(ctx context.Context, bodyID int64) (*Stats, error) {
+	today := Today(s.Now()).Format(DateLayout)
+	rows, err := s.db.QueryContext(ctx, `SELECT scheme, level, status, expiry_date < ?, province, substr(issue_date, 1, 4), holder_credit_code
+		FROM certificates WHERE body_id = ?`, today, bodyID)
+	if err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	defer rows.Close()
+	st := &Stats{ByStatus: map[Status]int{StatusValid: 0, StatusSuspended: 0, StatusRevoked: 0, StatusWithdrawn: 0, StatusExpired: 0}, Bodies: 1}
+	levels := map[[2]string]int{}
+	provinces := map[string]int{}
+	years := map[string]int{}
+	holders := map[string]bool{}
+	for rows.Next() {
+		var scheme, level, status, province, year, holder string
+		var past bool
+		if err := rows.Scan(&scheme, &level, &status, &past, &province, &year, &holder); err != nil {
+			return nil, fmt.Errorf("stats: %w", err)
+		}
+		st.Certificates++
+		levels[[2]string{scheme, level}]++
+		if past && (Status(status) == StatusValid || Status(status) == StatusSuspended) {
+			st.ByStatus[StatusExpired]++
+		} else {
+			st.ByStatus[Status(status)]++
+		}
+		provinces[province]++
+		years[year]++
+		holders[holder] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stats: %w", err)
+	}
+	for name, n := range provinces {
+		st.ByProvince = append(st.ByProvince, NameCount{name, n})
+	}
+	for y, n := range years {
+		st.ByYear = append(st.ByYear, NameCount{y, n})
+	}
+	sort.Slice(st.ByYear, func(i, j int) bool { return st.ByYear[i].Name < st.ByYear[j].Name })
+	st.Holders = len(holders)
+	s.finishStats(st, levels)
+	return st, nil
+}
+
+// finishStats fills in what both ways of counting derive: the valid
+// count, the levels in scheme order and the provinces by size.
+func (s *Store) finishStats(st *Stats, levels map[[2]string]int) {
+	st.Valid = st.ByStatus[StatusValid]
+	for _, sc := range s.schemes.All() {
+		for _, l := range sc.Levels {
+			if n := levels[[2]string{sc.Code, l.Code}]; n > 0 {
+				st.ByLevel = append(st.ByLevel, LevelCount{Scheme: sc, Level: l, N: n})
+			}
+		}
+	}
+	sort.Slice(st.ByProvince, func(i, j int) bool {
+		a, b := st.ByProvince[i], st.ByProvince[j]
+		return a.N > b.N || a.N == b.N && a.Name < b.Name
+	})
+}
+
+// statsByQueries counts with one query per figure, each covered by an
+// index (scheme and level, status and expiry, province, issue date,
+// credit code), so the whole registry's totals read indexes only, never
+// the rows.
+func (s *Store) statsByQueries(ctx context.Context, bodyID int64) (*Stats, error) {
 	today := Today(s.Now()).Format(DateLayout)
 	where, args := "", []any{}
 	if bodyID != 0 {
@@ -126,18 +200,7 @@ func (s *Store) Stats(ctx context.Context, bodyID int64) (*Stats, error) {
 			}
 		}
 	}
-	st.Valid = st.ByStatus[StatusValid]
-	for _, sc := range s.schemes.All() {
-		for _, l := range sc.Levels {
-			if n := levels[[2]string{sc.Code, l.Code}]; n > 0 {
-				st.ByLevel = append(st.ByLevel, LevelCount{Scheme: sc, Level: l, N: n})
-			}
-		}
-	}
-	sort.Slice(st.ByProvince, func(i, j int) bool {
-		a, b := st.ByProvince[i], st.ByProvince[j]
-		return a.N > b.N || a.N == b.N && a.Name < b.Name
-	})
+	s.finishStats(st, levels)
 	if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT holder_credit_code) FROM certificates`+where, args...).Scan(&st.Holders); err != nil {
 		return nil, fmt.Errorf("stats holders: %w", err)
 	}

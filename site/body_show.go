@@ -37,7 +37,11 @@ func (s *Server) showBody(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, lang.Path(views.BodyPath(body.Approval)), http.StatusMovedPermanently)
 		return nil
 	}
-	st, err := s.store.Stats(ctx, body.ID)
+	sn, err := s.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := s.bodyStats(ctx, sn, body.ID)
 	if err != nil {
 		return err
 	}

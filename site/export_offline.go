@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,19 +239,49 @@ func exportWrite(dir string, f *exportFile, dirs *sync.Map, res *ExportResult) e
 // certificates' summaries over files of searchChunk. A query fetches the
 // shards of its own bigrams, intersects their lists, then fetches the
 // summaries of the candidates and keeps those that hold the whole query
-// as a substring: 宁波 finds 宁波示例电器有限公司, 电器 too.
+// as a substring: 宁波 finds 宁波示例电器有限公司, 电器 too. Each filter of the
+// list page (scheme, level, status, province, city, body, year) has a
+// file per value listing its certificates, intersected the same way.
+// Certificates are numbered newest first (issue date, then id), the live
+// list's default order, so the first ids of any list are what it shows
+// first.
 const (
 	searchShards = 128
 	searchChunk  = 500
 )
 
+// searchFacets are the list page's filters the static copy applies, by
+// their query parameter.
+var searchFacets = []string{"scheme", "level", "status", "province", "city", "body", "year"}
+
 // searchIndex collects the index during an export.
 type searchIndex struct {
-	docs     [][5]string // number, holder name, credit code, status, URL number
-	postings map[string][]int
+	docs     []searchDoc
+	postings map[[2]rune][]int32
+	facets   map[string]map[string][]int // facet → value → docs
+	levels   map[string][2]string        // level code → names, Chinese and English
 }
 
-func newSearchIndex() *searchIndex { return &searchIndex{postings: map[string][]int{}} }
+// searchDoc is a certificate's summary: number, holder name, credit code,
+// effective status, URL number, level, scheme, city, issue date; and
+// its id, which orders the docs.
+type searchDoc struct {
+	fields [9]string
+	id     int64
+}
+
+func newSearchIndex(schemes *registry.Schemes) *searchIndex {
+	x := &searchIndex{postings: map[[2]rune][]int32{}, facets: map[string]map[string][]int{}, levels: map[string][2]string{}}
+	for _, sc := range schemes.All() {
+		for _, l := range sc.Levels {
+			x.levels[l.Code] = [2]string{l.NameZH, l.NameEN}
+		}
+	}
+	for _, f := range searchFacets {
+		x.facets[f] = map[string][]int{}
+	}
+	return x
+}
 
 // searchFields is the text a query is matched against, lower-cased; the
 // fields are kept apart so that no bigram spans two of them.
@@ -257,17 +290,27 @@ func searchFields(number, name, code string) []string {
 }
 
 func (x *searchIndex) add(c *registry.Certificate, status registry.Status) {
-	id := len(x.docs)
-	x.docs = append(x.docs, [5]string{c.Number, c.HolderName, c.HolderCreditCode, string(status), views.URLNumber(c.Number)})
-	seen := map[string]bool{}
+	n := len(x.docs)
+	issued := c.IssueDate.Format(registry.DateLayout)
+	x.docs = append(x.docs, searchDoc{id: c.ID, fields: [9]string{c.Number, c.HolderName, c.HolderCreditCode, string(status),
+		views.URLNumber(c.Number), c.LevelCode, c.SchemeCode, c.City, issued}})
+	var seen [][2]rune // a name has a few dozen bigrams: a list beats a map
 	for _, f := range searchFields(c.Number, c.HolderName, c.HolderCreditCode) {
 		r := []rune(f)
 		for i := 0; i+1 < len(r); i++ {
-			bg := string(r[i : i+2])
-			if !seen[bg] {
-				seen[bg] = true
-				x.postings[bg] = append(x.postings[bg], id)
+			bg := [2]rune{r[i], r[i+1]}
+			if !slices.Contains(seen, bg) {
+				seen = append(seen, bg)
+				x.postings[bg] = append(x.postings[bg], int32(n))
 			}
+		}
+	}
+	for facet, v := range map[string]string{
+		"scheme": c.SchemeCode, "level": c.LevelCode, "status": string(status), "province": c.Province,
+		"city": c.City, "body": c.BodyApproval, "year": strconv.Itoa(c.IssueDate.Year()),
+	} {
+		if v != "" {
+			x.facets[facet][v] = append(x.facets[facet][v], n)
 		}
 	}
 }
@@ -276,11 +319,15 @@ func (x *searchIndex) add(c *registry.Certificate, status registry.Status) {
 // static/offline.js, on Unicode code points.
 func SearchShard(bigram string) int {
 	r := []rune(bigram)
-	return int((uint32(r[0])*31 + uint32(r[1])) % searchShards)
+	return searchShard([2]rune{r[0], r[1]})
 }
 
-// files returns the index's files: search/meta.json, the bigram shards
-// search/b/N.json and the summaries search/d/N.json.
+func searchShard(bg [2]rune) int { return int((uint32(bg[0])*31 + uint32(bg[1])) % searchShards) }
+
+// files returns the index's files: search/meta.json (with every facet's
+// values), the bigram shards search/b/N.json, the facet lists
+// search/f/FACET/N.json (N the value's place in meta's list) and the
+// summaries search/d/N.json.
 func (x *searchIndex) files() ([]*exportFile, error) {
 	var out []*exportFile
 	add := func(p string, v any) error {
@@ -291,13 +338,56 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 		out = append(out, &exportFile{path: p, body: append(b, '\n'), ctype: "application/json"})
 		return nil
 	}
+	// Number the docs newest first: rank[n] is doc n's place.
+	order := make([]int, len(x.docs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := x.docs[order[i]], x.docs[order[j]]
+		if a.fields[8] != b.fields[8] {
+			return a.fields[8] > b.fields[8]
+		}
+		return a.id > b.id
+	})
+	rank := make([]int, len(order))
+	for place, n := range order {
+		rank[n] = place
+	}
+	renumber := func(ids []int) []int {
+		out := make([]int, len(ids))
+		for i, n := range ids {
+			out[i] = rank[n]
+		}
+		slices.Sort(out)
+		return out
+	}
+	renumber32 := func(ids []int32) []int {
+		out := make([]int, len(ids))
+		for i, n := range ids {
+			out[i] = rank[n]
+		}
+		slices.Sort(out)
+		return out
+	}
+
 	statuses := map[string][2]string{}
 	for _, st := range registry.Statuses {
 		statuses[string(st)] = [2]string{st.Name("zh"), st.Name("en")}
 	}
+	facetValues := map[string][]string{}
+	for _, f := range searchFacets {
+		vals := slices.Sorted(maps.Keys(x.facets[f]))
+		facetValues[f] = vals
+		for i, v := range vals {
+			if err := add("/search/f/"+f+"/"+strconv.Itoa(i)+".json", renumber(x.facets[f][v])); err != nil {
+				return nil, err
+			}
+		}
+	}
 	meta := map[string]any{
-		"format": "certreg-search/1", "shards": searchShards, "chunk": searchChunk,
-		"count": len(x.docs), "statuses": statuses,
+		"format": "certreg-search/2", "shards": searchShards, "chunk": searchChunk,
+		"count": len(x.docs), "statuses": statuses, "levels": x.levels, "facets": facetValues,
 	}
 	if err := add("/search/meta.json", meta); err != nil {
 		return nil, err
@@ -307,16 +397,20 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 		shards[i] = map[string][]int{}
 	}
 	for bg, ids := range x.postings {
-		shards[SearchShard(bg)][bg] = ids
+		shards[searchShard(bg)][string(bg[:])] = renumber32(ids)
 	}
 	for i, sh := range shards {
 		if err := add("/search/b/"+strconv.Itoa(i)+".json", sh); err != nil {
 			return nil, err
 		}
 	}
-	for i := 0; i*searchChunk < len(x.docs); i++ {
-		end := min((i+1)*searchChunk, len(x.docs))
-		if err := add("/search/d/"+strconv.Itoa(i)+".json", x.docs[i*searchChunk:end]); err != nil {
+	docs := make([][9]string, len(order))
+	for place, n := range order {
+		docs[place] = x.docs[n].fields
+	}
+	for i := 0; i*searchChunk < len(docs); i++ {
+		end := min((i+1)*searchChunk, len(docs))
+		if err := add("/search/d/"+strconv.Itoa(i)+".json", docs[i*searchChunk:end]); err != nil {
 			return nil, err
 		}
 	}

@@ -157,6 +157,42 @@ func TestExportOffline(t *testing.T) {
 	if !found {
 		t.Errorf("%s not listed under %q", certs[7].Number, bg)
 	}
+	// Certificates are numbered newest first; each filter value lists
+	// exactly the certificates that have it.
+	var full [][9]string
+	readJSON(t, filepath.Join(dir, "search", "d", "0.json"), &full)
+	for i := 1; i < len(full); i++ {
+		if full[i][8] > full[i-1][8] {
+			t.Fatalf("doc %d issued %s after doc %d (%s): not newest first", i, full[i][8], i-1, full[i-1][8])
+		}
+	}
+	var facets struct {
+		Facets map[string][]string
+	}
+	readJSON(t, filepath.Join(dir, "search", "meta.json"), &facets)
+	byNumber := map[string]*registry.Certificate{}
+	for _, c := range certs {
+		byNumber[c.Number] = c
+	}
+	for _, f := range []string{"status", "level", "city", "year"} {
+		listed := 0
+		for i, v := range facets.Facets[f] {
+			var ids []int
+			readJSON(t, filepath.Join(dir, "search", "f", f, itoa(i)+".json"), &ids)
+			for _, id := range ids {
+				c := byNumber[full[id][0]]
+				got := map[string]string{"status": string(c.EffectiveStatus(store.Now())), "level": c.LevelCode, "city": c.City,
+					"year": itoa(c.IssueDate.Year())}[f]
+				if got != v {
+					t.Errorf("%s listed under %s=%s, has %s", c.Number, f, v, got)
+				}
+			}
+			listed += len(ids)
+		}
+		if f != "level" && listed != len(certs) {
+			t.Errorf("filter %s lists %d certificates, want %d", f, listed, len(certs))
+		}
+	}
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
@@ -248,6 +284,34 @@ func TestBrowserExportSearchAndVerify(t *testing.T) {
 	}
 	if body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(body, target.Number) {
 		t.Fatalf("certificate page does not show %s", target.Number)
+	}
+
+	// A filter on the static copy: the list page, served whatever the
+	// query, shows what the index holds for it, and the form shows the
+	// filter chosen.
+	status := string(certs[0].EffectiveStatus(store.Now()))
+	wantStatus := 0
+	for _, c := range certs {
+		if string(c.EffectiveStatus(store.Now())) == status && c.City == certs[0].City {
+			wantStatus++
+		}
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(static.URL+"/en/certificates?status="+status+"&city="+url.QueryEscape(certs[0].City)),
+		chromedp.WaitVisible(chromedp.CSS("#offline-results .results li")),
+	)
+	if err != nil {
+		t.Fatalf("filter status=%s: %v", status, err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#offline-results .results li").length`))
+	if err != nil || shown != min(wantStatus, 50) {
+		t.Errorf("filter status=%s city=%s: %d results, want %d (%v)", status, certs[0].City, shown, min(wantStatus, 50), err)
+	}
+	if sel, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("f-status").value`)); sel != status {
+		t.Errorf("the status filter shows %q, want %q", sel, status)
+	}
+	if summary, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#offline-results .summary"))); !strings.Contains(summary, itoa(wantStatus)+" certificates found") {
+		t.Errorf("filter summary: %q, want %d found", summary, wantStatus)
 	}
 
 	// verdict loads a QR code URL and waits for the in-browser check.

@@ -43,7 +43,8 @@ const manifestName = ".certreg-export.json"
 
 const manifestFormat = "certreg-export/1"
 
-// Files each certificate and holder group has.
+// Files each certificate and holder group has (the open data downloads
+// are a group of their own, keyed by every certificate's key).
 const (
 	certFileCount   = 9 // page ×2, feed ×2, JSON, verdict page ×2, QR PNG and SVG
 	holderFileCount = 2 // page ×2
@@ -58,19 +59,22 @@ type exportManifest struct {
 	// token: one whose file exists is current while the base URL (the
 	// rest of its content) and the drawing are the same.
 	QRSalt string `json:"qr_salt"`
+	// Data keys the open data downloads, made from every certificate.
+	Data string `json:"data"`
 }
 
 // exportPlan is what an export renders and what it knows to be current.
 type exportPlan struct {
-	next      exportManifest
-	certs     map[string]bool // URL number → current (true: not rendered)
-	holders   map[string]bool // credit code → current
-	changed   []*registry.Certificate
-	index     *searchIndex
-	current   int  // files known current, not rendered
-	trusted   bool // the folder holds an export with the same salt
-	qrCurrent bool // QR image files in the folder are current
-	logByCert map[int64]int64
+	next        exportManifest
+	certs       map[string]bool // URL number → current (true: not rendered)
+	holders     map[string]bool // credit code → current
+	changed     []*registry.Certificate
+	index       *searchIndex
+	current     int  // files known current, not rendered
+	trusted     bool // the folder holds an export with the same salt
+	qrCurrent   bool // QR image files in the folder are current
+	dataCurrent bool // the open data downloads are current
+	logByCert   map[int64]int64
 }
 
 // planExport reads the registry once: it keys every certificate and
@@ -92,7 +96,7 @@ func (s *Server) planExport(ctx context.Context, dir string, full bool) (*export
 		next:      exportManifest{Format: manifestFormat, Salt: salt, QRSalt: qrSalt, Certificates: map[string]string{}, Holders: map[string]string{}},
 		certs:     map[string]bool{},
 		holders:   map[string]bool{},
-		index:     newSearchIndex(),
+		index:     newSearchIndex(s.store.Schemes()),
 		trusted:   trusted,
 		qrCurrent: qrCurrent,
 	}
@@ -103,6 +107,7 @@ func (s *Server) planExport(ctx context.Context, dir string, full bool) (*export
 	}
 	now := s.store.Now()
 	holderKeys := map[string][]string{}
+	data := sha256.New()
 	err = s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -116,6 +121,7 @@ func (s *Server) planExport(ctx context.Context, dir string, full bool) (*export
 		}
 		key := hashKey(salt, c.Number, strconv.FormatInt(c.Version, 10), c.UpdatedAt.UTC().Format("2006-01-02T15:04:05.999999999"), string(status), strconv.FormatInt(idx, 10))
 		p.next.Certificates[un] = key
+		data.Write([]byte(key))
 		if old.Certificates[un] == key {
 			p.certs[un] = true
 			p.current += certFileCount
@@ -128,6 +134,11 @@ func (s *Server) planExport(ctx context.Context, dir string, full bool) (*export
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
+	}
+	p.next.Data = hashKey(salt, base64.RawURLEncoding.EncodeToString(data.Sum(nil)))
+	if old.Data == p.next.Data {
+		p.dataCurrent = true
+		p.current += len(dataDownloads)
 	}
 	for code, keys := range holderKeys {
 		slices.Sort(keys)
@@ -177,8 +188,11 @@ func (p *exportPlan) isCurrent(u string) bool {
 	if rest, ok := strings.CutPrefix(u, "/holders/"); ok {
 		return p.holders[rest]
 	}
-	return false
+	return slices.Contains(dataDownloads, u) && p.dataCurrent
 }
+
+// dataDownloads are the open data files, made from every certificate.
+var dataDownloads = []string{"/data/certificates.csv", "/data/certificates.ndjson"}
 
 // exportSalt hashes what every page is made from besides its own data:
 // the program, the base URL, the published keys and the bodies.

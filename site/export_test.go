@@ -164,9 +164,11 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Ten more log entries, each a file of its own; known current, the
-	// files of thirty certificates and the forty entries written before.
-	if res2.Files != res.Files+10 || res2.Unchanged != res2.Files-res2.Written || res2.Rendered != 10 || res2.Current != 30*9+40 {
+	// Ten more log entries, each a file of its own, and the search filter
+	// file of the status "suspended", which none had before; known
+	// current, the files of thirty certificates and the forty entries
+	// written before.
+	if res2.Files != res.Files+10+1 || res2.Unchanged != res2.Files-res2.Written || res2.Rendered != 10 || res2.Current != 30*9+40 {
 		t.Fatalf("incremental export: %d written, %d unchanged (%d known current) of %d; %d certificates rendered",
 			res2.Written, res2.Unchanged, res2.Current, res2.Files, res2.Rendered)
 	}
@@ -199,6 +201,16 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	}
 	if st, b := fetch(static.URL, "/en/certificates/SAC-2024-00001"); st != 200 || !strings.Contains(strings.ToLower(string(b)), "suspended") {
 		t.Fatalf("changed page not rewritten: %d", st)
+	}
+
+	// Once more, nothing changed: nothing is rendered again or written.
+	res3, err := newSite().Export(context.Background(), dir, site.ExportOptions{Extra: logPaths()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.Written != 0 || res3.Rendered != 0 || res3.Files != res2.Files || res3.Current != 40*9+2+50+2 { // certificates, their holder, log entries, open data
+		t.Errorf("export of an unchanged registry: %d written, %d certificates rendered, %d known current of %d files",
+			res3.Written, res3.Rendered, res3.Current, res3.Files)
 	}
 
 	// What the incremental export left is what a full one writes, but for

@@ -48,6 +48,32 @@ type snapshot struct {
 	provinces []string
 	cities    map[string][]string
 	bodies    []*registry.Body
+
+	// byBody keeps the bodies' totals as body pages ask for them: the
+	// Chinese and English pages, and every page of an export, share them.
+	bodyMu sync.Mutex
+	byBody map[int64]*registry.Stats
+}
+
+// bodyStats returns a body's totals as of the snapshot's generation.
+func (s *Server) bodyStats(ctx context.Context, sn *snapshot, bodyID int64) (*registry.Stats, error) {
+	sn.bodyMu.Lock()
+	st, ok := sn.byBody[bodyID]
+	sn.bodyMu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := s.store.Stats(ctx, bodyID)
+	if err != nil {
+		return nil, err
+	}
+	sn.bodyMu.Lock()
+	defer sn.bodyMu.Unlock()
+	if sn.byBody == nil {
+		sn.byBody = map[int64]*registry.Stats{}
+	}
+	sn.byBody[bodyID] = st
+	return st, nil
 }
 
 type snapshotCache struct {

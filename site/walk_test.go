@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"encoding/xml"
 	"net/http"
 	"slices"
 	"strings"
@@ -49,5 +50,21 @@ func TestLinks(t *testing.T) {
 	want := []string{"/certificates/A1", "/static/a.png", "/en/?q=%E5%AE%81&page=2", "/data", "/sitemaps/pages.xml"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Links:\n got %q\nwant %q", got, want)
+	}
+}
+
+// The certificates sitemap is written by hand, for speed: byte for byte
+// what encoding/xml writes.
+func TestURLSetMarshal(t *testing.T) {
+	s := &Server{cfg: Config{BaseURL: "https://certreg.test/a&b"}}
+	for _, paths := range [][]string{nil, {"/certificates/A1"}, {"/certificates/00114E22766R2L~3502", "/certificates/<x>\"'"}} {
+		set := s.urlSet(paths)
+		want, err := xml.MarshalIndent(set, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := set.marshal(); string(got) != string(want) {
+			t.Errorf("paths %q:\n got %s\nwant %s", paths, got, want)
+		}
 	}
 }

@@ -182,25 +182,27 @@
     refreshAsOf();
   }
 
-  // --- search ---
+  // --- search and filters ---
 
   var MSG = {
     zh: {
       short: "请至少输入 2 个字符。",
       none: "没有找到匹配的证书。",
-      found: "找到 %d 张证书（静态副本中的搜索：只按持证单位名称、证书编号和统一社会信用代码）。",
+      found: "找到 %d 张证书（静态副本中的搜索：按持证单位名称、证书编号和统一社会信用代码，以及所选筛选条件；按发证日期从新到旧）。",
       more: "只显示前 %d 张。",
       failed: "静态副本的搜索索引无法读取。"
     },
     en: {
       short: "Type at least 2 characters.",
       none: "No certificate matches.",
-      found: "%d certificates found (search in the static copy: holder name, certificate number and credit code only).",
+      found: "%d certificates found (search in the static copy: holder name, certificate number and credit code, and the filters chosen; newest first).",
       more: "Only the first %d are shown.",
       failed: "The static copy's search index could not be read."
     }
   };
   var LIMIT = 50;
+  // The list page's filters the index has a file for, by query parameter.
+  var FILTERS = ["scheme", "level", "status", "province", "city", "body", "year"];
 
   function shardOf(bigram) {
     var cps = Array.from(bigram);
@@ -218,21 +220,46 @@
     return out;
   }
 
-  function search(q, lang, msg) {
+  // intersect intersects ascending lists of ids, shortest first.
+  function intersect(lists) {
+    lists.sort(function (a, b) { return a.length - b.length; });
+    var out = lists[0] || [];
+    for (var k = 1; k < lists.length; k++) {
+      var l = lists[k], next = [], j = 0;
+      for (var i = 0; i < out.length; i++) {
+        while (j < l.length && l[j] < out[i]) {
+          j++;
+        }
+        if (j < l.length && l[j] === out[i]) {
+          next.push(out[i]);
+        }
+      }
+      out = next;
+    }
+    return out;
+  }
+
+  // search finds the certificates holding q (lower-cased; "" for none) and
+  // matching every filter ({name, value}). Ids are numbered newest first,
+  // so the first ones are what the live list shows first.
+  function search(q, filters) {
     return getJSON("/search/meta.json").then(function (meta) {
-      var bgs = bigrams(q);
-      return Promise.all(bgs.map(function (bg) {
+      var fetches = bigrams(q).map(function (bg) {
         return getJSON("/search/b/" + (shardOf(bg) % meta.shards) + ".json").then(function (sh) {
           return sh[bg] || [];
         });
-      })).then(function (lists) {
-        // Intersect, shortest list first.
-        lists.sort(function (a, b) { return a.length - b.length; });
-        var ids = lists[0].filter(function (id) {
-          return lists.every(function (l) { return l.indexOf(id) >= 0; });
-        });
+      });
+      filters.forEach(function (f) {
+        var i = ((meta.facets || {})[f.name] || []).indexOf(f.value);
+        fetches.push(i < 0 ? Promise.resolve([]) : getJSON("/search/f/" + f.name + "/" + i + ".json"));
+      });
+      return Promise.all(fetches).then(function (lists) {
+        var ids = intersect(lists);
+        // With a query, a candidate must still hold the whole query: read
+        // the summaries of the first few to check.
+        var wanted = ids.slice(0, q ? 4 * LIMIT : LIMIT);
         var chunks = {};
-        ids.slice(0, 4 * LIMIT).forEach(function (id) {
+        wanted.forEach(function (id) {
           chunks[Math.floor(id / meta.chunk)] = true;
         });
         return Promise.all(Object.keys(chunks).map(function (c) {
@@ -244,17 +271,21 @@
           parts.forEach(function (p) {
             p.docs.forEach(function (d, i) { byID[p.base + i] = d; });
           });
-          var hits = ids.map(function (id) { return byID[id]; }).filter(function (d) {
-            return d && (d[1].toLowerCase().indexOf(q) >= 0 || d[0].toLowerCase().indexOf(q) >= 0 ||
+          var hits = wanted.map(function (id) { return byID[id]; }).filter(function (d) {
+            return d && (!q || d[1].toLowerCase().indexOf(q) >= 0 || d[0].toLowerCase().indexOf(q) >= 0 ||
               d[2].toLowerCase().indexOf(q) >= 0);
           });
-          return { hits: hits, statuses: meta.statuses };
+          return {
+            hits: hits, total: q ? hits.length : ids.length,
+            more: q ? ids.length > wanted.length || hits.length > LIMIT : ids.length > LIMIT,
+            statuses: meta.statuses, levels: meta.levels || {}
+          };
         });
       });
     });
   }
 
-  function showResults(q, lang) {
+  function showResults(q, filters, lang) {
     var msg = MSG[lang];
     var main = document.getElementById("main");
     var box = document.createElement("section");
@@ -268,25 +299,27 @@
     Array.prototype.forEach.call(main.querySelectorAll(".results, .pager, .summary"), function (el) {
       el.hidden = true;
     });
-    var h1 = main.querySelector("h1");
-    if (h1 && h1.nextSibling) {
-      main.insertBefore(box, h1.nextSibling);
+    var form = main.querySelector("form.filters");
+    var anchor = form || main.querySelector("h1");
+    if (anchor && anchor.nextSibling) {
+      main.insertBefore(box, anchor.nextSibling);
     } else {
-      main.insertBefore(box, main.firstChild);
+      main.appendChild(box);
     }
-    if (Array.from(q).length < 2) {
+    if (q && Array.from(q).length < 2) {
       note.textContent = msg.short;
       return;
     }
-    search(q, lang, msg).then(function (r) {
+    search(q, filters).then(function (r) {
       if (r.hits.length === 0) {
         note.textContent = msg.none;
         return;
       }
-      note.textContent = msg.found.replace("%d", r.hits.length) +
-        (r.hits.length > LIMIT ? " " + msg.more.replace("%d", LIMIT) : "");
+      note.textContent = msg.found.replace("%d", r.total) +
+        (r.more ? " " + msg.more.replace("%d", LIMIT) : "");
       var ul = document.createElement("ul");
       ul.className = "results";
+      var pick = lang === "en" ? 1 : 0;
       r.hits.slice(0, LIMIT).forEach(function (d) {
         var li = document.createElement("li");
         var a = document.createElement("a");
@@ -295,7 +328,14 @@
         a.textContent = d[1];
         var meta = document.createElement("div");
         meta.className = "meta";
-        [d[0], d[2], (r.statuses[d[3]] || [d[3], d[3]])[lang === "en" ? 1 : 0]].forEach(function (t, i) {
+        var parts = [d[0], d[2], (r.statuses[d[3]] || [d[3], d[3]])[pick]];
+        if (d[5] && r.levels[d[5]]) {
+          parts.push(r.levels[d[5]][pick]);
+        }
+        if (d[8]) {
+          parts.push(d[8]);
+        }
+        parts.forEach(function (t, i) {
           var span = document.createElement("span");
           span.textContent = t;
           if (i === 0) {
@@ -314,13 +354,46 @@
   }
 
   // A static copy serves the certificate list's file whatever the query:
-  // the page's search box is empty although the address has ?q=. The live
-  // site renders the query into the box, and this does nothing.
+  // its search box and filters show nothing chosen although the address
+  // asks for some. The live site renders the query into them, and this does
+  // nothing. /export.json, written by the export only, confirms the copy.
   var params = new URLSearchParams(location.search);
-  var q = (params.get("q") || "").trim().toLowerCase();
-  var input = document.getElementById("site-q");
-  if (q && input && input.value === "" && /\/certificates\/?$/.test(location.pathname) && document.getElementById("main")) {
-    input.value = params.get("q");
-    showResults(q, document.documentElement.lang.indexOf("en") === 0 ? "en" : "zh");
+  var main = document.getElementById("main");
+  if (main && /\/certificates\/?$/.test(location.pathname)) {
+    var q = (params.get("q") || "").trim();
+    var filters = [], stale = false;
+    var qBox = document.getElementById("f-q") || document.getElementById("site-q");
+    if (q && qBox && qBox.value !== q) {
+      stale = true;
+    }
+    FILTERS.forEach(function (name) {
+      var v = (params.get(name) || "").trim();
+      if (!v) {
+        return;
+      }
+      filters.push({ name: name, value: v });
+      var el = document.getElementById("f-" + name);
+      if (el && el.value !== v) {
+        stale = true;
+      }
+    });
+    if (stale) {
+      getJSON("/export.json").then(function () {
+        // Show what was asked for in the form.
+        ["f-q", "site-q"].forEach(function (id) {
+          var el = document.getElementById(id);
+          if (el && q) {
+            el.value = q;
+          }
+        });
+        filters.forEach(function (f) {
+          var el = document.getElementById("f-" + f.name);
+          if (el) {
+            el.value = f.value;
+          }
+        });
+        showResults(q.toLowerCase(), filters, document.documentElement.lang.indexOf("en") === 0 ? "en" : "zh");
+      }).catch(function () {});
+    }
   }
 })();
