@@ -16,7 +16,7 @@
 #   DB=/tmp/100k.db scripts/export-bench.sh     # reuse a registry (its log
 #                                               # is sequenced again)
 #
-# Binds only to 127.0.0.1 (serve runs a moment to sequence the log). The
+# Needs sqlite3 and curl. Binds only to 127.0.0.1 (serve runs a moment to sequence the log). The
 # work folder is removed at the end unless KEEP=1.
 set -euo pipefail
 
@@ -38,28 +38,28 @@ trap cleanup EXIT
 go build -o "$work/certreg" ./cmd/certreg
 if [ -n "${DB:-}" ]; then
 	cp "$DB" "$work/registry.db"
-	N=$(sqlite3 "$work/registry.db" 'SELECT count(*) FROM certificates' 2>/dev/null || echo "$N")
+	N=$(sqlite3 "$work/registry.db" 'SELECT count(*) FROM certificates')
 else
 	echo "== generating and importing $N certificates (work folder $work)"
 	awk -v n="$N" -f scripts/gencsv.awk > "$work/certs.csv"
 	"$work/certreg" import --db "$work/registry.db" "$work/certs.csv" | tail -1
 fi
 
-# sequence: serve signs the log's checkpoint at start; wait until it stops
-# growing.
+# sequence: serve signs the log's checkpoint at start; wait until it holds
+# every event.
 sequence() {
 	"$work/certreg" serve --db "$work/registry.db" --keys "$work/keys" --addr "127.0.0.1:$PORT" \
 		--base-url https://certreg.example.cn --demo=false --access-log=false > "$work/serve.log" 2>&1 &
 	pid=$!
-	local last=-1 size
-	for _ in $(seq 600); do
+	local want size=
+	want=$(sqlite3 "$work/registry.db" 'SELECT count(*) FROM events WHERE certificate_id IS NOT NULL')
+	for _ in $(seq 1200); do
 		size=$(curl -sf "http://127.0.0.1:$PORT/log/checkpoint" | sed -n 2p || true)
-		if [ -n "$size" ] && [ "$size" = "$last" ]; then break; fi
-		last=${size:-$last}
+		[ "$size" = "$want" ] && break
 		sleep 0.5
 	done
 	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-	echo "   log size $last"
+	echo "   log size ${size:-none} of $want events"
 }
 
 export_run() { # label, extra flags
