@@ -315,6 +315,16 @@ func (x *searchIndex) add(c *registry.Certificate, status registry.Status) {
 	}
 }
 
+// renumbered returns the docs ids as ranked, in order.
+func renumbered[T int | int32](ids []T, rank []int) []int {
+	out := make([]int, len(ids))
+	for i, n := range ids {
+		out[i] = rank[n]
+	}
+	slices.Sort(out)
+	return out
+}
+
 // SearchShard is the search index shard of a bigram: the same arithmetic as
 // static/offline.js, on Unicode code points.
 func SearchShard(bigram string) int {
@@ -354,23 +364,6 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 	for place, n := range order {
 		rank[n] = place
 	}
-	renumber := func(ids []int) []int {
-		out := make([]int, len(ids))
-		for i, n := range ids {
-			out[i] = rank[n]
-		}
-		slices.Sort(out)
-		return out
-	}
-	renumber32 := func(ids []int32) []int {
-		out := make([]int, len(ids))
-		for i, n := range ids {
-			out[i] = rank[n]
-		}
-		slices.Sort(out)
-		return out
-	}
-
 	statuses := map[string][2]string{}
 	for _, st := range registry.Statuses {
 		statuses[string(st)] = [2]string{st.Name("zh"), st.Name("en")}
@@ -380,7 +373,7 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 		vals := slices.Sorted(maps.Keys(x.facets[f]))
 		facetValues[f] = vals
 		for i, v := range vals {
-			if err := add("/search/f/"+f+"/"+strconv.Itoa(i)+".json", renumber(x.facets[f][v])); err != nil {
+			if err := add("/search/f/"+f+"/"+strconv.Itoa(i)+".json", renumbered(x.facets[f][v], rank)); err != nil {
 				return nil, err
 			}
 		}
@@ -397,7 +390,7 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 		shards[i] = map[string][]int{}
 	}
 	for bg, ids := range x.postings {
-		shards[searchShard(bg)][string(bg[:])] = renumber32(ids)
+		shards[searchShard(bg)][string(bg[:])] = renumbered(ids, rank)
 	}
 	for i, sh := range shards {
 		if err := add("/search/b/"+strconv.Itoa(i)+".json", sh); err != nil {
