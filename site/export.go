@@ -117,7 +117,10 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 		enqueue(p)
 	}
 	for _, p := range opt.Extra {
-		if plan.trusted && immutableLogFile(p) && fileExists(dir, p) {
+		if n, ok := logEntry(p); ok {
+			plan.next.LogEntries = max(plan.next.LogEntries, n+1)
+		}
+		if plan.trusted && plan.logFileCurrent(dir, p) {
 			// Written by an earlier export of this log, and never changed
 			// since: the log only grows.
 			seen[p] = true
@@ -219,11 +222,25 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	return res, nil
 }
 
-// immutableLogFile reports whether the log's file at URL path p, once
-// written, never changes: an entry, or a full tile (a partial one, under
-// ".p/", is replaced by the full tile as the log grows).
-func immutableLogFile(p string) bool {
-	return strings.HasPrefix(p, "/log/entry/") || strings.HasPrefix(p, "/log/tile/") && !strings.Contains(p, ".p/")
+// logFileCurrent reports whether the log's file at URL path p is in
+// the folder and current: an entry the last export wrote, or a full tile
+// whose file exists (a partial one, under ".p/", is replaced by the full
+// tile as the log grows). Neither ever changes once written.
+func (p *exportPlan) logFileCurrent(dir, u string) bool {
+	if n, ok := logEntry(u); ok {
+		return n < p.logEntries
+	}
+	return strings.HasPrefix(u, "/log/tile/") && !strings.Contains(u, ".p/") && fileExists(dir, u)
+}
+
+// logEntry returns the index of the log entry at URL path u.
+func logEntry(u string) (int64, bool) {
+	rest, ok := strings.CutPrefix(u, "/log/entry/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(rest, 10, 64)
+	return n, err == nil && n >= 0
 }
 
 // fileExists reports whether the non-HTML resource at URL path p is in

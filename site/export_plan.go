@@ -61,6 +61,9 @@ type exportManifest struct {
 	QRSalt string `json:"qr_salt"`
 	// Data keys the open data downloads, made from every certificate.
 	Data string `json:"data"`
+	// LogEntries is how many of the log's entries the folder holds: an
+	// entry never changes once written.
+	LogEntries int64 `json:"log_entries"`
 }
 
 // exportPlan is what an export renders and what it knows to be current.
@@ -70,10 +73,11 @@ type exportPlan struct {
 	holders     map[string]bool // credit code → current
 	changed     []*registry.Certificate
 	index       *searchIndex
-	current     int  // files known current, not rendered
-	trusted     bool // the folder holds an export with the same salt
-	qrCurrent   bool // QR image files in the folder are current
-	dataCurrent bool // the open data downloads are current
+	current     int   // files known current, not rendered
+	trusted     bool  // the folder holds an export with the same salt
+	logEntries  int64 // entries the folder holds, when trusted
+	qrCurrent   bool  // QR image files in the folder are current
+	dataCurrent bool  // the open data downloads are current
 	logByCert   map[int64]int64
 }
 
@@ -92,13 +96,15 @@ func (s *Server) planExport(ctx context.Context, dir string, full bool) (*export
 		old = exportManifest{}
 	}
 	trusted := old.Salt != ""
+	logEntries := old.LogEntries
 	p := &exportPlan{
-		next:      exportManifest{Format: manifestFormat, Salt: salt, QRSalt: qrSalt, Certificates: map[string]string{}, Holders: map[string]string{}},
-		certs:     map[string]bool{},
-		holders:   map[string]bool{},
-		index:     newSearchIndex(s.store.Schemes()),
-		trusted:   trusted,
-		qrCurrent: qrCurrent,
+		next:       exportManifest{Format: manifestFormat, Salt: salt, QRSalt: qrSalt, Certificates: map[string]string{}, Holders: map[string]string{}},
+		certs:      map[string]bool{},
+		holders:    map[string]bool{},
+		index:      newSearchIndex(s.store.Schemes()),
+		trusted:    trusted,
+		logEntries: logEntries,
+		qrCurrent:  qrCurrent,
 	}
 	if s.tlog != nil {
 		if p.logByCert, err = s.tlog.Log.LatestEntries(ctx); err != nil {
