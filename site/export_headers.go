@@ -21,6 +21,16 @@ func HostHeaders() map[string][]byte {
 	}
 	checkpoint := [][2]string{{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "public, max-age=5"}}
 	tiles := [][2]string{{"Content-Type", "application/octet-stream"}, {"Cache-Control", "public, max-age=31536000, immutable"}}
+	// Files whose names have no extension to type them by: QR images
+	// (named by their signature, so never changing) and JSON records.
+	typed := []struct {
+		path    string
+		headers [][2]string
+	}{
+		{"/qr/svg/", [][2]string{{"Content-Type", "image/svg+xml"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
+		{"/qr/png-256/", [][2]string{{"Content-Type", "image/png"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
+		{"/api/v1/certificates/", [][2]string{{"Content-Type", "application/json; charset=utf-8"}}},
+	}
 
 	var h strings.Builder
 	h.WriteString("# Headers for static hosts that read a _headers file (Netlify, Cloudflare Pages).\n")
@@ -37,6 +47,9 @@ func HostHeaders() map[string][]byte {
 	section("/log/checkpoint", checkpoint)
 	section("/log/key", [][2]string{{"Content-Type", "text/plain; charset=utf-8"}})
 	section("/log/tile/*", tiles)
+	for _, t := range typed {
+		section(t.path+"*", t.headers)
+	}
 
 	var n strings.Builder
 	n.WriteString("# nginx: include this in the server block that serves a certreg export\n")
@@ -63,6 +76,14 @@ func HostHeaders() map[string][]byte {
 	addHeaders("    ", security)
 	addHeaders("    ", tiles[1:])
 	n.WriteString("}\n")
+	for _, t := range typed {
+		// "types {}" drops the mapping by extension: a number such as
+		// JSAC.2026.0100 would otherwise be typed by its last part.
+		fmt.Fprintf(&n, "location %s {\n    types {}\n    default_type \"%s\";\n", t.path, t.headers[0][1])
+		addHeaders("    ", security)
+		addHeaders("    ", t.headers[1:])
+		n.WriteString("}\n")
+	}
 	// The same fallback for hosts that read a _redirects file (status 200:
 	// a rewrite, the address stays).
 	redirects := "/V/* /V/index.html 200\n/en/V/* /en/V/index.html 200\n"

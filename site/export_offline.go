@@ -131,7 +131,10 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 			Host:       s.canonicalHost(),
 			Rows:       s.claimRows(lang, nil, cl.Record(), nil),
 			CertURL:    views.CertificatePath(c.Number),
-			QRImage:    qrPath("svg", qs),
+			// The PNG: a plain file server, which types a file by its
+			// name's extension and these have none, serves it as
+			// bytes that a browser still shows; an SVG it would not.
+			QRImage: qrPath("png-256", qs),
 			QRImages: []views.Link{
 				{Text: "SVG", URL: qrPath("svg", qs)},
 				{Text: "PNG 256 px", URL: qrPath("png-256", qs)},

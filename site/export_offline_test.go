@@ -110,7 +110,7 @@ func TestExportOffline(t *testing.T) {
 			// The page shows the QR code, whose PNG (linked) reads back
 			// as the URL the page is at.
 			m := regexp.MustCompile(`href="(/qr/png-256/[^"]+)"`).FindStringSubmatch(page)
-			if m == nil || !strings.Contains(page, `src="/qr/svg/`) {
+			if m == nil || !strings.Contains(page, `src="/qr/png-256/`) || !strings.Contains(page, `href="/qr/svg/`) {
 				t.Fatalf("%s%s: no QR images", prefix, p)
 			}
 			if prefix == "" {
@@ -337,6 +337,11 @@ func TestBrowserExportSearchAndVerify(t *testing.T) {
 	}
 	for _, v := range browsertest.Axe(ctx, t) {
 		t.Errorf("offline verdict page: axe: %s", v)
+	}
+	// The QR code shows, though a plain file server cannot type its
+	// file by name.
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelector("img.qr").complete ? document.querySelector("img.qr").naturalWidth : -1`)); err != nil || w < 100 {
+		t.Errorf("the QR image on the exported verdict page: %d px wide (%v)", w, err)
 	}
 	if r, text := verdict(static.URL, "/en"+good); r != "good" || !strings.Contains(text, "Signature good") {
 		t.Errorf("genuine QR code, English: %s %q", r, text)

@@ -287,8 +287,8 @@ func offlineFile(rel string) bool {
 func TestHostHeaders(t *testing.T) {
 	h := site.HostHeaders()
 	for name, want := range map[string][]string{
-		"_headers":           {"/*\n  Content-Security-Policy: " + site.ContentSecurityPolicy, "frame-ancestors 'none'", "/log/tile/*\n  Content-Type: application/octet-stream"},
-		"nginx-certreg.conf": {`add_header Content-Security-Policy "` + site.ContentSecurityPolicy + `" always;`, "try_files $uri $uri/index.html"},
+		"_headers":           {"/*\n  Content-Security-Policy: " + site.ContentSecurityPolicy, "frame-ancestors 'none'", "/log/tile/*\n  Content-Type: application/octet-stream", "/qr/svg/*\n  Content-Type: image/svg+xml"},
+		"nginx-certreg.conf": {`add_header Content-Security-Policy "` + site.ContentSecurityPolicy + `" always;`, "try_files $uri $uri/index.html", "location /qr/png-256/ {\n    types {}\n    default_type \"image/png\";"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(string(h[name]), w) {

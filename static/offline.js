@@ -295,8 +295,8 @@
     note.className = "summary";
     box.appendChild(note);
     // The list the page was rendered with (every certificate, unfiltered)
-    // would mislead under a query: hide it.
-    Array.prototype.forEach.call(main.querySelectorAll(".results, .pager, .summary"), function (el) {
+    // and its pages would mislead under a query: hide them.
+    Array.prototype.forEach.call(main.querySelectorAll("section[aria-labelledby]"), function (el) {
       el.hidden = true;
     });
     var form = main.querySelector("form.filters");
