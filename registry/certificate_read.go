@@ -152,7 +152,14 @@ func (s *Store) RecentEvents(ctx context.Context, bodyID int64, limit int, kinds
 		}
 	}
 	args = append(args, limit)
-	return s.queryEvents(ctx, "WHERE "+strings.Join(where, " AND ")+" ORDER BY e.id DESC LIMIT ?", args...)
+	order := "e.id"
+	if len(kinds) > 1 {
+		// Several kinds: read each kind's events from its index and sort
+		// the few found, rather than walk every event newest first looking
+		// for them (+ keeps the planner from using the id order).
+		order = "+e.id"
+	}
+	return s.queryEvents(ctx, "WHERE "+strings.Join(where, " AND ")+" ORDER BY "+order+" DESC LIMIT ?", args...)
 }
 
 // Body returns the body with the approval number.
