@@ -52,8 +52,9 @@ type ExportOptions struct {
 	// Extra lists paths no page links to that the export must hold (the
 	// log's tiles, say).
 	Extra []string
-	// Full renders every file, ignoring what the last export into the
-	// folder recorded.
+	// Full renders every page again, ignoring what the last export into
+	// the folder recorded; QR images, named by their content, are kept
+	// while current.
 	Full bool
 }
 
