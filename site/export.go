@@ -83,12 +83,12 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	plan, err := s.planExport(ctx, dir, opt.Full)
+	h := s.Handler()
+	plan, err := s.planExport(ctx, h, dir, opt.Full)
 	if err != nil {
 		return nil, err
 	}
 	res := &ExportResult{Current: plan.current, Files: plan.current, Unchanged: plan.current, Rendered: len(plan.changed)}
-	h := s.Handler()
 	var (
 		mu       sync.Mutex
 		seen     = map[string]bool{}
@@ -211,7 +211,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err := s.exportOffline(ctx, dir, &dirs, res, plan); err != nil {
 		return nil, err
 	}
-	if err := writeManifest(dir, plan.next); err != nil {
+	if err := writeManifest(dir, plan.next, &dirs); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	for l := range liveOnly {

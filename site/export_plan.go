@@ -84,8 +84,8 @@ type exportPlan struct {
 // planExport reads the registry once: it keys every certificate and
 // holder, compares the keys with the manifest in dir (ignored when full),
 // keeps the certificates to render and builds the search index.
-func (s *Server) planExport(ctx context.Context, dir string, full bool) (*exportPlan, error) {
-	salt, err := s.exportSalt(ctx)
+func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, full bool) (*exportPlan, error) {
+	salt, err := s.exportSalt(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -202,13 +202,13 @@ var dataDownloads = []string{"/data/certificates.csv", "/data/certificates.ndjso
 
 // exportSalt hashes what every page is made from besides its own data:
 // the program, the base URL, the published keys and the bodies.
-func (s *Server) exportSalt(ctx context.Context) (string, error) {
+func (s *Server) exportSalt(ctx context.Context, h http.Handler) (string, error) {
 	exe, err := programHash()
 	if err != nil {
 		return "", err
 	}
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/.well-known/certreg-keys.json", nil))
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/.well-known/certreg-keys.json", nil))
 	if rec.Code != http.StatusOK {
 		return "", fmt.Errorf("export: the key set answers %d", rec.Code)
 	}
@@ -265,21 +265,14 @@ func readManifest(dir string) exportManifest {
 	return m
 }
 
-// writeManifest replaces dir's manifest, atomically: it is written last,
-// so an export that stopped half-way renders again what it had not
-// finished.
-func writeManifest(dir string, m exportManifest) error {
+// writeManifest replaces dir's manifest, atomically as every exported
+// file: it is written last, so an export that stopped half-way renders
+// again what it had not finished.
+func writeManifest(dir string, m exportManifest, dirs *sync.Map) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, manifestName+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, manifestName)); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	_, err = writeIfChanged(dir, &exportFile{path: "/" + manifestName, body: b, ctype: "application/json"}, dirs)
+	return err
 }
