@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -18,7 +19,7 @@ func syntheticCSV(tb testing.TB, n int) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write(registry.CSVHeader())
-	next := registry.SyntheticRows(registry.Today(time.Now()), n)
+	next := demo.SyntheticRows(registry.Today(time.Now()), n)
 	row := make([]string, len(registry.Columns))
 	for {
 		in, err := next()
@@ -81,7 +82,7 @@ func BenchmarkCertificateLookup(b *testing.B) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if err := registry.LoadSynthetic(ctx, s, 100_000); err != nil {
+	if err := demo.LoadSynthetic(ctx, s, 100_000); err != nil {
 		b.Fatal(err)
 	}
 	var numbers []string

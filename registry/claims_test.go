@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -221,7 +222,7 @@ func TestDemoQRCodes(t *testing.T) {
 	s := openStore(t)
 	kr := openKeys(t)
 	ctx := context.Background()
-	if _, err := registry.LoadDemo(ctx, s); err != nil {
+	if _, err := demo.Load(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := s.DB().QueryContext(ctx, `SELECT number FROM certificates ORDER BY id`)

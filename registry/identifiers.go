@@ -6,9 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// creditAlphabet is the alphabet of the unified social credit code
+// CreditAlphabet is the alphabet of the unified social credit code
 // (GB 32100-2015), each character valued by its index: no I, O, S, V, Z.
-const creditAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+const CreditAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 var creditWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
@@ -20,13 +20,13 @@ func CreditCodeCheck(first17 string) (byte, bool) {
 	}
 	sum := 0
 	for i := 0; i < 17; i++ {
-		v := strings.IndexByte(creditAlphabet, first17[i])
+		v := strings.IndexByte(CreditAlphabet, first17[i])
 		if v < 0 {
 			return 0, false
 		}
 		sum += v * creditWeights[i]
 	}
-	return creditAlphabet[(31-sum%31)%31], true
+	return CreditAlphabet[(31-sum%31)%31], true
 }
 
 // NormalizeCreditCode folds full-width characters and case, trims space and
@@ -45,7 +45,7 @@ func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) 
 		return "", false, &fe
 	}
 	for i := 0; i < len(code); i++ {
-		if strings.IndexByte(creditAlphabet, code[i]) < 0 {
+		if strings.IndexByte(CreditAlphabet, code[i]) < 0 {
 			fe := fieldErr("holder_credit_code", "统一社会信用代码第 %d 位 %q 不是允许的字符（0-9 及除 I、O、S、V、Z 外的大写字母）", "character %d of the unified social credit code, %q, is not allowed (0-9 and A-Z except I, O, S, V, Z)", i+1, string(code[i]))
 			return "", false, &fe
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -328,7 +329,7 @@ func TestImportXLSX(t *testing.T) {
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	src := openStore(t)
-	if _, err := registry.LoadDemo(ctx, src); err != nil {
+	if _, err := demo.Load(ctx, src); err != nil {
 		t.Fatal(err)
 	}
 	var csvOut, ndOut bytes.Buffer
@@ -342,7 +343,7 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dst := openStore(t)
 			res, err := importString(t, dst, content, registry.ImportOptions{CreateBodies: true})
-			if err != nil || res.Created != registry.DemoSize {
+			if err != nil || res.Created != demo.Size {
 				t.Fatalf("%+v %v", res, err)
 			}
 			var again bytes.Buffer

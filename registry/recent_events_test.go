@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -17,7 +18,7 @@ func TestRecentEventsOfKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := registry.LoadDemo(context.Background(), s); err != nil {
+	if _, err := demo.Load(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	bodies, err := s.Bodies(context.Background())

@@ -218,6 +218,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) err
 	return s.inTx(ctx, fn)
 }
 
+// Empty reports whether the registry holds no certificate yet.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates LIMIT 1)`).Scan(&n); err != nil {
+		return false, fmt.Errorf("count certificates: %w", err)
+	}
+	return n == 0, nil
+}
+
 // Generation is a number that grows with every committed write to the
 // registry, from any process. Readers compare it to know whether cached
 // pages are still current.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -84,11 +85,11 @@ func TestPutAndReadCertificate(t *testing.T) {
 func TestLoadDemo(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	loaded, err := registry.LoadDemo(ctx, s)
+	loaded, err := demo.Load(ctx, s)
 	if err != nil || !loaded {
 		t.Fatalf("LoadDemo: %v %v", loaded, err)
 	}
-	again, err := registry.LoadDemo(ctx, s)
+	again, err := demo.Load(ctx, s)
 	if err != nil || again {
 		t.Fatalf("second LoadDemo loaded again: %v %v", again, err)
 	}
@@ -135,7 +136,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 	go func() {
 		w := csv.NewWriter(pw)
 		w.Write(registry.CSVHeader())
-		next := registry.SyntheticRows(registry.Today(s.Now()), 40_000)
+		next := demo.SyntheticRows(registry.Today(s.Now()), 40_000)
 		for {
 			in, err := next()
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -90,7 +91,7 @@ func BenchmarkVerifySignature(b *testing.B) {
 func BenchmarkVerifyBatch1000(b *testing.B) {
 	ctx := context.Background()
 	s := openStore(b)
-	if _, err := registry.LoadDemo(ctx, s); err != nil {
+	if _, err := demo.Load(ctx, s); err != nil {
 		b.Fatal(err)
 	}
 	rows, _ := s.DB().QueryContext(ctx, `SELECT number, holder_credit_code FROM certificates ORDER BY random() LIMIT 1000`)

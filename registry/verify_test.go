@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -202,7 +203,7 @@ func TestVerifyManual(t *testing.T) {
 func TestVerifyBatch(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
-	if _, err := registry.LoadDemo(ctx, s); err != nil {
+	if _, err := demo.Load(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := s.DB().QueryContext(ctx, `SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 990`)

@@ -23,7 +23,7 @@ func benchStore(b *testing.B) *registry.Store {
 		b.Cleanup(func() { s.Close() })
 		return s
 	}
-	return demo(b)
+	return demoRegistry(b)
 }
 
 func benchNumber(b *testing.B, s *registry.Store) string {

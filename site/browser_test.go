@@ -156,7 +156,7 @@ func TestBrowserSearchToCertificate(t *testing.T) {
 }
 
 func holderPath(t *testing.T) string {
-	c, err := demo(t).Certificate(context.Background(), sampleNumber(t, "valid"))
+	c, err := demoRegistry(t).Certificate(context.Background(), sampleNumber(t, "valid"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func holderPath(t *testing.T) string {
 }
 
 func bodyPath(t *testing.T) string {
-	bs, err := demo(t).Bodies(context.Background())
+	bs, err := demoRegistry(t).Bodies(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

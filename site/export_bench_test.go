@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
 )
@@ -19,7 +20,7 @@ func BenchmarkExportDemo(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := registry.LoadDemo(context.Background(), s); err != nil {
+	if _, err := demo.Load(context.Background(), s); err != nil {
 		b.Fatal(err)
 	}
 	srv := site.New(s, site.Config{BaseURL: "https://certreg.test", NoCache: true})
@@ -35,5 +36,5 @@ func BenchmarkExportDemo(b *testing.B) {
 	}
 	sec := time.Since(start).Seconds()
 	b.ReportMetric(float64(files)/sec, "files/s")
-	b.ReportMetric(float64(b.N*registry.DemoSize)/sec, "certs/s")
+	b.ReportMetric(float64(b.N*demo.Size)/sec, "certs/s")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
 	"github.com/certreg/certreg/site/browsertest"
@@ -31,7 +32,7 @@ func offlineExport(t *testing.T, n int) (*site.Server, *registry.Store, string) 
 	}
 	t.Cleanup(func() { store.Close() })
 	store.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	if err := registry.LoadSynthetic(context.Background(), store, n); err != nil {
+	if err := demo.LoadSynthetic(context.Background(), store, n); err != nil {
 		t.Fatal(err)
 	}
 	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Keys: registry.NewMemoryKeys()})

@@ -22,11 +22,11 @@ func TestRoutes(t *testing.T) {
 	suspended := sampleNumber(t, "suspended")
 	expired := sampleNumber(t, "expired")
 	valid := sampleNumber(t, "valid")
-	c, err := demo(t).Certificate(context.Background(), valid)
+	c, err := demoRegistry(t).Certificate(context.Background(), valid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodies, _ := demo(t).Bodies(context.Background())
+	bodies, _ := demoRegistry(t).Bodies(context.Background())
 	body := bodies[0]
 	q := url.QueryEscape
 	for _, tc := range []struct {
@@ -132,7 +132,7 @@ func TestCertificateCanonicalURL(t *testing.T) {
 // and every filter state has one canonical URL.
 func TestBrowseFilters(t *testing.T) {
 	s, ts := newTestSite(t)
-	store := demo(t)
+	store := demoRegistry(t)
 	today := registry.Today(fixedNow)
 	bodies, _ := store.Bodies(context.Background())
 	for _, tc := range []struct {

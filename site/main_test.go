@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 // "data as of" are the same on every run.
 var fixedNow = time.Date(2026, 6, 15, 4, 0, 0, 0, time.UTC)
 
-func demo(t testing.TB) *registry.Store {
+func demoRegistry(t testing.TB) *registry.Store {
 	t.Helper()
 	demoOnce.Do(func() {
 		demoDir, demoErr = os.MkdirTemp("", "certreg-site-test")
@@ -51,7 +52,7 @@ func demo(t testing.TB) *registry.Store {
 			return
 		}
 		demoStore.Now = func() time.Time { return fixedNow }
-		_, demoErr = registry.LoadDemo(context.Background(), demoStore)
+		_, demoErr = demo.Load(context.Background(), demoStore)
 	})
 	if demoErr != nil {
 		t.Fatal(demoErr)
@@ -76,7 +77,7 @@ const testBase = "https://certreg.example.cn"
 // newTestSite serves the demo registry over real HTTP.
 func newTestSite(t testing.TB) (*Server, *httptest.Server) {
 	t.Helper()
-	s := New(demo(t), Config{BaseURL: testBase})
+	s := New(demoRegistry(t), Config{BaseURL: testBase})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return s, ts
@@ -126,7 +127,7 @@ func mustContain(t testing.TB, what, body string, wants ...string) {
 // "expired", "valid", "five-star" or "any".
 func sampleNumber(t testing.TB, kind string) string {
 	t.Helper()
-	s := demo(t)
+	s := demoRegistry(t)
 	today := registry.Today(fixedNow).Format(registry.DateLayout)
 	var where string
 	var args []any

@@ -83,7 +83,7 @@ func TestLanguageInURL(t *testing.T) {
 // page; internal errors are logged and shown with a generic message.
 func TestErrorAdapter(t *testing.T) {
 	var logged bytes.Buffer
-	s := New(demo(t), Config{BaseURL: testBase, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	s := New(demoRegistry(t), Config{BaseURL: testBase, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	for _, tc := range []struct {
 		err    error
 		status int

@@ -22,7 +22,7 @@ func TestBrowserVerdictAndReceipt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	ctx := browsertest.New(t)
 	dir := browsertest.ArtefactDir(t)
 

@@ -68,7 +68,7 @@ func post(t testing.TB, ts *httptest.Server, path, contentType string, body io.R
 }
 
 func TestVerdictPages(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	for _, kind := range []string{"valid", "suspended", "revoked", "withdrawn", "expired", "/"} {
 		u := qrURL(t, s, sampleNumber(t, kind))
 		want := kind
@@ -175,7 +175,7 @@ func TestVerdictChangedSincePrinting(t *testing.T) {
 }
 
 func TestManualCheck(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	n := sampleNumber(t, "valid")
 	c := mustCert(t, s, n)
 	q := func(number, holder string) string {
@@ -227,7 +227,7 @@ func qrPNG(t testing.TB, content string) []byte {
 }
 
 func TestQRImageCheck(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	n := sampleNumber(t, "revoked")
 	u := qrURL(t, s, n)
 
@@ -314,7 +314,7 @@ func pngBomb(t testing.TB, w, h uint32) []byte {
 }
 
 func TestBatchCheck(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{BatchBurst: 100})
+	s, ts := verifySite(t, demoRegistry(t), Limits{BatchBurst: 100})
 	rows, err := s.store.DB().Query(`SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 995`)
 	if err != nil {
 		t.Fatal(err)
@@ -390,7 +390,7 @@ func TestBatchCheck(t *testing.T) {
 }
 
 func TestVerifyAPI(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	n := sampleNumber(t, "valid")
 	u := qrURL(t, s, n)
 	call := func(body string) (int, map[string]any) {
@@ -486,7 +486,7 @@ func TestReceipts(t *testing.T) {
 }
 
 func TestQRImagesAndKeys(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupBurst: 1000})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	n := sampleNumber(t, "/")
 	u := qrURL(t, s, n)
 	page := get(t, ts, pathOf(u))
@@ -536,7 +536,7 @@ func TestQRImagesAndKeys(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	s, ts := verifySite(t, demo(t), Limits{LookupRate: 0.01, LookupBurst: 3, BatchRate: 0.01, BatchBurst: 2})
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupRate: 0.01, LookupBurst: 3, BatchRate: 0.01, BatchBurst: 2})
 	u := pathOf(qrURL(t, s, sampleNumber(t, "valid")))
 	for i := 0; i < 3; i++ {
 		if r := get(t, ts, u); r.status != 200 {

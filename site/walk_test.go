@@ -15,7 +15,7 @@ func TestCrawl(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crawl")
 	}
-	s := New(demo(t), Config{BaseURL: testBase})
+	s := New(demoRegistry(t), Config{BaseURL: testBase})
 	h := s.Handler()
 	kinds := map[string]int{}
 	n, err := Walk(context.Background(), h, testBase, []string{"/", "/en/", "/robots.txt", "/sitemap.xml"}, 100000, func(path string, resp *http.Response, body []byte) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -22,13 +23,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	loaded, err := registry.LoadDemo(ctx, s)
+	loaded, err := demo.Load(ctx, s)
 	if err != nil {
 		return err
 	}
 	if !loaded {
 		return fmt.Errorf("demo: %s already holds certificates; the demo loads only into an empty registry", *db)
 	}
-	fmt.Fprintf(e.stdout, "loaded %d sample certificates into %s\n", registry.DemoSize, *db)
+	fmt.Fprintf(e.stdout, "loaded %d sample certificates into %s\n", demo.Size, *db)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
 )
@@ -25,7 +26,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	keysDirFlag := keysFlag(fs, e)
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", ""), "the registry's canonical `URL`, shown on every page and in QR codes (env CERTREG_BASE_URL; default http://ADDR)")
-	demo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
+	loadDemo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
 	pageCache := fs.Bool("page-cache", envOr(e, "CERTREG_PAGE_CACHE", "true") != "false", "keep rendered pages until the registry changes; off only to measure rendering (env CERTREG_PAGE_CACHE)")
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	if err := fs.Parse(args); err != nil {
@@ -41,8 +42,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	if *demo {
-		loaded, err := registry.LoadDemo(ctx, store)
+	if *loadDemo {
+		loaded, err := demo.Load(ctx, store)
 		if err != nil {
 			return fmt.Errorf("serve: load demo data: %w", err)
 		}

@@ -1,4 +1,4 @@
-package registry
+package registry_test
 
 import (
 	"context"
@@ -6,18 +6,21 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/certreg/certreg/demo"
+	"github.com/certreg/certreg/registry"
 )
 
 // A body's totals counted in one pass over its rows are the totals the
 // registry-wide queries give when limited to the body.
 func TestStatsByScanMatchesQueries(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "registry.db"))
+	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	if _, err := LoadDemo(context.Background(), s); err != nil {
+	if _, err := demo.Load(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
 	bodies, err := s.Bodies(context.Background())
@@ -26,7 +29,7 @@ func TestStatsByScanMatchesQueries(t *testing.T) {
 	}
 	expired := 0
 	for _, b := range bodies {
-		want, err := s.statsByQueries(context.Background(), b.ID)
+		want, err := registry.StatsByQueries(s, context.Background(), b.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +40,7 @@ func TestStatsByScanMatchesQueries(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("body %s:\n scan    %+v\n queries %+v", b.Approval, got, want)
 		}
-		expired += got.ByStatus[StatusExpired]
+		expired += got.ByStatus[registry.StatusExpired]
 	}
 	if len(bodies) < 2 || expired == 0 {
 		t.Fatalf("%d bodies, %d expired: the demo should have several bodies and expired certificates", len(bodies), expired)

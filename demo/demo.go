@@ -1,4 +1,7 @@
-package registry
+// Package demo makes the fictional demo registry that `certreg serve` loads
+// on first start, and synthetic registries of any size for benchmarks and
+// load tests. Every holder and body it makes is marked 示例/样例.
+package demo
 
 import (
 	"context"
@@ -7,10 +10,12 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/certreg/certreg/registry"
 )
 
-// DemoSize is how many certificates the demo registry holds.
-const DemoSize = 3000
+// Size is how many certificates the demo registry holds.
+const Size = 3000
 
 // demoCity is a city the demo places holders in, with its administrative
 // region code (the credit code's positions 3–8).
@@ -29,7 +34,7 @@ var demoCities = []demoCity{
 
 // The bodies of the demo are fictional: their approval numbers use
 // sequence numbers in the 900s, which CNCA has not issued.
-var demoBodies = []Body{
+var demoBodies = []registry.Body{
 	{Approval: "CNCA-R-2016-901", NameZH: "示例质量认证中心（样例）", NameEN: "Sample Quality Certification Centre (demo)", Website: "https://example.org/sqcc", Province: "北京", City: "北京", Contact: "010-00000000"},
 	{Approval: "CNCA-R-2017-902", NameZH: "华东示例服务认证有限公司（样例）", NameEN: "East China Sample Service Certification Co. (demo)", Website: "https://example.org/ecssc", Province: "浙江", City: "杭州", Contact: "0571-00000000"},
 	{Approval: "CNCA-R-2018-903", NameZH: "南方示例认证有限公司（样例）", NameEN: "Southern Sample Certification Co. (demo)", Website: "https://example.org/sscc", Province: "广东", City: "广州", Contact: "020-00000000"},
@@ -61,20 +66,20 @@ var (
 func demoCreditCode(r *rand.Rand, region string) string {
 	b := []byte("91" + region)
 	for i := 0; i < 9; i++ {
-		b = append(b, creditAlphabet[r.IntN(len(creditAlphabet))])
+		b = append(b, registry.CreditAlphabet[r.IntN(len(registry.CreditAlphabet))])
 	}
-	c, _ := CreditCodeCheck(string(b))
+	c, _ := registry.CreditCodeCheck(string(b))
 	return string(append(b, c))
 }
 
-// DemoInputs returns the demo registry's certificates: fictional bodies and
+// Inputs returns the demo registry's certificates: fictional bodies and
 // companies, every name marked 示例 (sample), across many provinces and
 // cities, all levels, schemes and statuses. Dates are counted back from
 // today, so that the demo stays current; the same day always gives the same
 // data.
-func DemoInputs(today time.Time) []Input {
-	next := SyntheticRows(today, DemoSize)
-	out := make([]Input, 0, DemoSize)
+func Inputs(today time.Time) []registry.Input {
+	next := SyntheticRows(today, Size)
+	out := make([]registry.Input, 0, Size)
 	for {
 		in, err := next()
 		if err != nil {
@@ -85,17 +90,17 @@ func DemoInputs(today time.Time) []Input {
 }
 
 // SyntheticRows returns a source of n generated certificates, the first
-// DemoSize of which are the demo's: for benchmarks and load tests at any
+// Size of which are the demo's: for benchmarks and load tests at any
 // size without holding them all in memory.
-func SyntheticRows(today time.Time, n int) func() (Input, error) {
+func SyntheticRows(today time.Time, n int) func() (registry.Input, error) {
 	r := rand.New(rand.NewPCG(2024, 3))
 	seq := map[string]int{}
 	type holder struct{ name, code, address, province, city, scheme string }
 	var recent []holder // holders that get a second certificate
 	i := 0
-	return func() (Input, error) {
+	return func() (registry.Input, error) {
 		if i == n {
-			return Input{}, io.EOF
+			return registry.Input{}, io.EOF
 		}
 		i++
 		city := demoCities[r.IntN(len(demoCities))]
@@ -107,9 +112,9 @@ func SyntheticRows(today time.Time, n int) func() (Input, error) {
 		age := []int{30, 200, 400, 600, 800, 1000, 1200}[r.IntN(7)] + r.IntN(200)
 		issue := today.AddDate(0, 0, -age)
 		year := issue.Year()
-		in := Input{
+		in := registry.Input{
 			Province: city.province, City: city.city,
-			IssueDate: issue.Format(DateLayout), ExpiryDate: issue.AddDate(3, 0, -1).Format(DateLayout),
+			IssueDate: issue.Format(registry.DateLayout), ExpiryDate: issue.AddDate(3, 0, -1).Format(registry.DateLayout),
 			BodyApproval: body.Approval, BodyName: body.NameZH,
 			HolderCreditCode: demoCreditCode(r, city.region),
 			HolderAddress:    fmt.Sprintf("%s省%s市%s区示例路 %d 号", city.province, city.city, city.district, 1+r.IntN(300)),
@@ -133,8 +138,8 @@ func SyntheticRows(today time.Time, n int) func() (Input, error) {
 			if r.IntN(3) == 0 {
 				in.CPSQ = strconv.FormatFloat(float64(int((75+r.Float64()*20)*10))/10, 'f', -1, 64)
 				s1 := issue.AddDate(0, -2, -r.IntN(20))
-				in.Stage1Date = s1.Format(DateLayout)
-				in.Stage2Date = s1.AddDate(0, 0, 14+r.IntN(20)).Format(DateLayout)
+				in.Stage1Date = s1.Format(registry.DateLayout)
+				in.Stage2Date = s1.AddDate(0, 0, 14+r.IntN(20)).Format(registry.DateLayout)
 			}
 		case kind < 88: // cleaning services, pass/fail
 			in.Scheme = "CL"
@@ -186,37 +191,33 @@ func SyntheticRows(today time.Time, n int) func() (Input, error) {
 // certificates a history: surveillance audits, suspensions (some lifted),
 // revocations, withdrawals and a re-graded score. It does nothing to a
 // registry that already holds certificates.
-func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`).Scan(&n); err != nil {
+func Load(ctx context.Context, s *registry.Store) (loaded bool, err error) {
+	if empty, err := s.Empty(ctx); err != nil || !empty {
 		return false, err
 	}
-	if n > 0 {
-		return false, nil
-	}
 	for _, b := range demoBodies {
-		if _, err := s.AddBody(ctx, Actor{Name: "demo", Source: "demo"}, b); err != nil && ErrorCode(err) != ECONFLICT {
+		if _, err := s.AddBody(ctx, registry.Actor{Name: "demo", Source: "demo"}, b); err != nil && registry.ErrorCode(err) != registry.ECONFLICT {
 			return false, fmt.Errorf("demo: %w", err)
 		}
 	}
-	actor := Actor{Name: "demo", Source: "demo"}
-	today := Today(s.Now())
-	inputs := DemoInputs(today)
-	if _, err := s.PutCertificates(ctx, actor, inputs, ImportOptions{}); err != nil {
+	actor := registry.Actor{Name: "demo", Source: "demo"}
+	today := registry.Today(s.Now())
+	inputs := Inputs(today)
+	if _, err := s.PutCertificates(ctx, actor, inputs, registry.ImportOptions{}); err != nil {
 		return false, fmt.Errorf("demo: %w", err)
 	}
 	r := rand.New(rand.NewPCG(7, 11))
-	var regraded []Input
+	var regraded []registry.Input
 	for i, in := range inputs {
-		issue, _ := ParseDate(in.IssueDate)
+		issue, _ := registry.ParseDate(in.IssueDate)
 		if !issue.AddDate(1, 0, 0).Before(today) {
 			continue
 		}
-		expiry, _ := ParseDate(in.ExpiryDate)
+		expiry, _ := registry.ParseDate(in.ExpiryDate)
 		if expiry.Before(today) && i%3 != 0 {
 			continue
 		}
-		audit := Surveillance{Date: issue.AddDate(0, 11, r.IntN(20)), Result: "pass"}
+		audit := registry.Surveillance{Date: issue.AddDate(0, 11, r.IntN(20)), Result: "pass"}
 		fail := r.IntN(25) == 0
 		if fail {
 			audit.Result, audit.Note = "fail", "服务承诺未兑现，限期整改（示例）"
@@ -225,24 +226,24 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 			return false, fmt.Errorf("demo: %w", err)
 		}
 		roll := r.IntN(100)
-		var moves []StatusChange
+		var moves []registry.StatusChange
 		switch {
 		case fail:
-			moves = append(moves, StatusChange{To: StatusSuspended, Effective: audit.Date.AddDate(0, 0, 7), Reason: "监督审核不通过，暂停证书（示例）"})
+			moves = append(moves, registry.StatusChange{To: registry.StatusSuspended, Effective: audit.Date.AddDate(0, 0, 7), Reason: "监督审核不通过，暂停证书（示例）"})
 			if roll < 50 {
-				moves = append(moves, StatusChange{To: StatusValid, Effective: audit.Date.AddDate(0, 2, 0), Reason: "整改完成，恢复证书（示例）"})
+				moves = append(moves, registry.StatusChange{To: registry.StatusValid, Effective: audit.Date.AddDate(0, 2, 0), Reason: "整改完成，恢复证书（示例）"})
 			} else if roll < 75 {
-				moves = append(moves, StatusChange{To: StatusRevoked, Effective: audit.Date.AddDate(0, 6, 0), Reason: "暂停期满未完成整改，撤销证书（示例）"})
+				moves = append(moves, registry.StatusChange{To: registry.StatusRevoked, Effective: audit.Date.AddDate(0, 6, 0), Reason: "暂停期满未完成整改，撤销证书（示例）"})
 			}
 		case roll < 3:
-			moves = append(moves, StatusChange{To: StatusWithdrawn, Effective: audit.Date.AddDate(0, 1, 0), Reason: "获证组织申请注销（示例）"})
+			moves = append(moves, registry.StatusChange{To: registry.StatusWithdrawn, Effective: audit.Date.AddDate(0, 1, 0), Reason: "获证组织申请注销（示例）"})
 		case roll < 5:
-			moves = append(moves, StatusChange{To: StatusRevoked, Effective: audit.Date.AddDate(0, 1, 0), Reason: "获证组织虚假宣传证书等级，撤销证书（示例）"})
+			moves = append(moves, registry.StatusChange{To: registry.StatusRevoked, Effective: audit.Date.AddDate(0, 1, 0), Reason: "获证组织虚假宣传证书等级，撤销证书（示例）"})
 		case roll < 8 && in.Scheme == "AS":
 			up := in
 			score, _ := strconv.ParseFloat(in.Score, 64)
 			up.Score = strconv.FormatFloat(min(100, score+4), 'f', -1, 64)
-			up.Surveillance = FormatSurveillanceList([]Surveillance{audit})
+			up.Surveillance = registry.FormatSurveillanceList([]registry.Surveillance{audit})
 			regraded = append(regraded, up)
 		}
 		for _, m := range moves {
@@ -256,7 +257,7 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 		}
 	}
 	if len(regraded) > 0 {
-		if _, err := s.PutCertificates(ctx, actor, regraded, ImportOptions{}); err != nil {
+		if _, err := s.PutCertificates(ctx, actor, regraded, registry.ImportOptions{}); err != nil {
 			return false, fmt.Errorf("demo regrade: %w", err)
 		}
 	}
@@ -265,19 +266,19 @@ func LoadDemo(ctx context.Context, s *Store) (loaded bool, err error) {
 
 // LoadSynthetic fills an empty registry with n generated certificates in
 // one import, without the demo's histories: for benchmarks and load tests.
-func LoadSynthetic(ctx context.Context, s *Store, n int) error {
-	var count int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM certificates`).Scan(&count); err != nil {
+func LoadSynthetic(ctx context.Context, s *registry.Store, n int) error {
+	empty, err := s.Empty(ctx)
+	if err != nil {
 		return err
 	}
-	if count > 0 {
-		return Errorf(ECONFLICT, "", "登记库中已有证书", "the registry already holds certificates")
+	if !empty {
+		return registry.Errorf(registry.ECONFLICT, "", "登记库中已有证书", "the registry already holds certificates")
 	}
 	for _, b := range demoBodies {
-		if _, err := s.AddBody(ctx, Actor{Name: "demo", Source: "demo"}, b); err != nil && ErrorCode(err) != ECONFLICT {
+		if _, err := s.AddBody(ctx, registry.Actor{Name: "demo", Source: "demo"}, b); err != nil && registry.ErrorCode(err) != registry.ECONFLICT {
 			return err
 		}
 	}
-	_, err := s.Import(ctx, Actor{Name: "demo", Source: "demo"}, SyntheticRows(Today(s.Now()), n), ImportOptions{})
+	_, err = s.Import(ctx, registry.Actor{Name: "demo", Source: "demo"}, SyntheticRows(registry.Today(s.Now()), n), registry.ImportOptions{})
 	return err
 }
