@@ -90,10 +90,6 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// DB returns the underlying database, for packages that keep tables of their
-// own in the same file (accounts, the transparency log).
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -210,12 +206,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) err
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// InTx runs fn in one write transaction, for packages that keep their own
-// tables in the registry's file. The clock is read once.
-func (s *Store) InTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
-	return s.inTx(ctx, fn)
 }
 
 // Empty reports whether the registry holds no certificate yet.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,8 +158,10 @@ func (v *Verification) Note(lang string) string {
 	return v.NoteZH
 }
 
-// live fills the verification from a registered certificate.
-func (v *Verification) live(c *Certificate, now time.Time) {
+// SetCertificate fills the verification from a registered certificate:
+// its effective status on day now, the verdict that status gives, and the
+// claims it prints.
+func (v *Verification) SetCertificate(c *Certificate, now time.Time) {
 	v.Certificate = c
 	v.Status = c.EffectiveStatus(now)
 	v.Verdict = verdictOf(v.Status)
@@ -166,69 +169,10 @@ func (v *Verification) live(c *Certificate, now time.Time) {
 	v.Live = cl.Record()
 }
 
-// VerifyQR checks a QR code's signature against the certificate it names:
-// against the live record's claims first, then against every earlier
-// version of them kept in the certificate's history, so that a genuine but
-// outdated paper is told apart from a forged one and the fields that
-// changed since printing are named.
-func (s *Store) VerifyQR(ctx context.Context, keys *KeyRing, qs *QRSignature) (*Verification, error) {
-	now := s.Now().UTC()
-	v := &Verification{Number: qs.Number, KeyID: qs.KeyID, CheckedAt: now}
-	c, err := s.Certificate(ctx, qs.Number)
-	if ErrorCode(err) == ENOTFOUND {
-		v.Verdict, v.Signature = VerdictNotRegistered, SigUnchecked
-		if _, ok := keys.Key(qs.KeyID); !ok {
-			v.Verdict, v.Signature = VerdictForged, SigUnknownKey
-			v.NoteZH, v.NoteEN = unknownKeyNote(qs.KeyID)
-		}
-		return v, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	v.live(c, now)
-	live := ClaimsOf(c)
-	v.Signature = keys.VerifyClaims(qs, &live)
-	switch v.Signature {
-	case SigGood:
-		v.Printed = v.Live
-		return v, nil
-	case SigUnknownKey:
-		v.Verdict = VerdictForged
-		v.NoteZH, v.NoteEN = unknownKeyNote(qs.KeyID)
-		return v, nil
-	}
-	past, err := s.pastClaims(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range past {
-		if keys.VerifyClaims(qs, &past[i]) == SigGood {
-			v.Signature = SigGood
-			v.Printed = past[i].Record()
-			v.Differences = past[i].Differences(&live)
-			if v.Verdict == VerdictValid {
-				v.Verdict = VerdictMismatch
-			}
-			v.NoteZH = "二维码签名真实，但证书内容在打印后已变更：以下标出的项目与登记库当前记录不同，请以登记库为准。"
-			v.NoteEN = "The QR code's signature is genuine, but the certificate changed after it was printed: the fields marked below differ from the registry's current record, which prevails."
-			return v, nil
-		}
-	}
-	v.Verdict = VerdictForged
-	v.NoteZH = "签名与本证书任何时候的登记内容都不符：二维码或证书内容被伪造或篡改。"
-	v.NoteEN = "The signature matches none of this certificate's registered contents, past or present: the QR code or the certificate was forged or altered."
-	return v, nil
-}
-
-func unknownKeyNote(id string) (zh, en string) {
-	return fmt.Sprintf("签名密钥 %s 不是本登记库发布的密钥：二维码是伪造的。", id),
-		fmt.Sprintf("The signing key %s is not one this registry has published: the QR code is forged.", id)
-}
-
-// pastClaims returns the distinct claims a certificate has had, newest
-// first, from the snapshots its events keep.
-func (s *Store) pastClaims(ctx context.Context, certID int64) ([]Claims, error) {
+// PastClaims returns the distinct claims a certificate has had, newest
+// first, from the snapshots its events keep: what a genuine but outdated
+// paper may still state.
+func (s *Store) PastClaims(ctx context.Context, certID int64) ([]Claims, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT snapshot FROM events WHERE certificate_id = ? AND snapshot <> '' ORDER BY id DESC`, certID)
 	if err != nil {
 		return nil, fmt.Errorf("past claims: %w", err)
@@ -292,7 +236,7 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 		}
 		return v, nil
 	}
-	v.live(c, now)
+	v.SetCertificate(c, now)
 	return v, nil
 }
 
@@ -380,7 +324,7 @@ func (s *Store) VerifyBatch(ctx context.Context, lines []BatchLine) ([]BatchResu
 				continue
 			}
 		}
-		r.live(c, now)
+		r.SetCertificate(c, now)
 	}
 	return out, nil
 }
@@ -494,12 +438,17 @@ type Receipt struct {
 // receiptIDLen is the length of a receipt id: 80 random bits in base32.
 const receiptIDLen = 16
 
+// receiptIDs writes receipt ids: RFC 4648 base32 without padding, upper
+// case letters and digits, which read aloud and fit a QR code's
+// alphanumeric mode.
+var receiptIDs = base32.StdEncoding.WithPadding(base32.NoPadding)
+
 // SaveReceipt stores v as a new receipt. Receipts are never changed or
 // deleted (triggers refuse it).
 func (s *Store) SaveReceipt(ctx context.Context, v *Verification) (*Receipt, error) {
 	raw := make([]byte, 10)
 	rand.Read(raw)
-	r := &Receipt{ID: b32.EncodeToString(raw), Verification: *v}
+	r := &Receipt{ID: receiptIDs.EncodeToString(raw), Verification: *v}
 	r.Verification.Certificate = nil
 	var certID any
 	if v.Certificate != nil {
@@ -528,7 +477,7 @@ func (s *Store) Receipt(ctx context.Context, id string) (*Receipt, error) {
 	if len(id) != receiptIDLen {
 		return nil, notFound
 	}
-	if _, err := b32.DecodeString(id); err != nil {
+	if _, err := receiptIDs.DecodeString(id); err != nil {
 		return nil, notFound
 	}
 	var created, body string

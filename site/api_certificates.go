@@ -9,6 +9,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/translog"
 	"github.com/certreg/certreg/views"
 )
 
@@ -25,7 +26,7 @@ type apiCertificate struct {
 	History         []apiEvent      `json:"history,omitempty"`
 	// Log is the certificate's latest entry in the public transparency log
 	// and the proof that it is in the current signed checkpoint.
-	Log *registry.InclusionProof `json:"log,omitempty"`
+	Log *translog.InclusionProof `json:"log,omitempty"`
 }
 
 type apiEvent struct {

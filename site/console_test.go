@@ -20,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 // consoleFixture serves a registry with bodies A and B, a certificate of
@@ -178,7 +180,7 @@ func TestConsoleLoginCookieLogout(t *testing.T) {
 	}
 	token := strings.TrimPrefix(strings.Split(sc, ";")[0], SessionCookie+"=")
 	var n int
-	f.store.DB().QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = ?`, token).Scan(&n)
+	rawDB(t, f.store).QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = ?`, token).Scan(&n)
 	if n != 0 || len(token) < 43 {
 		t.Fatalf("the session token is stored in the clear, or short: %q", token)
 	}
@@ -332,7 +334,7 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 		t.Fatalf("API call: %d", r.status)
 	}
 	f.call(t, "GET", "/api/v1/publish/certificates", f.keyA+"x", nil)
-	f.store.DB().Exec(`PRAGMA wal_checkpoint(FULL)`)
+	rawDB(t, f.store).Exec(`PRAGMA wal_checkpoint(FULL)`)
 	logs := f.logBuf.String()
 	if !strings.Contains(logs, "/console/login") {
 		t.Fatal("the log captured nothing: the test would prove nothing")
@@ -438,15 +440,15 @@ func TestConsoleStatusShowsPublicly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := registry.DecodeQR(img)
+	text, err := qrimage.Decode(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := registry.ParseQRURL(text)
+	p, err := signing.ParseQRURL(text)
 	if err != nil || p.Signature.Number != numberA || !strings.EqualFold(p.Origin, testBase) {
 		t.Fatalf("QR decodes to %q: %+v %v", text, p, err)
 	}
-	if v, err := f.store.VerifyQR(context.Background(), f.srv.Keys(), p.Signature); err != nil || v.Signature != registry.SigGood {
+	if v, err := f.srv.Keys().VerifyQR(context.Background(), f.store, p.Signature); err != nil || v.Signature != registry.SigGood {
 		t.Fatalf("the QR code's signature: %+v %v", v, err)
 	}
 }

@@ -16,7 +16,9 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
@@ -78,9 +80,9 @@ feed:
 	// paths under /V/ to one file (see HostHeaders): the script reads the
 	// number from the address, so a damaged or forged code gets a verdict
 	// instead of the host's bare 404.
-	for _, lp := range []string{registry.QRPath, "/en" + registry.QRPath} {
+	for _, lp := range []string{signing.QRPath, "/en" + signing.QRPath} {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
-		v := views.OfflineVerdictView{LiveURL: s.cfg.BaseURL + registry.QRPath, Host: s.canonicalHost()}
+		v := views.OfflineVerdictView{LiveURL: s.cfg.BaseURL + signing.QRPath, Host: s.canonicalHost()}
 		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, ""), v)); err != nil {
 			return err
 		}
@@ -117,7 +119,7 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 	}
 	// The number may hold "/": the QR URL keeps it, and so does the
 	// file tree (V/<token>/00114E22766R2L/3502/index.html).
-	p := registry.QRPath + qs.Token() + "/" + qs.Number
+	p := signing.QRPath + qs.Token() + "/" + qs.Number
 	for _, lp := range []string{p, "/en" + p} {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
 		lang := langOf(req)
@@ -151,14 +153,14 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 // encoding of the symbol. Their paths hold the signature token: when the
 // folder's images are current (see exportManifest.QRSalt), an image whose
 // file exists is kept without drawing it again.
-func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *registry.QRSignature, current bool) error {
+func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *signing.QRSignature, current bool) error {
 	pngPath, svgPath := qrPath("png-256", qs), qrPath("svg", qs)
 	if current && fileExists(dir, pngPath) && fileExists(dir, svgPath) {
 		res.Files += 2
 		res.Unchanged += 2
 		return nil
 	}
-	sym, err := registry.EncodeQR(qs.URL(s.cfg.BaseURL))
+	sym, err := qrimage.Encode(qs.URL(s.cfg.BaseURL))
 	if err != nil {
 		return err
 	}

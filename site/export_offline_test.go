@@ -17,7 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/certreg/certreg/demo"
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
 	"github.com/certreg/certreg/site/browsertest"
 )
@@ -35,7 +37,7 @@ func offlineExport(t *testing.T, n int) (*site.Server, *registry.Store, string) 
 	if err := demo.LoadSynthetic(context.Background(), store, n); err != nil {
 		t.Fatal(err)
 	}
-	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Keys: registry.NewMemoryKeys()})
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Keys: signing.NewMemoryKeys()})
 	dir := t.TempDir()
 	if _, err := srv.Export(context.Background(), dir, site.ExportOptions{}); err != nil {
 		t.Fatal(err)
@@ -59,7 +61,7 @@ func qrPathOf(t *testing.T, srv *site.Server, c *registry.Certificate) string {
 
 // tamper changes one character of the token in a QR code path.
 func tamper(p string) string {
-	i := len(registry.QRPath) + 10
+	i := len(signing.QRPath) + 10
 	c := byte('A')
 	if p[i] == 'A' {
 		c = 'B'
@@ -124,7 +126,7 @@ func TestExportOffline(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if text, err := registry.DecodeQR(decoded); err != nil || text != "HTTPS://CERTREG.TEST"+p {
+				if text, err := qrimage.Decode(decoded); err != nil || text != "HTTPS://CERTREG.TEST"+p {
 					t.Errorf("%s: the exported QR image reads %q (%v)", c.Number, text, err)
 				}
 			}
@@ -379,7 +381,7 @@ func TestBrowserExportSearchAndVerify(t *testing.T) {
 	}
 	// The genuine token over another certificate's number is bad too.
 	other := qrPathOf(t, srv, certs[5])
-	swapped := good[:len(registry.QRPath)+108] + other[len(registry.QRPath)+108:]
+	swapped := good[:len(signing.QRPath)+108] + other[len(signing.QRPath)+108:]
 	if r, _ := verdict(fallback.URL, swapped); r != "bad" {
 		t.Errorf("token of %s on %s: %s", target.Number, certs[5].Number, r)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
@@ -90,7 +91,7 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 		return nil, err
 	}
 	old := readManifest(dir)
-	qrSalt := hashKey(registry.QRDrawing, s.cfg.BaseURL)
+	qrSalt := hashKey(qrimage.Drawing, s.cfg.BaseURL)
 	qrCurrent := old.QRSalt == qrSalt
 	if full || old.Format != manifestFormat || old.Salt != salt {
 		old = exportManifest{}

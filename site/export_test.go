@@ -19,7 +19,9 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 var exportLink = regexp.MustCompile(`\s(?:href|src)="(/[^"?#]*)"`)
@@ -31,7 +33,7 @@ var exportLink = regexp.MustCompile(`\s(?:href|src)="(/[^"?#]*)"`)
 // changes rewrites only what changed.
 func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	_, l, verifier, vkey, store := logTestStore(t, 40)
-	keys := registry.NewMemoryKeys() // what `certreg export` reads from the key folder
+	keys := signing.NewMemoryKeys() // what `certreg export` reads from the key folder
 	newSite := func() *site.Server {
 		// The test fetches every QR image from the live site, past what
 		// one client may look up.
@@ -133,7 +135,7 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	}
 	if st, b := fetch(static.URL, "/log/checkpoint"); st != 200 {
 		t.Fatalf("static checkpoint: %d", st)
-	} else if cp, err := registry.ParseCheckpoint(b, verifier); err != nil || cp.Size != 40 {
+	} else if cp, err := translog.ParseCheckpoint(b, verifier); err != nil || cp.Size != 40 {
 		t.Fatalf("static checkpoint: %v", err)
 	}
 
@@ -253,11 +255,11 @@ func checkedRecord(t *testing.T, verifier note.Verifier, b []byte) []byte {
 		t.Fatal(err)
 	}
 	lb, _ := json.Marshal(doc.Certificate["log"])
-	var p registry.InclusionProof
+	var p translog.InclusionProof
 	if err := json.Unmarshal(lb, &p); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier)
+	cp, err := translog.ParseCheckpoint([]byte(p.Checkpoint), verifier)
 	if err != nil {
 		t.Fatalf("%s: %v", p.Number, err)
 	}

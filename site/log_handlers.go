@@ -9,6 +9,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/translog"
 )
 
 // LogHandlers serve the registry's public transparency log in the C2SP
@@ -16,7 +17,7 @@ import (
 // entry bundles, single entries, inclusion proofs and the verifier key.
 // The handlers return their error, as every handler of the site does.
 type LogHandlers struct {
-	Log *registry.Log
+	Log *translog.Log
 	// VerifierKey is the published signed-note verifier key of the
 	// checkpoints ("name+hash+base64"), served at /log/key; empty serves
 	// nothing there.

@@ -8,7 +8,7 @@ import (
 )
 
 // ServeProof serves at /log/proof/{number}, as JSON, the inclusion proof of a certificate's latest
-// logged event in the current checkpoint's tree (registry.InclusionProof):
+// logged event in the current checkpoint's tree (translog.InclusionProof):
 // with it and the verifier key, anyone can check the certificate's record
 // is the one the registry signed, without trusting this server.
 func (h *LogHandlers) ServeProof(w http.ResponseWriter, r *http.Request) error {

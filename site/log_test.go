@@ -19,16 +19,17 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 // logTestServer is a registry of n certificates, its signed log, and the
 // log's handlers served on 127.0.0.1.
-func logTestServer(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string) {
+func logTestServer(t *testing.T, n int) (*httptest.Server, *translog.Log, note.Verifier, string) {
 	ts, l, v, vkey, _ := logTestStore(t, n)
 	return ts, l, v, vkey
 }
 
-func logTestStore(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Verifier, string, *registry.Store) {
+func logTestStore(t *testing.T, n int) (*httptest.Server, *translog.Log, note.Verifier, string, *registry.Store) {
 	t.Helper()
 	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
@@ -37,11 +38,11 @@ func logTestStore(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Ve
 	t.Cleanup(func() { s.Close() })
 	s.Now = func() time.Time { return time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC) }
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := registry.NoteSigner("certreg.test", priv)
+	signer, err := translog.NoteSigner("certreg.test", priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey, _ := registry.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
+	vkey, _ := translog.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
 	verifier, err := note.NewVerifier(vkey)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func logTestStore(t *testing.T, n int) (*httptest.Server, *registry.Log, note.Ve
 	if _, err := s.PutCertificates(context.Background(), actor, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := registry.NewLog(s, "certreg.test/log", signer)
+	l, err := translog.New(s, "certreg.test/log", signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,13 +93,13 @@ type httpTiles struct {
 	base string
 }
 
-func (r httpTiles) Height() int { return registry.TileHeight }
+func (r httpTiles) Height() int { return translog.TileHeight }
 func (r httpTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, tl := range tiles {
-		resp, b := logGet(r.t, r.base+"/log/"+registry.TilePath(tl))
+		resp, b := logGet(r.t, r.base+"/log/"+translog.TilePath(tl))
 		if resp.StatusCode != 200 {
-			return nil, fmt.Errorf("%s: %s", registry.TilePath(tl), resp.Status)
+			return nil, fmt.Errorf("%s: %s", translog.TilePath(tl), resp.Status)
 		}
 		out[i] = b
 	}
@@ -117,7 +118,7 @@ func TestLogHandlers(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" || resp.Header.Get("Cache-Control") != "public, max-age=5" {
 		t.Fatalf("checkpoint: %s %v", resp.Status, resp.Header)
 	}
-	cp, err := registry.ParseCheckpoint(msg, verifier)
+	cp, err := translog.ParseCheckpoint(msg, verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestLogHandlers(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/octet-stream" || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
 			t.Fatalf("%s: %s %v", p, resp.Status, resp.Header)
 		}
-		es, err := registry.SplitEntryBundle(b)
+		es, err := translog.SplitEntryBundle(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,14 +160,14 @@ func TestLogHandlers(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("proof: %s %s", resp.Status, b)
 	}
-	var p registry.InclusionProof
+	var p translog.InclusionProof
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
 	}
-	pcp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier)
+	pcp, err := translog.ParseCheckpoint([]byte(p.Checkpoint), verifier)
 	if err != nil || pcp.Size != p.TreeSize || pcp.Hash != p.RootHash || p.Index != 41 || !strings.Contains(p.Entry, `"SAC-2024-00042"`) {
 		t.Fatalf("proof %+v: %v", p, err)
 	}
@@ -220,11 +221,11 @@ func TestLogMountedOnSite(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("checkpoint: %s %v", resp.Status, resp.Header)
 	}
-	if cp, err := registry.ParseCheckpoint(b, verifier); err != nil || cp.Size != 3 {
+	if cp, err := translog.ParseCheckpoint(b, verifier); err != nil || cp.Size != 3 {
 		t.Fatalf("checkpoint: %v", err)
 	}
 	resp, b = logGet(t, ts.URL+"/log/tile/entries/000.p/3")
-	if es, err := registry.SplitEntryBundle(b); resp.StatusCode != 200 || err != nil || len(es) != 3 {
+	if es, err := translog.SplitEntryBundle(b); resp.StatusCode != 200 || err != nil || len(es) != 3 {
 		t.Fatalf("entries: %s %v", resp.Status, err)
 	}
 	resp, b = logGet(t, ts.URL+"/log/tile/0/000.p/4")
@@ -236,7 +237,7 @@ func TestLogMountedOnSite(t *testing.T) {
 		t.Fatalf("proof of an unknown number: %s %s", resp.Status, b)
 	}
 	resp, b = logGet(t, ts.URL+"/log/proof/SAC-2024-00001")
-	var p registry.InclusionProof
+	var p translog.InclusionProof
 	if err := json.Unmarshal(b, &p); resp.StatusCode != 200 || err != nil || p.Check() != nil {
 		t.Fatalf("proof: %s %s", resp.Status, b)
 	}
@@ -251,12 +252,12 @@ func TestLogInCertificateAPI(t *testing.T) {
 	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	proof := func() *registry.InclusionProof {
+	proof := func() *translog.InclusionProof {
 		t.Helper()
 		resp, b := logGet(t, ts.URL+"/api/v1/certificates/SAC-2024-00002")
 		var body struct {
 			Certificate struct {
-				Log *registry.InclusionProof `json:"log"`
+				Log *translog.InclusionProof `json:"log"`
 			} `json:"certificate"`
 		}
 		if err := json.Unmarshal(b, &body); resp.StatusCode != 200 || err != nil || body.Certificate.Log == nil {
@@ -266,7 +267,7 @@ func TestLogInCertificateAPI(t *testing.T) {
 		if err := p.Check(); err != nil {
 			t.Fatal(err)
 		}
-		if cp, err := registry.ParseCheckpoint([]byte(p.Checkpoint), verifier); err != nil || cp.Hash != p.RootHash || cp.Size != p.TreeSize {
+		if cp, err := translog.ParseCheckpoint([]byte(p.Checkpoint), verifier); err != nil || cp.Hash != p.RootHash || cp.Size != p.TreeSize {
 			t.Fatalf("checkpoint of the proof: %v", err)
 		}
 		return p

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) serveQR(w http.ResponseWriter, r *http.Request) error {
 	if !isPNG && format != "svg" {
 		return errNotFoundPage
 	}
-	qs, err := registry.ParseQRPath(r.PathValue("token") + "/" + views.ParseURLNumber(r.PathValue("number")))
+	qs, err := signing.ParseQRPath(r.PathValue("token") + "/" + views.ParseURLNumber(r.PathValue("number")))
 	if err != nil {
 		return registry.Errorf(registry.ENOTFOUND, "", "没有这个二维码", "there is no such QR code")
 	}
@@ -31,7 +32,7 @@ func (s *Server) serveQR(w http.ResponseWriter, r *http.Request) error {
 	// The signature is checked once per content; later requests for any
 	// size are answered from memory.
 	if !s.verify.checked(content) {
-		v, err := s.store.VerifyQR(r.Context(), s.verify.keys, qs)
+		v, err := s.verify.keys.VerifyQR(r.Context(), s.store, qs)
 		if err != nil {
 			return err
 		}

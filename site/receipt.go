@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -21,11 +22,11 @@ func (s *Server) createReceipt(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	switch f.Get("kind") {
 	case "qr":
-		qs, perr := registry.ParseQRPath(f.Get("token") + "/" + f.Get("number"))
+		qs, perr := signing.ParseQRPath(f.Get("token") + "/" + f.Get("number"))
 		if perr != nil {
 			return perr
 		}
-		v, err = s.store.VerifyQR(r.Context(), s.verify.keys, qs)
+		v, err = s.verify.keys.VerifyQR(r.Context(), s.store, qs)
 	case "manual":
 		v, err = s.store.VerifyManual(r.Context(), f.Get("number"), f.Get("holder"))
 	default:
@@ -79,7 +80,7 @@ func (s *Server) receiptQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.verify.images.SVG(registry.QRBase(s.cfg.BaseURL) + "/receipts/" + rc.ID)
+	b, err := s.verify.images.SVG(signing.QRBase(s.cfg.BaseURL) + "/receipts/" + rc.ID)
 	if err != nil {
 		return err
 	}

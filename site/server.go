@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
@@ -32,7 +33,7 @@ type Config struct {
 	NoCache bool
 	// Keys signs and checks certificate QR codes; nil uses a throwaway
 	// in-memory key (tests and previews only: its QR codes die with it).
-	Keys *registry.KeyRing
+	Keys *signing.KeyRing
 	// Limits bounds lookups per client address; zero fields take defaults.
 	Limits Limits
 }

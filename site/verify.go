@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
@@ -47,8 +49,8 @@ func (l Limits) withDefaults() Limits {
 // verifier is the verification part of the server: the keys, the QR image
 // cache and the per-client limiters.
 type verifier struct {
-	keys     *registry.KeyRing
-	images   *registry.QRImages
+	keys     *signing.KeyRing
+	images   *qrimage.Cache
 	limits   Limits
 	lookups  clientLimiters
 	batches  clientLimiters
@@ -77,9 +79,9 @@ func (v *verifier) markChecked(content string) {
 }
 
 func newVerifier(cfg Config) *verifier {
-	v := &verifier{keys: cfg.Keys, images: registry.NewQRImages(20000), limits: cfg.Limits.withDefaults()}
+	v := &verifier{keys: cfg.Keys, images: qrimage.NewCache(20000), limits: cfg.Limits.withDefaults()}
 	if v.keys == nil {
-		v.keys, v.ephemera = registry.NewMemoryKeys(), true
+		v.keys, v.ephemera = signing.NewMemoryKeys(), true
 	}
 	v.lookups = clientLimiters{rate: v.limits.LookupRate, burst: v.limits.LookupBurst}
 	v.batches = clientLimiters{rate: v.limits.BatchRate, burst: v.limits.BatchBurst}
@@ -87,7 +89,7 @@ func newVerifier(cfg Config) *verifier {
 }
 
 // Keys returns the key ring the site signs and checks QR codes with.
-func (s *Server) Keys() *registry.KeyRing { return s.verify.keys }
+func (s *Server) Keys() *signing.KeyRing { return s.verify.keys }
 
 // verifyRoutes are the verification routes, added to the route table.
 func (s *Server) verifyRoutes() []route {
@@ -280,6 +282,6 @@ func (s *Server) canonicalHost() string {
 // qrPath is the path of a certificate's QR image for a signature: the
 // token in the path makes the URL change whenever the claims or the key
 // do, so the image can be cached forever.
-func qrPath(format string, qs *registry.QRSignature) string {
+func qrPath(format string, qs *signing.QRSignature) string {
 	return "/qr/" + format + "/" + qs.Token() + "/" + views.URLNumber(qs.Number)
 }

@@ -3,11 +3,11 @@ package site
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 // verifyRequest is the body of POST /api/v1/verify: exactly one of a QR
@@ -102,19 +102,14 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	var v *registry.Verification
 	if req.URL != "" {
-		p, err := registry.ParseQRURL(req.URL)
+		p, err := signing.ParseQRURL(req.URL)
 		switch {
-		case p != nil && !s.ownOrigin(p.Origin):
-			v = &registry.Verification{Verdict: registry.VerdictForged, Signature: registry.SigUnchecked, CheckedAt: s.now().UTC(),
-				NoteZH: fmt.Sprintf("二维码指向 %s，而不是本登记库（%s）：很可能是伪造的。", p.Origin, s.canonicalHost()),
-				NoteEN: fmt.Sprintf("The QR code points to %s, not to this registry (%s): it is likely forged.", p.Origin, s.canonicalHost())}
-			if p.Signature != nil {
-				v.Number = p.Signature.Number
-			}
+		case p != nil && !p.Names(s.cfg.BaseURL):
+			v = signing.ForeignVerification(p, s.cfg.BaseURL, s.now())
 		case err != nil:
 			return err
 		default:
-			if v, err = s.store.VerifyQR(ctx, s.verify.keys, p.Signature); err != nil {
+			if v, err = s.verify.keys.VerifyQR(ctx, s.store, p.Signature); err != nil {
 				return err
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 // BenchmarkQRImageServed serves a certificate's QR code PNG once it has
@@ -15,7 +15,7 @@ import (
 // request only.
 func BenchmarkQRImageServed(b *testing.B) {
 	st := benchStore(b)
-	s := New(st, Config{BaseURL: testBase, Keys: registry.NewMemoryKeys(), Limits: Limits{LookupRate: 1e9, LookupBurst: 1 << 30}})
+	s := New(st, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Limits: Limits{LookupRate: 1e9, LookupBurst: 1 << 30}})
 	h := s.Handler()
 	u := qrURL(b, s, benchNumber(b, st))
 	rec := httptest.NewRecorder()
@@ -33,7 +33,7 @@ func BenchmarkQRImageServed(b *testing.B) {
 // history, count (one write) and rendering.
 func BenchmarkVerdictPage(b *testing.B) {
 	st := benchStore(b)
-	s := New(st, Config{BaseURL: testBase, Keys: registry.NewMemoryKeys(), Limits: Limits{LookupRate: 1e9, LookupBurst: 1 << 30}})
+	s := New(st, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Limits: Limits{LookupRate: 1e9, LookupBurst: 1 << 30}})
 	h := s.Handler()
 	path := pathOf(qrURL(b, s, benchNumber(b, st)))
 	for b.Loop() {
@@ -45,7 +45,7 @@ func BenchmarkVerdictPage(b *testing.B) {
 func BenchmarkBatchCheckHTTP(b *testing.B) {
 	st := benchStore(b)
 	h := New(st, Config{BaseURL: testBase, Limits: Limits{BatchRate: 1e9, BatchBurst: 1 << 30}}).Handler()
-	rows, err := st.DB().Query(`SELECT number FROM certificates ORDER BY random() LIMIT 1000`)
+	rows, err := rawDB(b, st).Query(`SELECT number FROM certificates ORDER BY random() LIMIT 1000`)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package site
 import (
 	"net/http"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
@@ -15,7 +16,7 @@ func (s *Server) showVerifyForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderVerifyForm(w http.ResponseWriter, r *http.Request, status int, v views.VerifyFormView) error {
 	lang := langOf(r)
-	v.ImageMB, v.Host = registry.MaxQRImageBytes>>20, s.canonicalHost()
+	v.ImageMB, v.Host = qrimage.MaxUploadBytes>>20, s.canonicalHost()
 	b := s.base(r, lang.T("verify.title"))
 	b.Nav = "verify"
 	if status != http.StatusOK {

@@ -5,11 +5,11 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -29,11 +29,11 @@ var imageStatus = map[string]int{
 // bytes while it is read, and in pixels before it is decoded.
 func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 	lang := string(langOf(r))
-	b, err := readUpload(w, r, "image", registry.MaxQRImageBytes)
+	b, err := readUpload(w, r, "image", qrimage.MaxUploadBytes)
 	if err != nil {
 		return err
 	}
-	text, err := registry.DecodeQRImage(b)
+	text, err := qrimage.DecodeUpload(b)
 	if err != nil {
 		var re *registry.Error
 		if errors.As(err, &re) {
@@ -43,9 +43,9 @@ func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	p, perr := registry.ParseQRURL(text)
+	p, perr := signing.ParseQRURL(text)
 	fv := views.ForeignQRView{Host: s.canonicalHost(), Text: text}
-	if p != nil && !s.ownOrigin(p.Origin) {
+	if p != nil && !p.Names(s.cfg.BaseURL) {
 		fv.Foreign, fv.Origin = true, p.Origin
 		return s.renderForeign(w, r, http.StatusOK, fv)
 	}
@@ -53,7 +53,7 @@ func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 		fv.Message = registry.ErrorMessage(perr, lang)
 		return s.renderForeign(w, r, http.StatusUnprocessableEntity, fv)
 	}
-	v, err := s.store.VerifyQR(r.Context(), s.verify.keys, p.Signature)
+	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, p.Signature)
 	if err != nil {
 		return err
 	}
@@ -72,16 +72,6 @@ func (s *Server) renderForeign(w http.ResponseWriter, r *http.Request, status in
 	b.Nav = "verify"
 	w.Header().Set("Cache-Control", "no-store")
 	return s.render(w, r, status, views.ForeignQRPage(b, v))
-}
-
-// ownOrigin reports whether a QR code's origin is this registry's
-// canonical host (the scheme aside: the host is what a forger changes).
-func (s *Server) ownOrigin(origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	return strings.EqualFold(u.Host, s.canonicalHost())
 }
 
 // readUpload reads the multipart file field name of r, refusing more than

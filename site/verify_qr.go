@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -12,11 +13,11 @@ import (
 // verdict. It is never cached: it counts the check and says when it was
 // made.
 func (s *Server) showVerdict(w http.ResponseWriter, r *http.Request) error {
-	qs, err := registry.ParseQRPath(r.PathValue("rest"))
+	qs, err := signing.ParseQRPath(r.PathValue("rest"))
 	if err != nil {
 		return err
 	}
-	v, err := s.store.VerifyQR(r.Context(), s.verify.keys, qs)
+	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, qs)
 	if err != nil {
 		return err
 	}

@@ -20,13 +20,15 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 // verifySite serves store with a key ring of its own.
 func verifySite(t testing.TB, store *registry.Store, limits Limits) (*Server, *httptest.Server) {
 	t.Helper()
-	s := New(store, Config{BaseURL: testBase, Keys: registry.NewMemoryKeys(), Limits: limits})
+	s := New(store, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Limits: limits})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return s, ts
@@ -137,7 +139,7 @@ func mustCert(t testing.TB, s *Server, n string) *registry.Certificate {
 // foreignKeyURL signs a certificate's true claims with a key the registry
 // never published.
 func foreignKeyURL(t testing.TB, s *Server, n string) string {
-	qs, err := registry.NewMemoryKeys().SignClaims(registry.ClaimsOf(mustCert(t, s, n)))
+	qs, err := signing.NewMemoryKeys().SignClaims(registry.ClaimsOf(mustCert(t, s, n)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +221,7 @@ func upload(t testing.TB, ts *httptest.Server, path, field, filename string, bod
 }
 
 func qrPNG(t testing.TB, content string) []byte {
-	b, err := registry.QRPNG(content, 300)
+	b, err := qrimage.PNG(content, 300)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +317,7 @@ func pngBomb(t testing.TB, w, h uint32) []byte {
 
 func TestBatchCheck(t *testing.T) {
 	s, ts := verifySite(t, demoRegistry(t), Limits{BatchBurst: 100})
-	rows, err := s.store.DB().Query(`SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 995`)
+	rows, err := rawDB(t, s.store).Query(`SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 995`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +505,7 @@ func TestQRImagesAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := registry.DecodeQR(img); err != nil || got != u {
+	if got, err := qrimage.Decode(img); err != nil || got != u {
 		t.Errorf("served PNG decodes to %q (%v), want %q", got, err, u)
 	}
 	svg := get(t, ts, strings.Replace(pngPath, "/png-512/", "/svg/", 1))
@@ -526,7 +528,7 @@ func TestQRImagesAndKeys(t *testing.T) {
 	}
 
 	k := get(t, ts, "/.well-known/certreg-keys.json")
-	var set registry.PublicKeySet
+	var set signing.PublicKeySet
 	if err := json.Unmarshal([]byte(k.body), &set); err != nil || len(set.Keys) != 1 || set.Keys[0].ID != s.Keys().Current().ID {
 		t.Errorf("key set: %v %s", err, k.body)
 	}
@@ -557,7 +559,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	// A batch of 500 still goes through: it has a limit of its own.
 	var lines strings.Builder
-	rows, _ := s.store.DB().Query(`SELECT number FROM certificates LIMIT 500`)
+	rows, _ := rawDB(t, s.store).Query(`SELECT number FROM certificates LIMIT 500`)
 	for rows.Next() {
 		var n string
 		rows.Scan(&n)

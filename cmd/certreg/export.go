@@ -12,7 +12,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 func init() {
@@ -54,7 +56,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	// The key ring serve signs QR codes with (made on first use, as serve
 	// does): the export's QR images, verdict pages and published key set
 	// must be the live registry's, or no printed code would check.
-	keys, err := registry.OpenKeys(keysDir(*keysDirFlag, *db))
+	keys, err := signing.OpenKeys(keysDir(*keysDirFlag, *db))
 	if err != nil {
 		return fmt.Errorf("export: signing keys: %w", err)
 	}
@@ -125,14 +127,14 @@ func printExport(w io.Writer, res *site.ExportResult) {
 
 // signingKey returns the verifier key, among the ring's keys, that signed
 // the checkpoint, or "".
-func signingKey(cp *registry.Checkpoint, ring *registry.KeyRing) string {
+func signingKey(cp *translog.Checkpoint, ring *signing.KeyRing) string {
 	for _, k := range ring.Keys() {
-		vkey, err := registry.NoteVerifierKey(cp.Origin, k.Public)
+		vkey, err := translog.NoteVerifierKey(cp.Origin, k.Public)
 		if err != nil {
 			continue
 		}
 		if v, err := note.NewVerifier(vkey); err == nil {
-			if _, err := registry.ParseCheckpoint(cp.Note, v); err == nil {
+			if _, err := translog.ParseCheckpoint(cp.Note, v); err == nil {
 				return vkey
 			}
 		}

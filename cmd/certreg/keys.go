@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 func init() {
@@ -29,7 +29,7 @@ func keysDir(keys, db string) string {
 	if keys != "" {
 		return keys
 	}
-	return registry.KeysDir(db)
+	return signing.KeysDir(db)
 }
 
 // keys runs `certreg keys [show|create|rotate|public]`.
@@ -50,7 +50,7 @@ func keys(ctx context.Context, e *env, args []string) error {
 	dir := keysDir(*dirFlag, *db)
 	switch action {
 	case "show":
-		kr, err := registry.LoadKeys(dir)
+		kr, err := signing.LoadKeys(dir)
 		if errors.Is(err, iofs.ErrNotExist) {
 			return fmt.Errorf("keys: no signing keys in %s yet: run 'certreg keys create' (serve creates them on first start)", dir)
 		}
@@ -60,10 +60,10 @@ func keys(ctx context.Context, e *env, args []string) error {
 		printKeys(e, dir, kr)
 		return nil
 	case "create":
-		if _, err := registry.LoadKeys(dir); err == nil {
+		if _, err := signing.LoadKeys(dir); err == nil {
 			return fmt.Errorf("keys: %s already holds signing keys: use 'certreg keys rotate' to replace the current one", dir)
 		}
-		kr, err := registry.OpenKeys(dir)
+		kr, err := signing.OpenKeys(dir)
 		if err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}
@@ -71,7 +71,7 @@ func keys(ctx context.Context, e *env, args []string) error {
 		printKeys(e, dir, kr)
 		return nil
 	case "rotate":
-		kr, err := registry.LoadKeys(dir)
+		kr, err := signing.LoadKeys(dir)
 		if err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}
@@ -85,7 +85,7 @@ func keys(ctx context.Context, e *env, args []string) error {
 		printKeys(e, dir, kr)
 		return nil
 	case "public":
-		kr, err := registry.LoadKeys(dir)
+		kr, err := signing.LoadKeys(dir)
 		if err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}
@@ -99,7 +99,7 @@ func keys(ctx context.Context, e *env, args []string) error {
 	return usageError{fmt.Sprintf("keys: unknown action %q: use show, create, rotate or public", action)}
 }
 
-func printKeys(e *env, dir string, kr *registry.KeyRing) {
+func printKeys(e *env, dir string, kr *signing.KeyRing) {
 	fmt.Fprintf(e.stdout, "keys in %s (private key file: mode 0600):\n", dir)
 	for _, k := range kr.Keys() {
 		state := "current"
@@ -112,10 +112,10 @@ func printKeys(e *env, dir string, kr *registry.KeyRing) {
 
 // loadVerifyKeys reads a public key set file (as published at
 // /.well-known/certreg-keys.json) into a ring that verifies.
-func loadVerifyKeys(path string) (*registry.KeyRing, error) {
+func loadVerifyKeys(path string) (*signing.KeyRing, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return registry.ParsePublicKeySet(b)
+	return signing.ParsePublicKeySet(b)
 }

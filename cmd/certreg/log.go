@@ -12,7 +12,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 func init() {
@@ -115,7 +117,7 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	l, err := registry.NewLog(s, "", nil)
+	l, err := translog.New(s, "", nil)
 	if err != nil {
 		return err
 	}
@@ -168,7 +170,7 @@ func parseSignerKey(v string) (note.Signer, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("signer key: %w", err)
 	}
-	vkey, err := registry.NoteVerifierKey(f[2], ed25519.NewKeyFromSeed(seed[1:]).Public().(ed25519.PublicKey))
+	vkey, err := translog.NoteVerifierKey(f[2], ed25519.NewKeyFromSeed(seed[1:]).Public().(ed25519.PublicKey))
 	return signer, vkey, err
 }
 
@@ -178,7 +180,7 @@ func parseSignerKey(v string) (note.Signer, string, error) {
 // registry's key ring (the key that signs QR codes), if ring is not nil.
 // The origin, also the key's name, is CERTREG_LOG_ORIGIN, by default the
 // base URL without its scheme + "/log": set it once and keep it.
-func serveLog(e *env, store *registry.Store, baseURL string, ring *registry.KeyRing) (h *site.LogHandlers, sequence bool, err error) {
+func serveLog(e *env, store *registry.Store, baseURL string, ring *signing.KeyRing) (h *site.LogHandlers, sequence bool, err error) {
 	origin := envOr(e, "CERTREG_LOG_ORIGIN", "")
 	if origin == "" {
 		origin = strings.TrimSuffix(baseURL[strings.Index(baseURL, "://")+3:], "/") + "/log"
@@ -191,10 +193,10 @@ func serveLog(e *env, store *registry.Store, baseURL string, ring *registry.KeyR
 			return nil, false, err
 		}
 	case ring != nil && ring.Current() != nil:
-		if signer, err = registry.RingNoteSigner(origin, ring); err != nil {
+		if signer, err = ring.NoteSigner(origin); err != nil {
 			return nil, false, err
 		}
-		if vkey, err = registry.NoteVerifierKey(origin, ring.Current().Public); err != nil {
+		if vkey, err = translog.NoteVerifierKey(origin, ring.Current().Public); err != nil {
 			return nil, false, err
 		}
 	case vkey != "":
@@ -205,7 +207,7 @@ func serveLog(e *env, store *registry.Store, baseURL string, ring *registry.KeyR
 	if signer == nil {
 		origin = ""
 	}
-	l, err := registry.NewLog(store, origin, signer)
+	l, err := translog.New(store, origin, signer)
 	if err != nil {
 		return nil, false, err
 	}
@@ -233,7 +235,7 @@ func runLogSequence(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	l, err := registry.NewLog(s, *origin, signer)
+	l, err := translog.New(s, *origin, signer)
 	if err != nil {
 		return err
 	}

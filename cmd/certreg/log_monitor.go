@@ -14,9 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certreg/certreg/translog"
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/certreg/certreg/registry"
 )
 
 // monitorState is what `log monitor` remembers between runs, in the
@@ -119,7 +118,7 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) er
 	if err != nil {
 		return err
 	}
-	cp, err := registry.ParseCheckpoint(msg, vers...)
+	cp, err := translog.ParseCheckpoint(msg, vers...)
 	if err != nil {
 		return fmt.Errorf("%s/log/checkpoint: %w", m.base, err)
 	}
@@ -130,9 +129,9 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) er
 	tree := tlog.Tree{N: cp.Size, Hash: cp.Hash}
 	hr := tlog.TileHashReader(tree, m)
 
-	var old *registry.Checkpoint
+	var old *translog.Checkpoint
 	if st.Checkpoint != "" {
-		if old, err = registry.ParseCheckpoint([]byte(st.Checkpoint), vers...); err != nil {
+		if old, err = translog.ParseCheckpoint([]byte(st.Checkpoint), vers...); err != nil {
 			return fmt.Errorf("state %s: %w", statePath, err)
 		}
 	}
@@ -180,7 +179,7 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) er
 
 // fork reports two checkpoints that cannot both be true, printing both
 // signed notes: together they are the evidence.
-func (m *monitor) fork(old, cp *registry.Checkpoint, why string) error {
+func (m *monitor) fork(old, cp *translog.Checkpoint, why string) error {
 	fmt.Fprintf(m.out, "\n%v: %s\n日志出现分叉：同一签名密钥签署了互相矛盾的两个检查点\n", errFork, why)
 	if old != nil {
 		fmt.Fprintf(m.out, "\nlast checkpoint seen 上次所见:\n%s", old.Note)
@@ -194,15 +193,15 @@ func (m *monitor) fork(old, cp *registry.Checkpoint, why string) error {
 func (m *monitor) checkEntries(hr tlog.HashReader, from, to int64, st *monitorState) error {
 	kinds := map[string]int{}
 	lastAt, _ := time.Parse(time.RFC3339Nano, st.LastAt)
-	for n := from >> registry.TileHeight; n<<registry.TileHeight < to; n++ {
-		start := n << registry.TileHeight
-		w := min(to-start, 1<<registry.TileHeight)
-		path := registry.TilePath(tlog.Tile{H: registry.TileHeight, L: -1, N: n, W: int(w)})
-		b, err := m.get(path, int(w)*(2+registry.MaxLogEntry))
+	for n := from >> translog.TileHeight; n<<translog.TileHeight < to; n++ {
+		start := n << translog.TileHeight
+		w := min(to-start, 1<<translog.TileHeight)
+		path := translog.TilePath(tlog.Tile{H: translog.TileHeight, L: -1, N: n, W: int(w)})
+		b, err := m.get(path, int(w)*(2+translog.MaxEntry))
 		if err != nil {
 			return err
 		}
-		entries, err := registry.SplitEntryBundle(b)
+		entries, err := translog.SplitEntryBundle(b)
 		if err != nil || int64(len(entries)) != w {
 			return fmt.Errorf("%s: want %d entries (%v)", path, w, err)
 		}
@@ -222,13 +221,13 @@ func (m *monitor) checkEntries(hr tlog.HashReader, from, to int64, st *monitorSt
 			if tlog.RecordHash(entry) != leaves[i] {
 				return fmt.Errorf("entry #%d served in %s is not the one in the signed tree", at, path)
 			}
-			le, err := registry.ParseLogEntry(entry)
+			le, err := translog.ParseEntry(entry)
 			if err != nil {
 				return fmt.Errorf("entry #%d: %w", at, err)
 			}
 			kinds[le.Kind]++
 			t, _ := time.Parse(time.RFC3339Nano, le.At)
-			if t.Before(lastAt.Add(-registry.BackdateTolerance)) {
+			if t.Before(lastAt.Add(-translog.BackdateTolerance)) {
 				fmt.Fprintf(m.out, "WARNING 警告: entry #%d (certificate %s, %s) is dated %s, before an earlier entry (%s): back-dated 时间被倒填\n",
 					at, le.Number, le.Kind, le.At, lastAt.Format(time.RFC3339))
 			}
@@ -248,7 +247,7 @@ func (m *monitor) checkEntries(hr tlog.HashReader, from, to int64, st *monitorSt
 }
 
 // save writes the state atomically: a crash never leaves half a file.
-func (m *monitor) save(path string, st monitorState, cp *registry.Checkpoint) error {
+func (m *monitor) save(path string, st monitorState, cp *translog.Checkpoint) error {
 	st.Checkpoint = string(cp.Note)
 	seen := false
 	for _, s := range st.Seen {
@@ -308,12 +307,12 @@ func (m *monitor) get(path string, limit int) ([]byte, error) {
 // Height, ReadTiles and SaveTiles make the monitor a tlog.TileReader:
 // tlog.TileHashReader checks every tile it reads against the checkpoint.
 
-func (m *monitor) Height() int { return registry.TileHeight }
+func (m *monitor) Height() int { return translog.TileHeight }
 
 func (m *monitor) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, t := range tiles {
-		p := registry.TilePath(t)
+		p := translog.TilePath(t)
 		if b, ok := m.tiles[p]; ok {
 			out[i] = b
 			continue
@@ -329,6 +328,6 @@ func (m *monitor) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 
 func (m *monitor) SaveTiles(tiles []tlog.Tile, data [][]byte) {
 	for i, t := range tiles {
-		m.tiles[registry.TilePath(t)] = data[i]
+		m.tiles[translog.TilePath(t)] = data[i]
 	}
 }

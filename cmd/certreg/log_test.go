@@ -20,14 +20,16 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 // logFixture is a registry with a signed log, served on 127.0.0.1.
 type logFixture struct {
 	path  string
 	store *registry.Store
-	log   *registry.Log
+	log   *translog.Log
 	ts    *httptest.Server
 }
 
@@ -38,11 +40,11 @@ type logKey struct {
 
 func newLogKey(t *testing.T) logKey {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, err := registry.NoteSigner("certreg.test", priv)
+	signer, err := translog.NoteSigner("certreg.test", priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey, _ := registry.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
+	vkey, _ := translog.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
 	return logKey{signer, vkey}
 }
 
@@ -56,7 +58,7 @@ func newLogFixture(t *testing.T, key logKey, prefix string, n int) *logFixture {
 	t.Cleanup(func() { s.Close() })
 	s.Now = func() time.Time { return time.Date(2025, 6, 1, 2, 0, 0, 0, time.UTC) }
 	f.store = s
-	if f.log, err = registry.NewLog(s, "certreg.test/log", key.signer); err != nil {
+	if f.log, err = translog.New(s, "certreg.test/log", key.signer); err != nil {
 		t.Fatal(err)
 	}
 	f.ts = httptest.NewServer((&site.LogHandlers{Log: f.log, VerifierKey: key.vkey}).Handler())
@@ -113,7 +115,7 @@ func TestLogVerifyCommand(t *testing.T) {
 	for _, q := range []string{`DROP TRIGGER events_append_only_update`, `DROP TRIGGER events_append_only_delete`,
 		`UPDATE events SET snapshot = replace(snapshot, '"expiry_date":"2027-03-04"', '"expiry_date":"2029-03-04"') WHERE id = 5`,
 		`DELETE FROM events WHERE id = 9`} {
-		if _, err := f.store.DB().Exec(q); err != nil {
+		if _, err := rawDB(t, f.store).Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +144,7 @@ func TestLogSequenceCommand(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	ver, _ := note.NewVerifier(vkey)
-	cp, err := registry.ParseCheckpoint([]byte(out), ver)
+	cp, err := translog.ParseCheckpoint([]byte(out), ver)
 	if err != nil || cp.Size != 3 {
 		t.Fatalf("sequence printed %q: %v", out, err)
 	}
@@ -181,7 +183,7 @@ func TestLogMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ss.Close()
-	ro, _ := registry.NewLog(ss, "", nil)
+	ro, _ := translog.New(ss, "", nil)
 	mirror := httptest.NewServer((&site.LogHandlers{Log: ro}).Handler())
 	defer mirror.Close()
 
@@ -407,7 +409,7 @@ func TestLogKeyRotation(t *testing.T) {
 	if out, err := runCmd("log", "monitor", f.ts.URL, "--state", state, "--key", k1.vkey); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	l2, err := registry.NewLog(f.store, "certreg.test/log", k2.signer)
+	l2, err := translog.New(f.store, "certreg.test/log", k2.signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -517,15 +519,15 @@ func TestServeSignsWithKeyRing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := registry.ParsePublicKeySet([]byte(pub))
+	want, err := signing.ParsePublicKeySet([]byte(pub))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := registry.ParsePublicKeySet(exported)
+	got, err := signing.ParsePublicKeySet(exported)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := func(kr *registry.KeyRing) (out []string) {
+	ids := func(kr *signing.KeyRing) (out []string) {
 		for _, k := range kr.Keys() {
 			out = append(out, k.ID)
 		}

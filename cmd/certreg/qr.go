@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 func init() {
@@ -42,7 +44,7 @@ func qr(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	kr, err := registry.OpenKeys(keysDir(*dir, *db))
+	kr, err := signing.OpenKeys(keysDir(*dir, *db))
 	if err != nil {
 		return fmt.Errorf("qr: %w", err)
 	}
@@ -57,7 +59,7 @@ func qr(ctx context.Context, e *env, args []string) error {
 	u := qs.URL(*base)
 	fmt.Fprintln(e.stdout, u)
 	if *pngOut != "" {
-		b, err := registry.QRPNG(u, *size)
+		b, err := qrimage.PNG(u, *size)
 		if err != nil {
 			return err
 		}
@@ -66,7 +68,7 @@ func qr(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *svgOut != "" {
-		b, err := registry.QRSVG(u)
+		b, err := qrimage.SVG(u)
 		if err != nil {
 			return err
 		}

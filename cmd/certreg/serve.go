@@ -11,6 +11,7 @@ import (
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
 )
 
@@ -52,7 +53,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	keys, err := registry.OpenKeys(keysDir(*keysDirFlag, *db))
+	keys, err := signing.OpenKeys(keysDir(*keysDirFlag, *db))
 	if err != nil {
 		return fmt.Errorf("serve: signing keys: %w", err)
 	}

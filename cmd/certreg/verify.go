@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/certreg/certreg/data"
+	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
 )
 
 func init() {
@@ -56,9 +57,9 @@ func verify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(w, "QR code:        %s\n", text)
-	p, err := registry.ParseQRURL(text)
+	p, err := signing.ParseQRURL(text)
 	if err != nil {
-		if p != nil && *base != "" && !sameOrigin(p.Origin, *base) {
+		if p != nil && *base != "" && !p.Names(*base) {
 			fmt.Fprintf(w, "WARNING:        the QR code points to %s, not to the registry (%s): likely forged\n", p.Origin, *base)
 		}
 		fmt.Fprintf(w, "Result:         NOT A CERTIFICATE QR CODE: %s\n", registry.ErrorMessage(err, "en"))
@@ -66,7 +67,7 @@ func verify(ctx context.Context, e *env, args []string) error {
 	}
 	untrusted := false
 	if *base != "" {
-		if sameOrigin(p.Origin, *base) {
+		if p.Names(*base) {
 			fmt.Fprintf(w, "Domain:         %s (the registry's canonical domain)\n", p.Origin)
 		} else {
 			fmt.Fprintf(w, "Domain:         %s\nWARNING:        this is NOT the registry's domain (%s): the QR code is likely forged, whatever it shows\n", p.Origin, *base)
@@ -155,7 +156,7 @@ func verify(ctx context.Context, e *env, args []string) error {
 }
 
 // verifyWithDB gives the registry's own verdict from a database file.
-func verifyWithDB(ctx context.Context, w io.Writer, path string, kr *registry.KeyRing, qs *registry.QRSignature, untrusted bool) error {
+func verifyWithDB(ctx context.Context, w io.Writer, path string, kr *signing.KeyRing, qs *signing.QRSignature, untrusted bool) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -164,7 +165,7 @@ func verifyWithDB(ctx context.Context, w io.Writer, path string, kr *registry.Ke
 		return err
 	}
 	defer store.Close()
-	v, err := store.VerifyQR(ctx, kr, qs)
+	v, err := kr.VerifyQR(ctx, store, qs)
 	if err != nil {
 		return err
 	}
@@ -200,14 +201,14 @@ func qrText(arg string) (string, error) {
 		return "", fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, registry.MaxQRImageBytes+1))
+	b, err := io.ReadAll(io.LimitReader(f, qrimage.MaxUploadBytes+1))
 	if err != nil {
 		return "", fmt.Errorf("verify: %w", err)
 	}
-	if len(b) > registry.MaxQRImageBytes {
-		return "", fmt.Errorf("verify %s: %s", arg, registry.ErrorMessage(registry.ErrQRImageTooLarge(), "en"))
+	if len(b) > qrimage.MaxUploadBytes {
+		return "", fmt.Errorf("verify %s: %s", arg, registry.ErrorMessage(qrimage.ErrUploadTooLarge(), "en"))
 	}
-	text, err := registry.DecodeQRImage(b)
+	text, err := qrimage.DecodeUpload(b)
 	if err != nil {
 		return "", fmt.Errorf("verify %s: %s", arg, registry.ErrorMessage(err, "en"))
 	}
@@ -216,7 +217,7 @@ func qrText(arg string) (string, error) {
 
 // verifyKeys loads the keys to verify with: the published set when given,
 // else the local key ring (an operator's machine).
-func verifyKeys(keySet, keysDirFlag, db string) (*registry.KeyRing, error) {
+func verifyKeys(keySet, keysDirFlag, db string) (*signing.KeyRing, error) {
 	if keySet != "" {
 		kr, err := loadVerifyKeys(keySet)
 		if err != nil {
@@ -226,12 +227,12 @@ func verifyKeys(keySet, keysDirFlag, db string) (*registry.KeyRing, error) {
 	}
 	dir := keysDirFlag
 	if dir == "" && db != "" {
-		dir = registry.KeysDir(db)
+		dir = signing.KeysDir(db)
 	}
 	if dir == "" {
 		return nil, usageError{"verify needs the registry's public keys: --key-set FILE (download /.well-known/certreg-keys.json) or --keys DIR"}
 	}
-	kr, err := registry.LoadKeys(dir)
+	kr, err := signing.LoadKeys(dir)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -249,16 +250,6 @@ func printClaims(w io.Writer, title string, r *registry.ClaimsRecord, schemes *r
 	fmt.Fprintf(w, "%s\n", title)
 	fmt.Fprintf(w, "  number          %s\n  holder          %s\n  credit code     %s\n  scheme          %s\n  level           %s\n  issued          %s\n  expires         %s\n  body            %s\n",
 		r.Number, r.HolderName, r.CreditCode, scheme, level, r.IssueDate, r.ExpiryDate, r.BodyApproval)
-}
-
-// sameOrigin compares a QR code's origin with the canonical base URL,
-// ignoring case and any path.
-func sameOrigin(origin, base string) bool {
-	u, err := url.Parse(strings.TrimSpace(base))
-	if err != nil {
-		return false
-	}
-	return strings.EqualFold(origin, u.Scheme+"://"+u.Host)
 }
 
 // timeNow is the clock that says whether a printed expiry date has passed.

@@ -1,4 +1,4 @@
-package registry_test
+package translog_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	crand "crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/translog"
 )
 
 const testOrigin = "certreg.test/log"
@@ -30,11 +33,11 @@ func testKey(t testing.TB) (note.Signer, note.Verifier, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := registry.NoteSigner("certreg.test", priv)
+	signer, err := translog.NoteSigner("certreg.test", priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey, err := registry.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
+	vkey, err := translog.NoteVerifierKey("certreg.test", priv.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +48,9 @@ func testKey(t testing.TB) (note.Signer, note.Verifier, string) {
 	return signer, verifier, vkey
 }
 
-func openLog(t testing.TB, s *registry.Store, signer note.Signer) *registry.Log {
+func openLog(t testing.TB, s *registry.Store, signer note.Signer) *translog.Log {
 	t.Helper()
-	l, err := registry.NewLog(s, testOrigin, signer)
+	l, err := translog.New(s, testOrigin, signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func putN(t testing.TB, s *registry.Store, first, n int) {
 	}
 }
 
-func sequence(t testing.TB, l *registry.Log) *registry.Checkpoint {
+func sequence(t testing.TB, l *translog.Log) *translog.Checkpoint {
 	t.Helper()
 	cp, err := l.Sequence(context.Background())
 	if err != nil {
@@ -77,16 +80,16 @@ func sequence(t testing.TB, l *registry.Log) *registry.Checkpoint {
 
 // tileReader reads tiles from the log as a remote client would, by path.
 type tileReader struct {
-	l     *registry.Log
+	l     *translog.Log
 	paths []string
 	cache map[string][]byte // tiles are immutable: clients keep them
 }
 
-func (r *tileReader) Height() int { return registry.TileHeight }
+func (r *tileReader) Height() int { return translog.TileHeight }
 func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	for i, t := range tiles {
-		p := registry.TilePath(t)
+		p := translog.TilePath(t)
 		if b, ok := r.cache[p]; ok {
 			out[i] = b
 			continue
@@ -127,7 +130,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 		t.Fatalf("size %d, want 301 (300 issued + 1 suspended)", cp.Size)
 	}
 	// The checkpoint is a C2SP checkpoint signed by the published key.
-	got, err := registry.ParseCheckpoint(cp.Note, verifier)
+	got, err := translog.ParseCheckpoint(cp.Note, verifier)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,11 +142,11 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 		t.Fatalf("checkpoint note:\n%s\nwant prefix:\n%s", cp.Note, wantText)
 	}
 	_, otherVerifier, _ := testKey(t)
-	if _, err := registry.ParseCheckpoint(cp.Note, otherVerifier); err == nil {
+	if _, err := translog.ParseCheckpoint(cp.Note, otherVerifier); err == nil {
 		t.Fatal("checkpoint accepted with another key")
 	}
 	forged := bytes.Replace(cp.Note, []byte("\n301\n"), []byte("\n300\n"), 1)
-	if _, err := registry.ParseCheckpoint(forged, verifier); err == nil {
+	if _, err := translog.ParseCheckpoint(forged, verifier); err == nil {
 		t.Fatal("edited checkpoint accepted")
 	}
 
@@ -164,14 +167,14 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 	if err := p.Check(); err != nil {
 		t.Fatal(err)
 	}
-	e, err := registry.ParseLogEntry([]byte(p.Entry))
+	e, err := translog.ParseEntry([]byte(p.Entry))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e.Kind != "suspended" || e.Number != "SAC-2024-00007" || e.Reason != "监督审核未通过 <b>" || !strings.Contains(string(e.Record), `"status":"suspended"`) {
 		t.Fatalf("entry %+v", e)
 	}
-	if !strings.HasPrefix(p.Entry, registry.LogEntryVersion+"\nevent ") || !strings.Contains(p.Entry, "\nreason \"监督审核未通过 <b>\"\n") {
+	if !strings.HasPrefix(p.Entry, translog.EntryVersion+"\nevent ") || !strings.Contains(p.Entry, "\nreason \"监督审核未通过 <b>\"\n") {
 		t.Fatalf("entry encoding:\n%s", p.Entry)
 	}
 	p.Entry = strings.Replace(p.Entry, "suspended", "valid", 1)
@@ -206,7 +209,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		es, err := registry.SplitEntryBundle(b)
+		es, err := translog.SplitEntryBundle(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +231,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 
 	// The log's tables refuse updates and deletes.
 	for _, q := range []string{`UPDATE translog_hashes SET hash = hash`, `DELETE FROM translog_leaves`, `DELETE FROM translog_checkpoints`, `UPDATE translog_checkpoints SET size = 1`} {
-		if _, err := s.DB().Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if _, err := rawDB(t, s).Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
@@ -258,7 +261,7 @@ func TestLogConsistencyAcrossAppends(t *testing.T) {
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
 	rng := rand.New(rand.NewPCG(1, 2))
-	var cps []*registry.Checkpoint
+	var cps []*translog.Checkpoint
 	for n := 0; n < 1000; {
 		k := min(1+rng.IntN(40), 1000-n)
 		putN(t, s, n+1, k)
@@ -272,10 +275,10 @@ func TestLogConsistencyAcrossAppends(t *testing.T) {
 	last := cps[len(cps)-1]
 	hr := tlog.TileHashReader(tlog.Tree{N: last.Size, Hash: last.Hash}, &tileReader{l: l})
 	for i, cp := range cps {
-		if _, err := registry.ParseCheckpoint(cp.Note, verifier); err != nil {
+		if _, err := translog.ParseCheckpoint(cp.Note, verifier); err != nil {
 			t.Fatal(err)
 		}
-		for _, newer := range []*registry.Checkpoint{cps[min(i+1, len(cps)-1)], last} {
+		for _, newer := range []*translog.Checkpoint{cps[min(i+1, len(cps)-1)], last} {
 			// The proof is built from tiles of the newest tree; a proof
 			// against the newer checkpoint must also verify.
 			proof, err := tlog.ProveTree(newer.Size, cp.Size, hr)
@@ -307,7 +310,7 @@ func TestLogConsistencyAcrossAppends(t *testing.T) {
 		if err := tlog.CheckRecord(proof, last.Size, last.Hash, i, tlog.RecordHash(entry)); err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
-		if _, err := registry.ParseLogEntry(entry); err != nil {
+		if _, err := translog.ParseEntry(entry); err != nil {
 			t.Fatalf("entry %d: %v", i, err)
 		}
 	}
@@ -319,7 +322,7 @@ func TestLogConsistencyAcrossAppends(t *testing.T) {
 
 // tamperSetup is a registry with a signed log of 5 certificates (one
 // suspended), as an attacker with the file would find it.
-func tamperSetup(t *testing.T) (*registry.Store, *registry.Log, note.Verifier) {
+func tamperSetup(t *testing.T) (*registry.Store, *translog.Log, note.Verifier) {
 	t.Helper()
 	s := openStore(t)
 	signer, verifier, _ := testKey(t)
@@ -337,7 +340,7 @@ func tamperSetup(t *testing.T) (*registry.Store, *registry.Log, note.Verifier) {
 func attack(t *testing.T, s *registry.Store, queries ...string) {
 	t.Helper()
 	for _, q := range append([]string{`DROP TRIGGER IF EXISTS events_append_only_update`, `DROP TRIGGER IF EXISTS events_append_only_delete`}, queries...) {
-		if _, err := s.DB().Exec(q); err != nil {
+		if _, err := rawDB(t, s).Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -345,7 +348,7 @@ func attack(t *testing.T, s *registry.Store, queries ...string) {
 
 // wantProblem checks that verify reports exactly the problem kinds, the
 // first naming number.
-func wantProblem(t *testing.T, l *registry.Log, v note.Verifier, number string, kinds ...string) *registry.LogAudit {
+func wantProblem(t *testing.T, l *translog.Log, v note.Verifier, number string, kinds ...string) *translog.Audit {
 	t.Helper()
 	audit, err := l.Verify(context.Background(), v)
 	if err != nil {
@@ -396,7 +399,7 @@ func TestLogVerifyDetectsTampering(t *testing.T) {
 	t.Run("back-dated append", func(t *testing.T) {
 		s, l, v := tamperSetup(t)
 		// Inserting needs no trigger dropped: a new row dated a month back.
-		if _, err := s.DB().Exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, at, changes, snapshot)
+		if _, err := rawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, at, changes, snapshot)
 			SELECT certificate_id, body_id, 'revoked', '2025-05-01', 'forged', 'x', 'cli', '2025-05-01T00:00:00Z', '[]', snapshot FROM events WHERE id = 2`); err != nil {
 			t.Fatal(err)
 		}
@@ -410,11 +413,11 @@ func TestLogVerifyDetectsTampering(t *testing.T) {
 	})
 	t.Run("hash table edited", func(t *testing.T) {
 		s, l, v := tamperSetup(t)
-		if _, err := s.DB().Exec(`DROP TRIGGER translog_hashes_no_update`); err != nil {
+		if _, err := rawDB(t, s).Exec(`DROP TRIGGER translog_hashes_no_update`); err != nil {
 			t.Fatal(err)
 		}
 		// Stored hash 2 is the level-1 hash over leaves 0 and 1.
-		if _, err := s.DB().Exec(`UPDATE translog_hashes SET hash = zeroblob(32) WHERE id = 2`); err != nil {
+		if _, err := rawDB(t, s).Exec(`UPDATE translog_hashes SET hash = zeroblob(32) WHERE id = 2`); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, l, v, "", "hashes")
@@ -520,7 +523,7 @@ func TestParseLogEntryRejectsNonCanonical(t *testing.T) {
 		strings.Replace(string(e), "/v1", "/v2", 1),
 		strings.TrimSuffix(string(e), "\n"),
 	} {
-		if _, err := registry.ParseLogEntry([]byte(bad)); err == nil {
+		if _, err := translog.ParseEntry([]byte(bad)); err == nil {
 			t.Errorf("accepted:\n%s", bad)
 		}
 	}
@@ -574,20 +577,20 @@ func BenchmarkLogInclusionProof(b *testing.B) {
 func TestNoteSignerFunc(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(crand.Reader)
 	pub := priv.Public().(ed25519.PublicKey)
-	signer, err := registry.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil })
+	signer, err := translog.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	vkey, _ := registry.NoteVerifierKey("certreg.test", pub)
+	vkey, _ := translog.NoteVerifierKey("certreg.test", pub)
 	ver, _ := note.NewVerifier(vkey)
 	s := openStore(t)
 	putN(t, s, 1, 2)
 	cp := sequence(t, openLog(t, s, signer))
-	if _, err := registry.ParseCheckpoint(cp.Note, ver); err != nil {
+	if _, err := translog.ParseCheckpoint(cp.Note, ver); err != nil {
 		t.Fatal(err)
 	}
 	_, other, _ := ed25519.GenerateKey(crand.Reader)
-	rotated, _ := registry.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(other, m), nil })
+	rotated, _ := translog.NoteSignerFunc("certreg.test", pub, func(m []byte) ([]byte, error) { return ed25519.Sign(other, m), nil })
 	putN(t, s, 3, 1)
 	if _, err := openLog(t, s, rotated).Sequence(context.Background()); err == nil {
 		t.Fatal("a checkpoint signed by another key was accepted")
@@ -605,7 +608,7 @@ func TestNoteSignerFunc(t *testing.T) {
 // without a snapshot, instead of stopping the log.
 func TestLogEventWithoutSnapshot(t *testing.T) {
 	s, l, v := tamperSetup(t)
-	if _, err := s.DB().Exec(`INSERT INTO events(certificate_id, body_id, kind, actor, source, at)
+	if _, err := rawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, actor, source, at)
 		SELECT certificate_id, body_id, 'qr.reissued', 'x', 'console', at FROM events WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
@@ -614,7 +617,7 @@ func TestLogEventWithoutSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	le, err := registry.ParseLogEntry(e)
+	le, err := translog.ParseEntry(e)
 	if err != nil || le.Kind != "qr.reissued" || le.Number != "" || string(le.Record) != "null" {
 		t.Fatalf("%v %+v\n%s", err, le, e)
 	}
@@ -641,16 +644,16 @@ func TestExportTime(t *testing.T) {
 // TestRingNoteSigner signs checkpoints with the registry's key ring, and
 // with the new key after a rotation; verify needs both keys then.
 func TestRingNoteSigner(t *testing.T) {
-	ring, err := registry.OpenKeys(filepath.Join(t.TempDir(), "keys"))
+	ring, err := signing.OpenKeys(filepath.Join(t.TempDir(), "keys"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := registry.RingNoteSigner(testOrigin, ring)
+	signer, err := ring.NoteSigner(testOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifierOf := func(k *registry.SigningKey) note.Verifier {
-		vkey, err := registry.NoteVerifierKey(testOrigin, k.Public)
+	verifierOf := func(k *signing.Key) note.Verifier {
+		vkey, err := translog.NoteVerifierKey(testOrigin, k.Public)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -664,7 +667,7 @@ func TestRingNoteSigner(t *testing.T) {
 	s := openStore(t)
 	l := openLog(t, s, signer)
 	putN(t, s, 1, 2)
-	if _, err := registry.ParseCheckpoint(sequence(t, l).Note, v1); err != nil {
+	if _, err := translog.ParseCheckpoint(sequence(t, l).Note, v1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ring.Rotate(); err != nil {
@@ -673,10 +676,10 @@ func TestRingNoteSigner(t *testing.T) {
 	v2 := verifierOf(ring.Current())
 	putN(t, s, 3, 1)
 	cp := sequence(t, l)
-	if _, err := registry.ParseCheckpoint(cp.Note, v2); err != nil || cp.Size != 3 {
+	if _, err := translog.ParseCheckpoint(cp.Note, v2); err != nil || cp.Size != 3 {
 		t.Fatalf("after rotation: %v", err)
 	}
-	if _, err := registry.ParseCheckpoint(cp.Note, v1); err == nil {
+	if _, err := translog.ParseCheckpoint(cp.Note, v1); err == nil {
 		t.Fatal("signed with the retired key after a rotation")
 	}
 	if audit, err := l.Verify(context.Background(), v1, v2); err != nil || audit.Err() != nil {
@@ -712,4 +715,40 @@ func TestSequenceLargeBacklogInSeveralTransactions(t *testing.T) {
 	if audit.Checkpoints < 2 {
 		t.Fatalf("%d checkpoints: the backlog was logged in one transaction", audit.Checkpoints)
 	}
+}
+
+// openStore opens a fresh registry in a temporary directory with a fixed
+// clock.
+func openStore(t testing.TB) *registry.Store {
+	t.Helper()
+	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
+	return s
+}
+
+var cli = registry.Actor{Name: "test", Source: "cli"}
+
+func sampleInput(number string) registry.Input {
+	return registry.Input{
+		Number: number, HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
+		HolderAddress: "浙江省宁波市示例路 1 号", Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011",
+		Score: "96", Scope: "家用电器的售后服务", IssueDate: "2024-03-05", ExpiryDate: "2027-03-04",
+		BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
+	}
+}
+
+// rawDB opens the registry's file with a connection of its own, as an
+// insider with the database file would: behind the store's back.
+func rawDB(t testing.TB, s *registry.Store) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

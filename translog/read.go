@@ -1,13 +1,13 @@
-package registry
+package translog
 
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/certreg/certreg/registry"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -44,7 +44,7 @@ func ParseTilePath(path string) (tlog.Tile, error) {
 
 // errNoTile is the answer for a tile the current tree does not have.
 func errNoTile(path string) error {
-	return Errorf(ENOTFOUND, "", "公开日志中没有 %s", "the public log has no %s", path)
+	return registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有 %s", "the public log has no %s", path)
 }
 
 // Tile returns the bytes of the tile or entry bundle at a C2SP tlog-tiles
@@ -53,7 +53,7 @@ func errNoTile(path string) error {
 func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	t, err := ParseTilePath(path)
 	if err != nil {
-		return nil, Errorf(ENOTFOUND, "", "公开日志中没有 %s：路径格式不对", "the public log has no %s: malformed path", path)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有 %s：路径格式不对", "the public log has no %s: malformed path", path)
 	}
 	cp, err := l.Checkpoint(ctx)
 	if err != nil {
@@ -71,51 +71,25 @@ func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	if t.L < 0 {
 		return l.entryBundle(ctx, t.N<<TileHeight, int64(t.W))
 	}
-	r, err := newHashReader(ctx, l.store.db)
-	if err != nil {
-		return nil, err
-	}
-	defer r.st.Close()
-	return tlog.ReadTileData(t, r)
+	return tlog.ReadTileData(t, l.stored(ctx))
 }
 
 // entryBundle returns the entries [start, start+n) as an entry bundle: each
 // entry prefixed with its length as a big-endian uint16.
 func (l *Log) entryBundle(ctx context.Context, start, n int64) ([]byte, error) {
-	rows, err := l.store.db.QueryContext(ctx, `SELECT l.idx, e.id, e.certificate_id, e.kind, coalesce(e.effective_date, ''), e.reason, e.source, e.at, e.changes, e.snapshot
-		FROM translog_leaves l JOIN events e ON e.id = l.event_id
-		WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx`, start, start+n)
+	events, err := l.store.LoggedEvents(ctx, start, n)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var b bytes.Buffer
-	want := start
-	for rows.Next() {
-		var idx int64
-		var e eventRow
-		var cid sql.NullInt64
-		if err := rows.Scan(&idx, &e.id, &cid, &e.kind, &e.effective, &e.reason, &e.source, &e.at, &e.chg, &e.record); err != nil {
-			return nil, fmt.Errorf("log entries from %d: leaf %d: %w", start, idx, err)
-		}
-		if idx != want {
-			return nil, fmt.Errorf("log entries from %d: the event of leaf %d is missing (run certreg log verify)", start, want)
-		}
-		e.certID = cid.Int64
+	for i, e := range events {
 		entry, err := logEntry(e)
 		if err != nil {
-			return nil, fmt.Errorf("log entries from %d: leaf %d: %w", start, idx, err)
+			return nil, fmt.Errorf("log entries from %d: leaf %d: %w", start, start+int64(i), err)
 		}
 		b.WriteByte(byte(len(entry) >> 8))
 		b.WriteByte(byte(len(entry)))
 		b.Write(entry)
-		want++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if want != start+n {
-		return nil, fmt.Errorf("log entries from %d: leaf %d is missing", start, want)
 	}
 	return b.Bytes(), nil
 }
@@ -144,7 +118,7 @@ func (l *Log) Entry(ctx context.Context, index int64) ([]byte, error) {
 		return nil, err
 	}
 	if index < 0 || index >= cp.Size {
-		return nil, Errorf(ENOTFOUND, "", "公开日志中没有第 %d 条记录", "the public log has no entry #%d", index)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有第 %d 条记录", "the public log has no entry #%d", index)
 	}
 	b, err := l.entryBundle(ctx, index, 1)
 	if err != nil {
@@ -182,15 +156,15 @@ func (l *Log) Inclusion(ctx context.Context, number string) (*InclusionProof, er
 		return nil, err
 	}
 	p := &InclusionProof{Number: c.Number, TreeSize: cp.Size, RootHash: cp.Hash, Checkpoint: string(cp.Note)}
-	err = l.store.db.QueryRowContext(ctx, `SELECT idx, event_id FROM translog_leaves WHERE certificate_id = ? AND idx < ? ORDER BY idx DESC LIMIT 1`,
-		c.ID, cp.Size).Scan(&p.Index, &p.EventID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "number", "证书 %[1]s 尚未记入公开日志", "certificate %[1]s is not recorded in the public log yet", c.Number)
-	}
+	leaf, ok, err := l.store.LatestLeaf(ctx, c.ID, cp.Size)
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proof %s: %w", c.Number, err)
 	}
-	if err := l.store.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE certificate_id = ? AND id > ?`, c.ID, p.EventID).Scan(&p.Pending); err != nil {
+	if !ok {
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "证书 %[1]s 尚未记入公开日志", "certificate %[1]s is not recorded in the public log yet", c.Number)
+	}
+	p.Index, p.EventID = leaf.Index, leaf.EventID
+	if p.Pending, err = l.store.EventsAfter(ctx, c.ID, p.EventID); err != nil {
 		return nil, err
 	}
 	entry, err := l.Entry(ctx, p.Index)
@@ -198,12 +172,7 @@ func (l *Log) Inclusion(ctx context.Context, number string) (*InclusionProof, er
 		return nil, err
 	}
 	p.Entry, p.LeafHash = string(entry), tlog.RecordHash(entry)
-	r, err := newHashReader(ctx, l.store.db)
-	if err != nil {
-		return nil, err
-	}
-	defer r.st.Close()
-	proof, err := tlog.ProveRecord(cp.Size, p.Index, r)
+	proof, err := tlog.ProveRecord(cp.Size, p.Index, l.stored(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("inclusion proof %s: %w", c.Number, err)
 	}
@@ -230,49 +199,20 @@ func (l *Log) Consistency(ctx context.Context, oldSize int64) (tlog.TreeProof, *
 		return nil, nil, err
 	}
 	if oldSize < 1 || oldSize > cp.Size {
-		return nil, nil, Errorf(EINVALID, "size", "树大小 %d 应在 1 与 %d 之间", "the tree size %d must be between 1 and %d", oldSize, cp.Size)
+		return nil, nil, registry.Errorf(registry.EINVALID, "size", "树大小 %d 应在 1 与 %d 之间", "the tree size %d must be between 1 and %d", oldSize, cp.Size)
 	}
-	r, err := newHashReader(ctx, l.store.db)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer r.st.Close()
-	p, err := tlog.ProveTree(cp.Size, oldSize, r)
+	p, err := tlog.ProveTree(cp.Size, oldSize, l.stored(ctx))
 	return p, cp, err
 }
 
 // LatestEntry returns the index of the latest entry of the certificate with
 // id certID in the current checkpoint's tree; ok is false while none is.
 func (l *Log) LatestEntry(ctx context.Context, certID int64) (index int64, ok bool, err error) {
-	err = l.store.db.QueryRowContext(ctx, `SELECT l.idx FROM translog_leaves l
-		WHERE l.certificate_id = ? AND l.idx < (SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1)
-		ORDER BY l.idx DESC LIMIT 1`, certID).Scan(&index)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("log entry of certificate %d: %w", certID, err)
-	}
-	return index, true, nil
+	return l.store.CheckpointedLeaf(ctx, certID)
 }
 
 // LatestEntries returns LatestEntry for every logged certificate, by
 // certificate id, in one query: what the static export keys pages by.
 func (l *Log) LatestEntries(ctx context.Context) (map[int64]int64, error) {
-	rows, err := l.store.db.QueryContext(ctx, `SELECT l.certificate_id, max(l.idx) FROM translog_leaves l
-		WHERE l.certificate_id IS NOT NULL AND l.idx < coalesce((SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1), 0)
-		GROUP BY l.certificate_id`)
-	if err != nil {
-		return nil, fmt.Errorf("log entries: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var id, idx int64
-		if err := rows.Scan(&id, &idx); err != nil {
-			return nil, err
-		}
-		out[id] = idx
-	}
-	return out, rows.Err()
+	return l.store.LatestLeaves(ctx)
 }

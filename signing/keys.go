@@ -1,4 +1,8 @@
-package registry
+// Package signing holds the registry's Ed25519 signing keys (keys.json
+// beside the database, rotated with their public halves kept) and the
+// signed QR code of a certificate: its URL, its parsing, and the check of
+// its signature against the certificate's claims, present and past.
+package signing
 
 import (
 	"crypto/ed25519"
@@ -16,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // The registry signs the claims printed on each certificate (see Claims)
@@ -34,8 +40,8 @@ const KeyIDBytes = 3
 // all in the QR code's alphanumeric set.
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// SigningKey is one key of the ring.
-type SigningKey struct {
+// Key is one key of the ring.
+type Key struct {
 	ID      string             // base32 of the first KeyIDBytes bytes of SHA-256(Public)
 	Public  ed25519.PublicKey  //
 	private ed25519.PrivateKey // nil once retired
@@ -44,7 +50,7 @@ type SigningKey struct {
 }
 
 // Current reports whether the key is the one that signs new QR codes.
-func (k *SigningKey) Current() bool { return k.Retired.IsZero() && k.private != nil }
+func (k *Key) Current() bool { return k.Retired.IsZero() && k.private != nil }
 
 // KeyID returns the key id of a public key.
 func KeyID(pub ed25519.PublicKey) string {
@@ -58,7 +64,7 @@ type KeyRing struct {
 	mu     sync.RWMutex
 	dir    string // "" for a ring that is not stored
 	memory bool   // a throwaway ring: Rotate does not save it
-	keys   []*SigningKey
+	keys   []*Key
 	now    func() time.Time
 }
 
@@ -141,12 +147,12 @@ func LoadKeys(dir string) (*KeyRing, error) {
 	return kr, nil
 }
 
-func (s storedKey) key() (*SigningKey, error) {
+func (s storedKey) key() (*Key, error) {
 	pub, err := base64.StdEncoding.DecodeString(s.Public)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("key %s: bad public key", s.ID)
 	}
-	k := &SigningKey{ID: KeyID(pub), Public: pub}
+	k := &Key{ID: KeyID(pub), Public: pub}
 	if k.ID != s.ID {
 		return nil, fmt.Errorf("key %s: id does not match its public key (%s)", s.ID, k.ID)
 	}
@@ -168,7 +174,7 @@ func (s storedKey) key() (*SigningKey, error) {
 }
 
 // current returns the signing key, or nil. The caller holds mu.
-func (kr *KeyRing) current() *SigningKey {
+func (kr *KeyRing) current() *Key {
 	for i := len(kr.keys) - 1; i >= 0; i-- {
 		if kr.keys[i].Current() {
 			return kr.keys[i]
@@ -178,21 +184,21 @@ func (kr *KeyRing) current() *SigningKey {
 }
 
 // Current returns the key that signs new QR codes.
-func (kr *KeyRing) Current() *SigningKey {
+func (kr *KeyRing) Current() *Key {
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
 	return kr.current()
 }
 
 // Keys returns every key, oldest first.
-func (kr *KeyRing) Keys() []*SigningKey {
+func (kr *KeyRing) Keys() []*Key {
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
-	return append([]*SigningKey(nil), kr.keys...)
+	return append([]*Key(nil), kr.keys...)
 }
 
 // Key returns the key with id, current or retired.
-func (kr *KeyRing) Key(id string) (*SigningKey, bool) {
+func (kr *KeyRing) Key(id string) (*Key, bool) {
 	kr.mu.RLock()
 	defer kr.mu.RUnlock()
 	for _, k := range kr.keys {
@@ -208,7 +214,7 @@ func (kr *KeyRing) Key(id string) (*SigningKey, bool) {
 func (kr *KeyRing) Sign(msg []byte) (keyID string, sig []byte, err error) {
 	k := kr.Current()
 	if k == nil {
-		return "", nil, Errorf(EINTERNAL, "", "没有可用的签名密钥", "no signing key")
+		return "", nil, registry.Errorf(registry.EINTERNAL, "", "没有可用的签名密钥", "no signing key")
 	}
 	return k.ID, ed25519.Sign(k.private, msg), nil
 }
@@ -217,17 +223,17 @@ func (kr *KeyRing) Sign(msg []byte) (keyID string, sig []byte, err error) {
 // private half is discarded: it never signs again, while its public half
 // keeps verifying the QR codes it signed. The ring is saved before Rotate
 // returns.
-func (kr *KeyRing) Rotate() (*SigningKey, error) {
+func (kr *KeyRing) Rotate() (*Key, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	now := kr.now().UTC().Truncate(time.Second)
-	var k *SigningKey
+	var k *Key
 	for {
 		pub, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, fmt.Errorf("generate key: %w", err)
 		}
-		k = &SigningKey{ID: KeyID(pub), Public: pub, private: priv, Created: now}
+		k = &Key{ID: KeyID(pub), Public: pub, private: priv, Created: now}
 		if !kr.hasID(k.ID) { // ids are short: never reuse one
 			break
 		}

@@ -1,12 +1,12 @@
-package registry
+package translog
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/certreg/certreg/registry"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -16,9 +16,9 @@ import (
 // verify` calls it back-dated.
 const BackdateTolerance = 5 * time.Minute
 
-// LogProblem is one thing wrong that VerifyLog found. Number is the
+// Problem is one thing wrong that Verify found. Number is the
 // certificate concerned, when there is one.
-type LogProblem struct {
+type Problem struct {
 	Kind    string // edited, deleted, inserted, backdated, leaves, hashes, checkpoint
 	Index   int64  // the log entry (leaf index), or -1
 	EventID int64
@@ -26,18 +26,16 @@ type LogProblem struct {
 	ZH, EN  string
 }
 
-// LogAudit is the result of VerifyLog.
-type LogAudit struct {
+// Audit is the result of Verify.
+type Audit struct {
 	Size        int64 // entries in the log
 	Pending     int64 // certificate events not logged yet
 	Checkpoints int   // signed checkpoints checked
 	// SignaturesChecked is false when no verifier was given: checkpoint
 	// roots were checked, their signatures not.
 	SignaturesChecked bool
-	Problems          []LogProblem
+	Problems          []Problem
 }
-
-type leafRow struct{ idx, eventID, certID int64 }
 
 // memHashes is a tlog.HashReader over hashes held in memory.
 type memHashes []tlog.Hash
@@ -61,42 +59,34 @@ func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // signature none of the verifiers accepts. Give every key the log has used
 // (after a rotation, the old ones too); with none, signatures are not
 // checked. It reads one snapshot of the database and does not block writers.
-func (l *Log) Verify(ctx context.Context, verifiers ...note.Verifier) (*LogAudit, error) {
+func (l *Log) Verify(ctx context.Context, verifiers ...note.Verifier) (*Audit, error) {
 	var keys []note.Verifier
 	for _, v := range verifiers {
 		if v != nil {
 			keys = append(keys, v)
 		}
 	}
-	conn, err := l.store.db.Conn(ctx)
+	v := &logAuditor{audit: &Audit{SignaturesChecked: len(keys) > 0}, numbers: map[int64]string{}}
+	err := l.store.ReadLogSnapshot(ctx, func(r *registry.LogSnapshot) error {
+		v.snap = r
+		return v.run(keys)
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	// A deferred transaction reads one WAL snapshot without taking the
-	// write lock (the DSN makes BeginTx immediate).
-	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
-		return nil, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	v := &logAuditor{ctx: ctx, conn: conn, audit: &LogAudit{SignaturesChecked: len(keys) > 0}, numbers: map[int64]string{}}
-	if err := v.run(keys); err != nil {
 		return nil, fmt.Errorf("verify transparency log: %w", err)
 	}
 	return v.audit, nil
 }
 
 type logAuditor struct {
-	ctx     context.Context
-	conn    *sql.Conn
-	audit   *LogAudit
+	snap    *registry.LogSnapshot
+	audit   *Audit
 	numbers map[int64]string
-	leaves  []leafRow
+	leaves  []registry.LogLeaf
 	stored  []tlog.Hash // translog_hashes, by index
 }
 
 func (v *logAuditor) problem(kind string, index, eventID, certID int64, zh, en string, args ...any) {
-	p := LogProblem{Kind: kind, Index: index, EventID: eventID}
+	p := Problem{Kind: kind, Index: index, EventID: eventID}
 	if certID != 0 {
 		p.Number = v.number(certID)
 	}
@@ -111,7 +101,9 @@ func (v *logAuditor) number(certID int64) string {
 		return n
 	}
 	n := fmt.Sprintf("id %d", certID)
-	_ = v.conn.QueryRowContext(v.ctx, `SELECT number FROM certificates WHERE id = ?`, certID).Scan(&n)
+	if num, ok, err := v.snap.CertificateNumber(certID); err == nil && ok {
+		n = num
+	}
 	v.numbers[certID] = n
 	return n
 }
@@ -130,53 +122,43 @@ func (v *logAuditor) run(keys []note.Verifier) error {
 	return v.checkCheckpoints(tree, keys)
 }
 
+// errStop ends a walk over the snapshot early, without a failure.
+var errStop = errors.New("stop")
+
 func (v *logAuditor) readLeaves() error {
-	rows, err := v.conn.QueryContext(v.ctx, `SELECT idx, event_id, certificate_id FROM translog_leaves ORDER BY idx`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	var lastEvent int64
-	for rows.Next() {
-		var r leafRow
-		if err := rows.Scan(&r.idx, &r.eventID, &r.certID); err != nil {
-			return err
-		}
-		if r.idx != int64(len(v.leaves)) {
+	err := v.snap.EachLeaf(func(r registry.LogLeaf) error {
+		if r.Index != int64(len(v.leaves)) {
 			v.problem("leaves", int64(len(v.leaves)), 0, 0, "日志第 %d 条记录的叶子行缺失", "the leaf row of log entry #%d is missing", len(v.leaves))
-			return rows.Close()
+			return errStop
 		}
-		if r.eventID <= lastEvent {
-			v.problem("leaves", r.idx, r.eventID, r.certID, "日志第 %d 条记录的事件编号 %d 不大于前一条的 %d", "log entry #%d names event #%d, not after the previous entry's #%d", r.idx, r.eventID, lastEvent)
+		if r.EventID <= lastEvent {
+			v.problem("leaves", r.Index, r.EventID, r.CertificateID, "日志第 %d 条记录的事件编号 %d 不大于前一条的 %d", "log entry #%d names event #%d, not after the previous entry's #%d", r.Index, r.EventID, lastEvent)
 		}
-		lastEvent = r.eventID
+		lastEvent = r.EventID
 		v.leaves = append(v.leaves, r)
-	}
+		return nil
+	})
 	v.audit.Size = int64(len(v.leaves))
-	return rows.Err()
+	if err == errStop {
+		return nil
+	}
+	return err
 }
 
 func (v *logAuditor) readHashes() error {
-	rows, err := v.conn.QueryContext(v.ctx, `SELECT id, hash FROM translog_hashes ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			return err
-		}
+	err := v.snap.EachHash(func(id int64, b []byte) error {
 		if id != int64(len(v.stored)) || len(b) != tlog.HashSize {
 			v.problem("hashes", -1, 0, 0, "日志的哈希表在第 %d 项处缺失或损坏", "the log's hash table is missing or damaged at stored hash %d", len(v.stored))
-			return rows.Close()
+			return errStop
 		}
-		var h tlog.Hash
-		copy(h[:], b)
-		v.stored = append(v.stored, h)
+		v.stored = append(v.stored, tlog.Hash(b))
+		return nil
+	})
+	if err == errStop {
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	if want := tlog.StoredHashCount(int64(len(v.leaves))); int64(len(v.stored)) != want {
@@ -197,62 +179,54 @@ func (v *logAuditor) storedLeaf(i int64) (tlog.Hash, bool) {
 // checkEvents walks the events and the leaves together, both in event id
 // order, and compares each logged event with its leaf.
 func (v *logAuditor) checkEvents() error {
-	rows, err := v.conn.QueryContext(v.ctx, `SELECT `+eventRowColumns+` FROM events ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	j := 0
 	var latest time.Time // the latest time of an event logged so far
 	var latestID int64
-	backdated := func(e eventRow, idx int64) {
-		at := parseTime(e.at)
+	backdated := func(e registry.LogEvent, idx int64) {
+		at, _ := time.Parse(time.RFC3339Nano, e.At)
 		if at.IsZero() || at.Before(latest.Add(-BackdateTolerance)) {
-			v.problem("backdated", idx, e.id, e.certID, "证书 %[2]s 的事件 #%[1]d 记为 %[3]s，早于已记入日志的事件 #%[4]d（%[5]s）：时间被倒填",
+			v.problem("backdated", idx, e.ID, e.CertificateID, "证书 %[2]s 的事件 #%[1]d 记为 %[3]s，早于已记入日志的事件 #%[4]d（%[5]s）：时间被倒填",
 				"event #%[1]d of certificate %[2]s is dated %[3]s, before event #%[4]d logged earlier (%[5]s): back-dated",
-				e.id, v.number(e.certID), e.at, latestID, fmtTime(latest))
+				e.ID, v.number(e.CertificateID), e.At, latestID, latest.UTC().Format(time.RFC3339Nano))
 		}
 		if at.After(latest) {
-			latest, latestID = at, e.id
+			latest, latestID = at, e.ID
 		}
 	}
-	deleted := func(lf leafRow) {
-		v.problem("deleted", lf.idx, lf.eventID, lf.certID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）不见了：该行被删除",
-			"event #%[1]d of certificate %[2]s (log entry #%[3]d) is missing: the row was deleted", lf.eventID, v.number(lf.certID), lf.idx)
+	deleted := func(lf registry.LogLeaf) {
+		v.problem("deleted", lf.Index, lf.EventID, lf.CertificateID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）不见了：该行被删除",
+			"event #%[1]d of certificate %[2]s (log entry #%[3]d) is missing: the row was deleted", lf.EventID, v.number(lf.CertificateID), lf.Index)
 	}
-	for rows.Next() {
-		e, err := scanEventRow(rows)
-		if err != nil {
-			return err
-		}
-		for j < len(v.leaves) && v.leaves[j].eventID < e.id {
+	err := v.snap.EachEvent(func(e registry.LogEvent) error {
+		for j < len(v.leaves) && v.leaves[j].EventID < e.ID {
 			deleted(v.leaves[j])
 			j++
 		}
-		if j < len(v.leaves) && v.leaves[j].eventID == e.id {
+		if j < len(v.leaves) && v.leaves[j].EventID == e.ID {
 			lf := v.leaves[j]
 			j++
 			entry, err := logEntry(e)
-			stored, ok := v.storedLeaf(lf.idx)
-			if err != nil || !ok || e.certID != lf.certID || tlog.RecordHash(entry) != stored {
-				v.problem("edited", lf.idx, e.id, lf.certID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）与公开日志记录的不一致：该行被修改",
-					"event #%[1]d of certificate %[2]s (log entry #%[3]d) differs from what the log recorded: the row was edited", e.id, v.number(lf.certID), lf.idx)
+			stored, ok := v.storedLeaf(lf.Index)
+			if err != nil || !ok || e.CertificateID != lf.CertificateID || tlog.RecordHash(entry) != stored {
+				v.problem("edited", lf.Index, e.ID, lf.CertificateID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）与公开日志记录的不一致：该行被修改",
+					"event #%[1]d of certificate %[2]s (log entry #%[3]d) differs from what the log recorded: the row was edited", e.ID, v.number(lf.CertificateID), lf.Index)
 			}
-			backdated(e, lf.idx)
-			continue
+			backdated(e, lf.Index)
+			return nil
 		}
-		if e.certID == 0 {
-			continue // not a certificate event: not logged
+		if e.CertificateID == 0 {
+			return nil // not a certificate event: not logged
 		}
 		if j < len(v.leaves) {
-			v.problem("inserted", -1, e.id, e.certID, "证书 %[2]s 的事件 #%[1]d 不在公开日志中，而其后的事件已记入：该行是事后插入的",
-				"event #%[1]d of certificate %[2]s is not in the log though later events are: it was inserted in the past", e.id, v.number(e.certID))
-			continue
+			v.problem("inserted", -1, e.ID, e.CertificateID, "证书 %[2]s 的事件 #%[1]d 不在公开日志中，而其后的事件已记入：该行是事后插入的",
+				"event #%[1]d of certificate %[2]s is not in the log though later events are: it was inserted in the past", e.ID, v.number(e.CertificateID))
+			return nil
 		}
 		v.audit.Pending++
 		backdated(e, -1)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for ; j < len(v.leaves); j++ {
@@ -297,39 +271,30 @@ func (v *logAuditor) checkTree() memHashes {
 // root hash equal to the rebuilt tree's at its size. Since every root is
 // the same tree's, every checkpoint is consistent with every later one.
 func (v *logAuditor) checkCheckpoints(tree memHashes, keys []note.Verifier) error {
-	rows, err := v.conn.QueryContext(v.ctx, `SELECT id, size, root, note FROM translog_checkpoints ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	var lastSize int64
 	var origin string
-	for rows.Next() {
-		var id, size int64
-		var root []byte
-		var msg string
-		if err := rows.Scan(&id, &size, &root, &msg); err != nil {
-			return err
-		}
+	return v.snap.EachCheckpoint(func(stored registry.StoredCheckpoint) error {
+		id, size := stored.ID, stored.Size
 		v.audit.Checkpoints++
 		bad := func(zh, en string, args ...any) {
 			v.problem("checkpoint", -1, 0, 0, "检查点 %d（大小 %d）："+zh, "checkpoint %d (size %d): "+en, append([]any{id, size}, args...)...)
 		}
 		var cp *Checkpoint
+		var err error
 		if len(keys) > 0 {
-			cp, err = ParseCheckpoint([]byte(msg), keys...)
+			cp, err = ParseCheckpoint([]byte(stored.Note), keys...)
 			if err != nil {
 				bad("签名无效（%s）", "bad signature (%s)", err)
-				continue
+				return nil
 			}
 		} else {
-			text, _, _ := cutNote(msg)
+			text, _, _ := cutNote(stored.Note)
 			if cp, err = parseCheckpointText(text); err != nil {
 				bad("格式错误", "malformed")
-				continue
+				return nil
 			}
 		}
-		if cp.Size != size || string(cp.Hash[:]) != string(root) {
+		if cp.Size != size || string(cp.Hash[:]) != string(stored.Root) {
 			bad("签名内容与存储的大小或根哈希不符", "the signed text does not match the stored size or root")
 		}
 		if origin == "" {
@@ -343,14 +308,14 @@ func (v *logAuditor) checkCheckpoints(tree memHashes, keys []note.Verifier) erro
 		lastSize = max(lastSize, size)
 		if size > int64(len(v.leaves)) {
 			bad("超出日志的 %d 条记录", "beyond the log's %d entries", len(v.leaves))
-			continue
+			return nil
 		}
 		th, err := tlog.TreeHash(size, tree)
 		if err != nil || th != cp.Hash {
 			bad("根哈希与日志中的树不符", "its root hash is not that of the log's tree")
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // cutNote splits a signed note into its text (with its final newline) and
@@ -368,7 +333,7 @@ func cutNote(msg string) (text, sigs string, ok bool) {
 var errLogTampered = errors.New("the transparency log does not match the registry")
 
 // Err returns an error when the audit found problems.
-func (a *LogAudit) Err() error {
+func (a *Audit) Err() error {
 	if len(a.Problems) == 0 {
 		return nil
 	}

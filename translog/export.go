@@ -1,15 +1,13 @@
-package registry
+package translog
 
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -108,23 +106,4 @@ func writeFileAtomic(name string, b []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), name)
-}
-
-// ExportTime is the moment a static export states its data "as of": the
-// later of the registry's last event and the start of today (China time).
-// Nothing changed between it and now, so the statement is true; and two
-// exports of an unchanged registry on the same day give the same pages,
-// which keeps an incremental export small. Expiry, derived from the day,
-// still moves on at midnight.
-func (s *Store) ExportTime(ctx context.Context, now time.Time) (time.Time, error) {
-	t := Today(now)
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chinaTime).UTC()
-	var last sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT max(at) FROM events`).Scan(&last); err != nil {
-		return time.Time{}, fmt.Errorf("export time: %w", err)
-	}
-	if at := parseTime(last.String); at.After(day) && !at.After(now) {
-		return at, nil
-	}
-	return day, nil
 }

@@ -1,11 +1,15 @@
-package registry
+// Package translog is the registry's public transparency log: every
+// certificate event is a leaf of an RFC 6962 Merkle tree, the registry
+// signs C2SP checkpoints of it, and the tree is served as C2SP tlog-tiles
+// so that anyone can check inclusion and consistency, and that the rows
+// of the registry are the rows it logged (docs/transparency-log.md).
+package translog
 
 import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -13,13 +17,14 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // The transparency log makes every certificate event public and
@@ -30,13 +35,13 @@ import (
 // anyone holding a certificate's entry can check it is in the tree. The
 // format is described in docs/transparency-log.md.
 
-// LogEntryVersion is the first line of every log entry; a change of the
+// EntryVersion is the first line of every log entry; a change of the
 // encoding is a new version, and old entries keep theirs.
-const LogEntryVersion = "certreg-log-entry/v1"
+const EntryVersion = "certreg-log-entry/v1"
 
-// MaxLogEntry is the largest entry the log accepts: entry bundles (C2SP
+// MaxEntry is the largest entry the log accepts: entry bundles (C2SP
 // tlog-tiles) prefix each entry with a 16-bit length.
-const MaxLogEntry = 1<<16 - 1
+const MaxEntry = 1<<16 - 1
 
 // TileHeight is the height of the log's tiles, fixed at 8 (256 hashes a
 // tile) by C2SP tlog-tiles.
@@ -46,17 +51,17 @@ const TileHeight = 8
 // file. A Log without a signer serves and verifies but cannot sequence (a
 // read-only replica).
 type Log struct {
-	store  *Store
+	store  *registry.Store
 	origin string
 	signer note.Signer
 }
 
-// NewLog returns the log of store. origin is the checkpoint's first line,
+// New returns the log of store. origin is the checkpoint's first line,
 // by C2SP convention the log's URL without its scheme
 // ("certreg.example.cn/log"), which should also be the signer's key name.
 // signer signs checkpoints; it may be nil for a
 // log that is only read (served or verified), and then origin may be empty.
-func NewLog(store *Store, origin string, signer note.Signer) (*Log, error) {
+func New(store *registry.Store, origin string, signer note.Signer) (*Log, error) {
 	if signer == nil && origin == "" {
 		return &Log{store: store}, nil
 	}
@@ -113,66 +118,6 @@ func (s *funcSigner) Sign(msg []byte) ([]byte, error) {
 	}
 	if !s.v.Verify(msg, sig) {
 		return nil, errors.New("transparency log: the signing key is not the one the log was opened with (rotated?)")
-	}
-	return sig, nil
-}
-
-// RingNoteSigner returns a signed-note signer that signs, under name (the
-// log's origin), with the key ring's current key: the registry's one
-// Ed25519 key signs both QR codes and checkpoints. After a rotation it
-// signs with the new key (monitors must then be given the new verifier
-// key). A rotation between the key hash and the signature is caught and
-// the checkpoint refused, to be signed again by the next sequencing.
-func RingNoteSigner(name string, ring *KeyRing) (note.Signer, error) {
-	s := &ringSigner{name: name, ring: ring}
-	if _, err := s.verifier(); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-type ringSigner struct {
-	name string
-	ring *KeyRing
-	mu   sync.Mutex
-	last note.Verifier // the key whose hash KeyHash last reported
-}
-
-func (s *ringSigner) verifier() (note.Verifier, error) {
-	k := s.ring.Current()
-	if k == nil {
-		return nil, errors.New("transparency log: the key ring has no current key")
-	}
-	vkey, err := note.NewEd25519VerifierKey(s.name, k.Public)
-	if err != nil {
-		return nil, err
-	}
-	return note.NewVerifier(vkey)
-}
-
-func (s *ringSigner) Name() string { return s.name }
-
-func (s *ringSigner) KeyHash() uint32 {
-	v, err := s.verifier()
-	if err != nil {
-		return 0 // Sign then fails
-	}
-	s.mu.Lock()
-	s.last = v
-	s.mu.Unlock()
-	return v.KeyHash()
-}
-
-func (s *ringSigner) Sign(msg []byte) ([]byte, error) {
-	s.mu.Lock()
-	v := s.last
-	s.mu.Unlock()
-	_, sig, err := s.ring.Sign(msg)
-	if err != nil {
-		return nil, err
-	}
-	if v == nil || !v.Verify(msg, sig) {
-		return nil, errors.New("transparency log: the key ring's key changed while signing; the next sequencing signs again")
 	}
 	return sig, nil
 }
@@ -235,22 +180,6 @@ func parseCheckpointText(text string) (*Checkpoint, error) {
 	return c, nil
 }
 
-// eventRow is an events row as the log reads it.
-type eventRow struct {
-	id, certID                                       int64
-	kind, effective, reason, source, at, chg, record string
-}
-
-const eventRowColumns = `id, certificate_id, kind, coalesce(effective_date, ''), reason, source, at, changes, snapshot`
-
-func scanEventRow(r scanner) (eventRow, error) {
-	var e eventRow
-	var cid sql.NullInt64
-	err := r.Scan(&e.id, &cid, &e.kind, &e.effective, &e.reason, &e.source, &e.at, &e.chg, &e.record)
-	e.certID = cid.Int64
-	return e, err
-}
-
 // logEntry encodes an event as its log entry: the version line, then one
 // "key value" line per field, each value JSON, in this fixed order. The
 // changes and the record are the stored JSON with insignificant space
@@ -259,43 +188,43 @@ func scanEventRow(r scanner) (eventRow, error) {
 //
 // An event without a snapshot (a kind written by code that keeps none) is
 // logged with number "" and record null rather than stopping the log.
-func logEntry(e eventRow) ([]byte, error) {
+func logEntry(e registry.LogEvent) ([]byte, error) {
 	var rec struct {
 		Number string `json:"number"`
 	}
-	if strings.TrimSpace(e.record) == "" {
-		e.record = "null"
+	if strings.TrimSpace(e.Record) == "" {
+		e.Record = "null"
 	}
-	if strings.TrimSpace(e.chg) == "" {
-		e.chg = "[]"
+	if strings.TrimSpace(e.Changes) == "" {
+		e.Changes = "[]"
 	}
-	if e.record != "null" {
-		if err := json.Unmarshal([]byte(e.record), &rec); err != nil || rec.Number == "" {
-			return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.id)
+	if e.Record != "null" {
+		if err := json.Unmarshal([]byte(e.Record), &rec); err != nil || rec.Number == "" {
+			return nil, fmt.Errorf("event %d: snapshot is not a certificate record", e.ID)
 		}
 	}
 	var b bytes.Buffer
-	b.WriteString(LogEntryVersion + "\n")
-	fmt.Fprintf(&b, "event %d\n", e.id)
+	b.WriteString(EntryVersion + "\n")
+	fmt.Fprintf(&b, "event %d\n", e.ID)
 	for _, f := range []struct{ key, val string }{
-		{"kind", e.kind}, {"number", rec.Number}, {"effective", e.effective},
-		{"at", e.at}, {"source", e.source}, {"reason", e.reason},
+		{"kind", e.Kind}, {"number", rec.Number}, {"effective", e.Effective},
+		{"at", e.At}, {"source", e.Source}, {"reason", e.Reason},
 	} {
 		b.WriteString(f.key + " ")
 		if err := writeJSONString(&b, f.val); err != nil {
-			return nil, fmt.Errorf("event %d: %s: %w", e.id, f.key, err)
+			return nil, fmt.Errorf("event %d: %s: %w", e.ID, f.key, err)
 		}
 		b.WriteByte('\n')
 	}
-	for _, f := range []struct{ key, val string }{{"changes", e.chg}, {"record", e.record}} {
+	for _, f := range []struct{ key, val string }{{"changes", e.Changes}, {"record", e.Record}} {
 		b.WriteString(f.key + " ")
 		if err := json.Compact(&b, []byte(f.val)); err != nil {
-			return nil, fmt.Errorf("event %d: %s: %w", e.id, f.key, err)
+			return nil, fmt.Errorf("event %d: %s: %w", e.ID, f.key, err)
 		}
 		b.WriteByte('\n')
 	}
-	if b.Len() > MaxLogEntry {
-		return nil, fmt.Errorf("event %d: log entry of %d bytes exceeds %d", e.id, b.Len(), MaxLogEntry)
+	if b.Len() > MaxEntry {
+		return nil, fmt.Errorf("event %d: log entry of %d bytes exceeds %d", e.ID, b.Len(), MaxEntry)
 	}
 	return b.Bytes(), nil
 }
@@ -315,8 +244,8 @@ func writeJSONString(b *bytes.Buffer, s string) error {
 	return nil
 }
 
-// LogEntry is a decoded log entry.
-type LogEntry struct {
+// Entry is a decoded log entry.
+type Entry struct {
 	Event     int64           `json:"event"`
 	Kind      string          `json:"kind"`
 	Number    string          `json:"number"`
@@ -328,15 +257,15 @@ type LogEntry struct {
 	Record    json.RawMessage `json:"record"`
 }
 
-// ParseLogEntry decodes an entry written by the log. It accepts only the
+// ParseEntry decodes an entry written by the log. It accepts only the
 // exact encoding: re-encoding the result gives the same bytes.
-func ParseLogEntry(b []byte) (*LogEntry, error) {
+func ParseEntry(b []byte) (*Entry, error) {
 	lines := strings.Split(string(b), "\n")
-	if len(lines) != 11 || lines[0] != LogEntryVersion || lines[10] != "" {
-		return nil, errors.New("log entry: not a " + LogEntryVersion + " entry")
+	if len(lines) != 11 || lines[0] != EntryVersion || lines[10] != "" {
+		return nil, errors.New("log entry: not a " + EntryVersion + " entry")
 	}
 	keys := []string{"event", "kind", "number", "effective", "at", "source", "reason", "changes", "record"}
-	var e LogEntry
+	var e Entry
 	dst := []any{&e.Event, &e.Kind, &e.Number, &e.Effective, &e.At, &e.Source, &e.Reason, &e.Changes, &e.Record}
 	for i, k := range keys {
 		v, ok := strings.CutPrefix(lines[i+1], k+" ")
@@ -347,8 +276,8 @@ func ParseLogEntry(b []byte) (*LogEntry, error) {
 			return nil, fmt.Errorf("log entry: %s: %w", k, err)
 		}
 	}
-	again, err := logEntry(eventRow{id: e.Event, kind: e.Kind, effective: e.Effective, reason: e.Reason,
-		source: e.Source, at: e.At, chg: string(e.Changes), record: string(e.Record)})
+	again, err := logEntry(registry.LogEvent{ID: e.Event, Kind: e.Kind, Effective: e.Effective, Reason: e.Reason,
+		Source: e.Source, At: e.At, Changes: string(e.Changes), Record: string(e.Record)})
 	if err != nil {
 		return nil, fmt.Errorf("log entry: %w", err)
 	}
@@ -358,84 +287,26 @@ func ParseLogEntry(b []byte) (*LogEntry, error) {
 	return &e, nil
 }
 
-// txHashReader reads stored hashes through a transaction or the database.
-type txHashReader struct {
-	ctx context.Context
-	q   logQuerier
-	st  *sql.Stmt // one hash by index
-}
+// hashReader reads the tree's stored hashes for tlog, from the store or
+// from the sequencer's transaction.
+type hashReader func(indexes []int64) ([][32]byte, error)
 
-type logQuerier interface {
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func newHashReader(ctx context.Context, q logQuerier) (txHashReader, error) {
-	st, err := q.PrepareContext(ctx, `SELECT hash FROM translog_hashes WHERE id = ?`)
-	return txHashReader{ctx: ctx, q: q, st: st}, err
-}
-
-// ReadHashes reads a few hashes one by one (appending reads ~log n), and
-// many (a tile's 256) in one query.
-func (r txHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	if len(indexes) <= 8 {
-		for i, x := range indexes {
-			var b []byte
-			if err := r.st.QueryRowContext(r.ctx, x).Scan(&b); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil, fmt.Errorf("transparency log: stored hash %d is missing", x)
-				}
-				return nil, err
-			}
-			if err := copyHash(&out[i], x, b); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	pos := make(map[int64][]int, len(indexes))
-	args := make([]any, 0, len(indexes))
-	for i, x := range indexes {
-		if _, ok := pos[x]; !ok {
-			args = append(args, x)
-		}
-		pos[x] = append(pos[x], i)
-	}
-	rows, err := r.q.QueryContext(r.ctx, `SELECT id, hash FROM translog_hashes WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`)`, args...)
+// ReadHashes implements tlog.HashReader.
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	hs, err := r(indexes)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	found := 0
-	for rows.Next() {
-		var x int64
-		var b []byte
-		if err := rows.Scan(&x, &b); err != nil {
-			return nil, err
-		}
-		for _, i := range pos[x] {
-			if err := copyHash(&out[i], x, b); err != nil {
-				return nil, err
-			}
-		}
-		found++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if found != len(args) {
-		return nil, fmt.Errorf("transparency log: %d of %d stored hashes are missing", len(args)-found, len(args))
+	out := make([]tlog.Hash, len(hs))
+	for i, h := range hs {
+		out[i] = tlog.Hash(h)
 	}
 	return out, nil
 }
 
-func copyHash(dst *tlog.Hash, x int64, b []byte) error {
-	if len(b) != tlog.HashSize {
-		return fmt.Errorf("transparency log: stored hash %d is %d bytes", x, len(b))
-	}
-	copy(dst[:], b)
-	return nil
+// stored reads hashes from the store.
+func (l *Log) stored(ctx context.Context) hashReader {
+	return func(indexes []int64) ([][32]byte, error) { return l.store.LogHashes(ctx, indexes) }
 }
 
 // sequenceBatch bounds how many events are read into memory at once.
@@ -450,14 +321,14 @@ func (l *Log) Sequence(ctx context.Context) (*Checkpoint, error) {
 		return nil, errors.New("transparency log: no signing key: this log is read-only")
 	}
 	if cp, err := l.Checkpoint(ctx); err == nil && l.signedByUs(cp) {
-		pending, err := l.pending(ctx, l.store.db)
+		pending, err := l.store.LogPending(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if !pending {
 			return cp, nil
 		}
-	} else if err != nil && ErrorCode(err) != ENOTFOUND {
+	} else if err != nil && registry.ErrorCode(err) != registry.ENOTFOUND {
 		return nil, err
 	}
 	// A large backlog (a first import of a million certificates) is
@@ -466,8 +337,8 @@ func (l *Log) Sequence(ctx context.Context) (*Checkpoint, error) {
 	var out *Checkpoint
 	for {
 		var full bool
-		err := l.store.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
-			cp, n, err := l.sequence(ctx, tx, now)
+		err := l.store.AppendLog(ctx, func(a *registry.LogAppend) error {
+			cp, n, err := l.sequence(ctx, a)
 			out, full = cp, n >= sequencePerTx
 			return err
 		})
@@ -483,60 +354,17 @@ func (l *Log) Sequence(ctx context.Context) (*Checkpoint, error) {
 // sequencePerTx bounds how many entries one transaction logs.
 const sequencePerTx = 20 * sequenceBatch
 
-// pending reports whether some certificate event is not logged yet.
-func (l *Log) pending(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE certificate_id IS NOT NULL
-		AND id > coalesce((SELECT max(event_id) FROM translog_leaves), 0))`).Scan(&n)
-	return n != 0, err
-}
-
-func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (_ *Checkpoint, logged int64, err error) {
-	var size, last int64
-	if err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(event_id), 0) FROM translog_leaves`).Scan(&size, &last); err != nil {
+func (l *Log) sequence(ctx context.Context, a *registry.LogAppend) (_ *Checkpoint, logged int64, err error) {
+	size, last, err := a.State()
+	if err != nil {
 		return nil, 0, err
 	}
 	start := size
-	r, err := newHashReader(ctx, tx)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer r.st.Close()
-	insLeaf, err := tx.PrepareContext(ctx, `INSERT INTO translog_leaves(idx, event_id, certificate_id) VALUES (?, ?, ?)`)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer insLeaf.Close()
-	insHash, err := tx.PrepareContext(ctx, `INSERT INTO translog_hashes(id, hash) VALUES (?, ?)`)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer insHash.Close()
-	sel, err := tx.PrepareContext(ctx, `SELECT `+eventRowColumns+` FROM events
-		WHERE certificate_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?`)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer sel.Close()
+	r := hashReader(a.ReadHashes)
 	for {
 		// Read a batch, then write: the cursor is closed before the inserts.
-		rows, err := sel.QueryContext(ctx, last, sequenceBatch)
+		batch, err := a.Unlogged(last, sequenceBatch)
 		if err != nil {
-			return nil, 0, err
-		}
-		var batch []eventRow
-		for rows.Next() {
-			e, err := scanEventRow(rows)
-			if err != nil {
-				rows.Close()
-				return nil, 0, err
-			}
-			batch = append(batch, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return nil, 0, err
 		}
 		for _, e := range batch {
@@ -548,16 +376,15 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (_ *Check
 			if err != nil {
 				return nil, 0, err
 			}
+			stored := make([][32]byte, len(hashes))
 			for i, h := range hashes {
-				if _, err := insHash.ExecContext(ctx, tlog.StoredHashCount(size)+int64(i), h[:]); err != nil {
-					return nil, 0, err
-				}
+				stored[i] = h
 			}
-			if _, err := insLeaf.ExecContext(ctx, size, e.id, e.certID); err != nil {
+			if err := a.Append(registry.LogLeaf{Index: size, EventID: e.ID, CertificateID: e.CertificateID}, tlog.StoredHashCount(size), stored); err != nil {
 				return nil, 0, err
 			}
 			size++
-			last = e.id
+			last = e.ID
 		}
 		if len(batch) < sequenceBatch || size-start >= sequencePerTx {
 			break
@@ -577,15 +404,10 @@ func (l *Log) sequence(ctx context.Context, tx *sql.Tx, now time.Time) (_ *Check
 	if err != nil {
 		return nil, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO translog_checkpoints(size, root, note, signed_at) VALUES (?, ?, ?, ?)`,
-		size, root[:], string(msg), fmtTime(now)); err != nil {
+	if err := a.AddCheckpoint(size, root, msg); err != nil {
 		return nil, 0, err
 	}
-	// Pages that show log entries and proofs are out of date now.
-	if err := bumpGeneration(tx); err != nil {
-		return nil, 0, err
-	}
-	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: now}, size - start, nil
+	return &Checkpoint{Origin: l.origin, Size: size, Hash: root, Note: msg, SignedAt: a.Now()}, size - start, nil
 }
 
 // signedByUs reports whether cp is for this log's origin and carries a
@@ -610,15 +432,11 @@ func (l *Log) signedByUs(cp *Checkpoint) bool {
 // Checkpoint returns the latest signed checkpoint, ENOTFOUND if none was
 // signed yet.
 func (l *Log) Checkpoint(ctx context.Context) (*Checkpoint, error) {
-	var msg, at string
-	err := l.store.db.QueryRowContext(ctx, `SELECT note, signed_at FROM translog_checkpoints ORDER BY id DESC LIMIT 1`).Scan(&msg, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "", "公开日志尚无签名检查点", "the public log has no signed checkpoint yet")
-	}
+	stored, err := l.store.LatestCheckpoint(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("transparency log checkpoint: %w", err)
+		return nil, err
 	}
-	text, _, ok := strings.Cut(msg, "\n\n")
+	text, _, ok := strings.Cut(stored.Note, "\n\n")
 	if !ok {
 		return nil, errors.New("transparency log checkpoint: stored note has no signature")
 	}
@@ -626,7 +444,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp.Note, cp.SignedAt = []byte(msg), parseTime(at)
+	cp.Note, cp.SignedAt = []byte(stored.Note), stored.SignedAt
 	return cp, nil
 }
 
@@ -638,7 +456,7 @@ func (l *Log) Follow(ctx context.Context, every time.Duration, report func(error
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		pending, err := l.pending(ctx, l.store.db)
+		pending, err := l.store.LogPending(ctx)
 		if err == nil && pending {
 			_, err = l.Sequence(ctx)
 		}

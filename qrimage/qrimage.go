@@ -1,4 +1,7 @@
-package registry
+// Package qrimage draws QR codes (PNG and SVG, for printing on certificates
+// and in bid documents) and reads them back from uploaded photos and
+// screenshots, within bounds set before any pixel is decoded.
+package qrimage
 
 import (
 	"bytes"
@@ -13,58 +16,60 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/certreg/certreg/registry"
 )
 
-// QRLevel is the error-correction level of every QR code the registry
+// Level is the error-correction level of every QR code the registry
 // prints: M recovers about 15% of damaged modules, enough for a scan of a
 // photocopy, while keeping the code at version 7 or lower.
-const QRLevel = qrcode.Medium
+const Level = qrcode.Medium
 
-// MaxQRVersion is the largest QR code version a certificate's URL may need
+// MaxVersion is the largest QR code version a certificate's URL may need
 // (45×45 modules): small enough to print at 2 cm and still scan.
-const MaxQRVersion = 7
+const MaxVersion = 7
 
-// NewQR encodes content as a QR code at level M with a 4-module quiet zone.
-func NewQR(content string) (*qrcode.QRCode, error) {
-	q, err := qrcode.New(content, QRLevel)
+// New encodes content as a QR code at level M with a 4-module quiet zone.
+func New(content string) (*qrcode.QRCode, error) {
+	q, err := qrcode.New(content, Level)
 	if err != nil {
 		return nil, fmt.Errorf("qr %q: %w", content, err)
 	}
 	return q, nil
 }
 
-// QRDrawing names how QRSymbol draws its images: change it whenever PNG
+// Drawing names how Symbol draws its images: change it whenever PNG
 // or SVG would draw a symbol differently, so that the static export draws
 // its QR images again.
-const QRDrawing = "certreg-qr/2 M png-1bit svg-runs"
+const Drawing = "certreg-qr/2 M png-1bit svg-runs"
 
-// QRSymbol is a QR code's modules, quiet zone included (true is dark).
+// Symbol is a QR code's modules, quiet zone included (true is dark).
 // Encoding the symbol (Reed–Solomon, then the mask with the least
 // penalty) costs about as much as drawing it, so a caller that needs
 // several images of one content encodes it once.
-type QRSymbol [][]bool
+type Symbol [][]bool
 
-// EncodeQR encodes content as a QR symbol (see NewQR).
-func EncodeQR(content string) (QRSymbol, error) {
-	q, err := NewQR(content)
+// Encode encodes content as a QR symbol (see New).
+func Encode(content string) (Symbol, error) {
+	q, err := New(content)
 	if err != nil {
 		return nil, err
 	}
 	return q.Bitmap(), nil
 }
 
-// QRPNG returns content's QR code as a PNG (see QRSymbol.PNG).
-func QRPNG(content string, size int) ([]byte, error) {
-	sym, err := EncodeQR(content)
+// PNG returns content's QR code as a PNG (see Symbol.PNG).
+func PNG(content string, size int) ([]byte, error) {
+	sym, err := Encode(content)
 	if err != nil {
 		return nil, err
 	}
 	return sym.PNG(size)
 }
 
-// QRSVG returns content's QR code as an SVG drawing (see QRSymbol.SVG).
-func QRSVG(content string) ([]byte, error) {
-	sym, err := EncodeQR(content)
+// SVG returns content's QR code as an SVG drawing (see Symbol.SVG).
+func SVG(content string) ([]byte, error) {
+	sym, err := Encode(content)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +83,7 @@ var qrPalette = color.Palette{color.White, color.Black}
 // PNG draws the symbol as a PNG of at most size×size pixels, with a whole
 // number of pixels a module (at least one) so that every module has the
 // same sharp edges: a scaled, uneven grid is harder to scan.
-func (sym QRSymbol) PNG(size int) ([]byte, error) {
+func (sym Symbol) PNG(size int) ([]byte, error) {
 	n := len(sym)
 	scale := max(1, size/n)
 	img := image.NewPaletted(image.Rect(0, 0, n*scale, n*scale), qrPalette)
@@ -119,7 +124,7 @@ func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 // SVG draws the symbol as an SVG drawing, one unit a module. Each row's
 // dark runs are one path segment, which keeps the file small and prints
 // sharp at any size.
-func (sym QRSymbol) SVG() []byte {
+func (sym Symbol) SVG() []byte {
 	n := len(sym)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`, n, n, n*4, n*4)
@@ -141,13 +146,13 @@ func (sym QRSymbol) SVG() []byte {
 	return b.Bytes()
 }
 
-// DecodeQR reads the QR code in img and returns its text.
+// Decode reads the QR code in img and returns its text.
 //
 // gozxing's finder-pattern detector misses about 1% of clean, valid codes
-// (zbarimg reads the same images), so when it finds nothing DecodeQR tries
+// (zbarimg reads the same images), so when it finds nothing Decode tries
 // again in pure-barcode mode, which reads an upright code with its quiet
 // zone (a screenshot or a generated image) without the detector.
-func DecodeQR(img image.Image) (string, error) {
+func Decode(img image.Image) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", err
@@ -168,19 +173,19 @@ func DecodeQR(img image.Image) (string, error) {
 // pixel is decoded, so that a small file declaring a huge image (a
 // decompression bomb) is refused without allocating it.
 const (
-	MaxQRImageBytes  = 5 << 20
-	MaxQRImagePixels = 16_000_000 // e.g. 4000×4000
+	MaxUploadBytes  = 5 << 20
+	MaxUploadPixels = 16_000_000 // e.g. 4000×4000
 )
 
-// DecodeQRImage decodes an uploaded PNG or JPEG and reads its QR code. Every
-// failure is an EINVALID error whose message tells the reader what to do;
+// DecodeUpload decodes an uploaded PNG or JPEG and reads its QR code. Every
+// failure is a registry.EINVALID error whose message tells the reader what to do;
 // its Field says which: image.empty, image.size, image.type, image.pixels,
 // image.damaged or image.noqr.
-func DecodeQRImage(b []byte) (string, error) {
+func DecodeUpload(b []byte) (string, error) {
 	if len(b) == 0 {
-		return "", Errorf(EINVALID, "image.empty", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
+		return "", registry.Errorf(registry.EINVALID, "image.empty", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
 	}
-	if len(b) > MaxQRImageBytes {
+	if len(b) > MaxUploadBytes {
 		return "", tooLarge(len(b))
 	}
 	var decode func([]byte) (image.Image, error)
@@ -198,44 +203,44 @@ func DecodeQRImage(b []byte) (string, error) {
 		if bytes.HasPrefix(b, []byte("%PDF")) {
 			what, whatEN = "是 PDF 文件，不是图片（文件名可能被改过）", "is a PDF document, not an image (its name may have been changed)"
 		}
-		return "", &Error{Code: EINVALID, Field: "image.type", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
+		return "", &registry.Error{Code: registry.EINVALID, Field: "image.type", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
 	}
 	cfg, err := config(b)
 	if err != nil {
-		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", registry.Errorf(registry.EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxQRImagePixels {
-		return "", &Error{Code: EINVALID, Field: "image.pixels",
-			ZH: fmt.Sprintf("图片尺寸过大（%d×%d 像素，最多 %d 万像素）：请裁剪到二维码附近再上传", cfg.Width, cfg.Height, MaxQRImagePixels/10000),
-			EN: fmt.Sprintf("the image is too large (%d×%d pixels, at most %d million): crop it around the QR code and upload again", cfg.Width, cfg.Height, MaxQRImagePixels/1_000_000)}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxUploadPixels {
+		return "", &registry.Error{Code: registry.EINVALID, Field: "image.pixels",
+			ZH: fmt.Sprintf("图片尺寸过大（%d×%d 像素，最多 %d 万像素）：请裁剪到二维码附近再上传", cfg.Width, cfg.Height, MaxUploadPixels/10000),
+			EN: fmt.Sprintf("the image is too large (%d×%d pixels, at most %d million): crop it around the QR code and upload again", cfg.Width, cfg.Height, MaxUploadPixels/1_000_000)}
 	}
 	img, err := decode(b)
 	if err != nil {
-		return "", Errorf(EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", registry.Errorf(registry.EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
 	}
-	text, err := DecodeQR(img)
+	text, err := Decode(img)
 	if err != nil {
 		// gozxing says "not found", "checksum" or "format": to the reader all
 		// mean the same thing.
-		return "", Errorf(EINVALID, "image.noqr", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
+		return "", registry.Errorf(registry.EINVALID, "image.noqr", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
 	}
 	return text, nil
 }
 
-func tooLarge(n int) *Error {
-	return Errorf(EINVALID, "image.size", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxQRImageBytes>>20)
+func tooLarge(n int) *registry.Error {
+	return registry.Errorf(registry.EINVALID, "image.size", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxUploadBytes>>20)
 }
 
-// ErrQRImageTooLarge is returned for an upload over MaxQRImageBytes, for
+// ErrUploadTooLarge is returned for an upload over MaxUploadBytes, for
 // callers that stop reading at the limit.
-func ErrQRImageTooLarge() error {
-	return Errorf(EINVALID, "image.size", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxQRImageBytes>>20)
+func ErrUploadTooLarge() error {
+	return registry.Errorf(registry.EINVALID, "image.size", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxUploadBytes>>20)
 }
 
-// QRImages caches generated QR images by content, format and size. A
+// Cache caches generated QR images by content, format and size. A
 // certificate's QR content changes only with its claims (or the signing
 // key), so each image is generated once and then served from memory.
-type QRImages struct {
+type Cache struct {
 	mu    sync.Mutex
 	max   int
 	items map[qrKey][]byte
@@ -247,24 +252,24 @@ type qrKey struct {
 	size    int
 }
 
-// NewQRImages returns a cache holding at most max images; when full it
+// NewCache returns a cache holding at most max images; when full it
 // starts over (cheaper than an LRU, and images regenerate in about a
 // millisecond).
-func NewQRImages(max int) *QRImages {
-	return &QRImages{max: max, items: make(map[qrKey][]byte)}
+func NewCache(max int) *Cache {
+	return &Cache{max: max, items: make(map[qrKey][]byte)}
 }
 
 // PNG returns content's QR code as a PNG of size pixels.
-func (c *QRImages) PNG(content string, size int) ([]byte, error) {
-	return c.get(qrKey{content, "png", size}, func() ([]byte, error) { return QRPNG(content, size) })
+func (c *Cache) PNG(content string, size int) ([]byte, error) {
+	return c.get(qrKey{content, "png", size}, func() ([]byte, error) { return PNG(content, size) })
 }
 
 // SVG returns content's QR code as SVG.
-func (c *QRImages) SVG(content string) ([]byte, error) {
-	return c.get(qrKey{content, "svg", 0}, func() ([]byte, error) { return QRSVG(content) })
+func (c *Cache) SVG(content string) ([]byte, error) {
+	return c.get(qrKey{content, "svg", 0}, func() ([]byte, error) { return SVG(content) })
 }
 
-func (c *QRImages) get(k qrKey, gen func() ([]byte, error)) ([]byte, error) {
+func (c *Cache) get(k qrKey, gen func() ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
 	b, ok := c.items[k]
 	c.mu.Unlock()
