@@ -6,13 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
-
-// APIKeyPrefix starts every API key, so that a leaked key is recognisable
-// (secret scanners, logs).
-const APIKeyPrefix = "crk_"
 
 // MaxAPIKeyLife is the longest an API key may live.
 const MaxAPIKeyLife = 2 * 366 * 24 * time.Hour
@@ -58,48 +53,42 @@ func scanAPIKey(r scanner) (*APIKey, error) {
 	return &k, nil
 }
 
-// CreateAPIKey creates a key for the body with the approval number, living
-// until expires. It returns the key itself, which is shown once and never
-// again: the database keeps only its SHA-256 hash.
-func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, approval, name string, expires time.Time) (string, *APIKey, error) {
+// AddAPIKey stores a new key of the body with the approval number, living
+// until expires: only its SHA-256 hash and its first characters (prefix),
+// which tell keys apart. Package accounts makes the key itself.
+func (s *Store) AddAPIKey(ctx context.Context, actor Actor, approval, name string, expires time.Time, keyHash, prefix string) (*APIKey, error) {
 	name, fe := cleanText("name", "名称", "name", name, 100, true)
 	if fe != nil {
-		return "", nil, ValidationErrors{*fe}
+		return nil, ValidationErrors{*fe}
 	}
 	b, err := s.Body(ctx, approval)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if actor.BodyID != 0 && actor.BodyID != b.ID {
-		return "", nil, Errorf(EFORBIDDEN, "body", "只能为本机构创建接口密钥", "you can create API keys only for your own body")
+		return nil, Errorf(EFORBIDDEN, "body", "只能为本机构创建接口密钥", "you can create API keys only for your own body")
 	}
 	if b.Disabled {
-		return "", nil, Errorf(ECONFLICT, "body", "认证机构 %s 已停用", "certification body %s is disabled", b.Approval)
+		return nil, Errorf(ECONFLICT, "body", "认证机构 %s 已停用", "certification body %s is disabled", b.Approval)
 	}
-	secret, err := randomToken(32) // 256 bits
-	if err != nil {
-		return "", nil, err
-	}
-	key := APIKeyPrefix + secret
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if !expires.After(now) || expires.Sub(now) > MaxAPIKeyLife {
 			return ValidationErrors{fieldErr("expires", "有效期应在今天之后、两年之内", "the expiry must be after today and within two years")}
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO api_keys(key_hash, prefix, body_id, name, created_by, created, expires) VALUES (?,?,?,?,?,?,?)`,
-			tokenHash(key), key[:len(APIKeyPrefix)+6], b.ID, name, actor.Name, fmtTime(now), fmtTime(expires))
+			keyHash, prefix, b.ID, name, actor.Name, fmtTime(now), fmtTime(expires))
 		if err != nil {
 			return fmt.Errorf("create api key: %w", err)
 		}
 		id, _ = r.LastInsertId()
-		return s.AppendEvent(ctx, tx, now, actor, b.ID, "apikey.created", "", []Change{
-			{Field: "apikey", After: key[:len(APIKeyPrefix)+6] + "…"}, {Field: "name", After: name}, {Field: "expires", After: expires.UTC().Format(DateLayout)}})
+		return s.auditEvent(ctx, tx, now, actor, b.ID, "apikey.created", []Change{
+			{Field: "apikey", After: prefix + "…"}, {Field: "name", After: name}, {Field: "expires", After: expires.UTC().Format(DateLayout)}})
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	k, err := s.apiKeyByID(ctx, id)
-	return key, k, err
+	return s.apiKeyByID(ctx, id)
 }
 
 func (s *Store) apiKeyByID(ctx context.Context, id int64) (*APIKey, error) {
@@ -150,49 +139,38 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked = ? WHERE id = ?`, fmtTime(now), id); err != nil {
 			return err
 		}
-		return s.AppendEvent(ctx, tx, now, actor, k.BodyID, "apikey.revoked", "", []Change{{Field: "apikey", Before: k.Prefix + "…", After: k.Prefix + "…"}, {Field: "revoked", Before: "false", After: "true"}})
+		return s.auditEvent(ctx, tx, now, actor, k.BodyID, "apikey.revoked", []Change{{Field: "apikey", Before: k.Prefix + "…", After: k.Prefix + "…"}, {Field: "revoked", Before: "false", After: "true"}})
 	})
 }
 
-var errBadKey = Errorf(EUNAUTHORIZED, "", "接口密钥无效、已过期或已吊销", "the API key is invalid, expired or revoked")
-
-// APIKeyByToken authenticates an API key: it returns the key if it is
-// known, live and its body not disabled, and records its use.
-func (s *Store) APIKeyByToken(ctx context.Context, token string) (*APIKey, error) {
-	if !strings.HasPrefix(token, APIKeyPrefix) || len(token) > 100 {
-		return nil, errBadKey
-	}
-	h := tokenHash(token)
+// APIKeyByHash returns the key whose SHA-256 hash is keyHash, unless its
+// body is disabled; ENOTFOUND otherwise. Whether it is live is the
+// caller's to check (APIKey.Live).
+func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (*APIKey, error) {
 	var stored string
 	var bodyDisabled bool
 	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT k.id, k.key_hash, b.disabled FROM api_keys k JOIN bodies b ON b.id = k.body_id WHERE k.key_hash = ?`, h).Scan(&id, &stored, &bodyDisabled)
+	err := s.db.QueryRowContext(ctx, `SELECT k.id, k.key_hash, b.disabled FROM api_keys k JOIN bodies b ON b.id = k.body_id WHERE k.key_hash = ?`, keyHash).Scan(&id, &stored, &bodyDisabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errBadKey
+		return nil, Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("api key: %w", err)
 	}
 	// The lookup found the row by its hash; comparing again in constant
 	// time costs nothing and does not rely on how the index compares.
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1 || bodyDisabled {
-		return nil, errBadKey
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(keyHash)) != 1 || bodyDisabled {
+		return nil, Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
 	}
-	k, err := s.apiKeyByID(ctx, id)
-	if err != nil {
-		return nil, err
+	return s.apiKeyByID(ctx, id)
+}
+
+// TouchAPIKey records now as the key's last use.
+func (s *Store) TouchAPIKey(ctx context.Context, id int64, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used = ? WHERE id = ?`, fmtTime(now), id); err != nil {
+		return fmt.Errorf("api key: %w", err)
 	}
-	now := s.Now().UTC()
-	if !k.Live(now) {
-		return nil, errBadKey
-	}
-	if now.Sub(k.LastUsed) > time.Minute {
-		if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used = ? WHERE id = ?`, fmtTime(now), id); err != nil {
-			return nil, fmt.Errorf("api key: %w", err)
-		}
-		k.LastUsed = now
-	}
-	return k, nil
+	return nil
 }
 
 // IdempotentResponse is a stored response to a request made with an

@@ -600,15 +600,15 @@ func (w *writer) event(certID, bodyID int64, kind string, effective time.Time, r
 	return nil
 }
 
-// AppendEvent appends an audit event that concerns no certificate (a user
-// added, a key revoked) in tx, for packages that keep their own tables.
-func (s *Store) AppendEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, bodyID int64, kind, reason string, changes []Change) error {
+// auditEvent appends, in tx, an event that concerns no certificate (a
+// user added, a key revoked): the operator's audit trail.
+func (s *Store) auditEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor, bodyID int64, kind string, changes []Change) error {
 	w, err := s.newWriter(ctx, tx, now, actor)
 	if err != nil {
 		return err
 	}
 	defer w.close()
-	return w.event(0, bodyID, kind, time.Time{}, reason, changes, "")
+	return w.event(0, bodyID, kind, time.Time{}, "", changes, "")
 }
 
 // diffCertificates lists the fields that differ between old and new, as

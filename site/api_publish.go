@@ -182,7 +182,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, limit int64, f
 	if !ok {
 		return 0, nil, registry.Errorf(registry.EUNAUTHORIZED, "", "需要接口密钥：Authorization: Bearer <密钥>", "an API key is required: Authorization: Bearer <key>")
 	}
-	key, err := s.store.APIKeyByToken(r.Context(), strings.TrimSpace(token))
+	key, err := s.accounts.APIKey(r.Context(), strings.TrimSpace(token))
 	if err != nil {
 		return 0, nil, err
 	}

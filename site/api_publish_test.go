@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -51,11 +52,11 @@ func newPublishFixture(t testing.TB) *publishFixture {
 	if _, err := st.PutCertificates(ctx, op, []registry.Input{in}, registry.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	keyA, _, err := st.CreateAPIKey(ctx, op, approvalA, "A's ERP", now.Add(30*24*time.Hour))
+	keyA, _, err := accounts.New(st).CreateAPIKey(ctx, op, approvalA, "A's ERP", now.Add(30*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyB, _, err := st.CreateAPIKey(ctx, op, approvalB, "B's ERP", now.Add(30*24*time.Hour))
+	keyB, _, err := accounts.New(st).CreateAPIKey(ctx, op, approvalB, "B's ERP", now.Add(30*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func (s *Server) signedIn(role registry.Role, h consoleFunc) handlerFunc {
 		if c, err := r.Cookie(SessionCookie); err == nil {
 			token = c.Value
 		}
-		u, err := s.store.SessionUser(r.Context(), token)
+		u, err := s.accounts.SessionUser(r.Context(), token)
 		if registry.ErrorCode(err) == registry.EUNAUTHORIZED {
 			if token != "" {
 				clearSessionCookie(w)

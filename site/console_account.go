@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
@@ -17,14 +18,14 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, u *registry
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, u *registry.User, status int, v views.ConsoleAccountView) error {
 	v.TOTP = u.TOTP
 	if !u.TOTP && v.Secret == "" {
-		secret, err := registry.NewTOTPSecret()
+		secret, err := accounts.NewTOTPSecret()
 		if err != nil {
 			return err
 		}
 		v.Secret = secret
 	}
 	if v.Secret != "" {
-		v.URI = registry.TOTPURI(s.canonicalHost(), u.Name, v.Secret)
+		v.URI = accounts.TOTPURI(s.canonicalHost(), u.Name, v.Secret)
 	}
 	cb := s.consoleBase(r, u, "console.account.title", "account")
 	cb.Flash = flash(r)
@@ -40,17 +41,17 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *re
 		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
 	}
 	lang := langOf(r)
-	hash, err := s.store.PasswordHash(r.Context(), u.ID)
+	ok, err := s.accounts.CheckPassword(r.Context(), u.ID, r.PostForm.Get("current"))
 	if err != nil {
 		return err
 	}
-	if !registry.CheckPassword(hash, r.PostForm.Get("current")) {
+	if !ok {
 		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: map[string][]string{"current": {lang.T("console.account.wrongcurrent")}}})
 	}
 	if r.PostForm.Get("new") != r.PostForm.Get("again") {
 		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: map[string][]string{"again": {lang.T("console.account.mismatch")}}})
 	}
-	err = s.store.SetPassword(r.Context(), u.Actor("console", clientHost(r)), u.Name, r.PostForm.Get("new"))
+	err = s.accounts.SetPassword(r.Context(), u.Actor("console", clientHost(r)), u.Name, r.PostForm.Get("new"))
 	if registry.ErrorCode(err) == registry.EINVALID {
 		errs, _ := fieldErrors(err, lang)
 		errs["new"] = errs["password"]
@@ -79,7 +80,7 @@ func (s *Server) setOwnTOTP(w http.ResponseWriter, r *http.Request, u *registry.
 			return registry.Errorf(registry.EINVALID, "secret", "密钥无效，请刷新页面重试", "invalid secret: reload the page and try again")
 		}
 	}
-	err := s.store.SetTOTP(r.Context(), u.Actor("console", clientHost(r)), u.ID, secret, r.PostForm.Get("code"))
+	err := s.accounts.SetTOTP(r.Context(), u.Actor("console", clientHost(r)), u.ID, secret, r.PostForm.Get("code"))
 	if registry.ErrorCode(err) == registry.EINVALID {
 		errs, _ := fieldErrors(err, lang)
 		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Secret: secret, Errors: errs})

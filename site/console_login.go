@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
@@ -41,14 +42,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := langOf(r)
 	v := views.ConsoleLoginView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
-	token, u, err := s.store.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientHost(r))
-	var te *registry.ThrottledError
+	token, u, err := s.accounts.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientHost(r))
+	var te *accounts.ThrottledError
 	switch {
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds())+1))
 		v.Error = te.Message(string(lang))
 		return s.renderLogin(w, r, http.StatusTooManyRequests, v)
-	case err == registry.ErrTOTPRequired:
+	case err == accounts.ErrTOTPRequired:
 		v.NeedTOTP = true
 		v.Error = registry.ErrorMessage(err, string(lang))
 		return s.renderLogin(w, r, http.StatusUnauthorized, v)
@@ -74,7 +75,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 // logout ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		if err := s.store.Logout(r.Context(), c.Value); err != nil {
+		if err := s.accounts.Logout(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}

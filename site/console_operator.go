@@ -90,11 +90,11 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, u *registry.Use
 		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
 	}
 	f := r.PostForm.Get
-	nu := registry.NewUser{Name: f("name"), Role: registry.Role(f("role")), Password: f("password")}
+	nu := registry.NewUser{Name: f("name"), Role: registry.Role(f("role"))}
 	if nu.Role == registry.RolePublisher {
 		nu.BodyApproval = f("body")
 	}
-	_, err := s.store.AddUser(r.Context(), u.Actor("console", clientHost(r)), nu)
+	_, err := s.accounts.AddUser(r.Context(), u.Actor("console", clientHost(r)), nu, f("password"))
 	if c := registry.ErrorCode(err); c == registry.EINVALID || c == registry.ECONFLICT || c == registry.ENOTFOUND {
 		errs, msg := fieldErrors(err, langOf(r))
 		if msg != "" {

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
@@ -66,12 +67,15 @@ func newConsoleFixture(t *testing.T) *consoleFixture {
 	if _, err := f.store.PutCertificates(ctx, op, []registry.Input{certInput(numberA, approvalA)}, registry.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, nu := range []registry.NewUser{
-		{Name: "root", Role: registry.RoleOperator, Password: opPass},
-		{Name: "alice", Role: registry.RolePublisher, BodyApproval: approvalA, Password: alicePass},
-		{Name: "bob", Role: registry.RolePublisher, BodyApproval: approvalB, Password: bobPass},
+	for _, nu := range []struct {
+		registry.NewUser
+		password string
+	}{
+		{registry.NewUser{Name: "root", Role: registry.RoleOperator}, opPass},
+		{registry.NewUser{Name: "alice", Role: registry.RolePublisher, BodyApproval: approvalA}, alicePass},
+		{registry.NewUser{Name: "bob", Role: registry.RolePublisher, BodyApproval: approvalB}, bobPass},
 	} {
-		if _, err := f.store.AddUser(ctx, op, nu); err != nil {
+		if _, err := accounts.New(f.store).AddUser(ctx, op, nu.NewUser, nu.password); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,7 +210,7 @@ func TestConsoleLoginCookieLogout(t *testing.T) {
 		t.Fatalf("after logout: %d", r.status)
 	}
 	// The old token is dead even if a copy was kept.
-	if _, err := f.store.SessionUser(context.Background(), token); registry.ErrorCode(err) != registry.EUNAUTHORIZED {
+	if _, err := accounts.New(f.store).SessionUser(context.Background(), token); registry.ErrorCode(err) != registry.EUNAUTHORIZED {
 		t.Fatal("the session survives logout")
 	}
 }
@@ -258,7 +262,7 @@ func TestConsoleBodyIsolation(t *testing.T) {
 	if c.Version != 1 || c.Status != registry.StatusValid || c.HolderName == "篡改公司" {
 		t.Fatalf("B's certificate changed: %+v", c)
 	}
-	if _, err := f.store.APIKeyByToken(context.Background(), f.keyB); err != nil {
+	if _, err := accounts.New(f.store).APIKey(context.Background(), f.keyB); err != nil {
 		t.Fatal("B's key was revoked by A")
 	}
 }
@@ -354,12 +358,12 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 func TestConsoleLoginThrottled(t *testing.T) {
 	f := newConsoleFixture(t)
 	b := f.browser(t)
-	for i := 0; i < registry.MaxFailuresPerUser; i++ {
+	for i := 0; i < accounts.MaxFailuresPerUser; i++ {
 		b.login("alice", "not-the-password")
 	}
 	r := b.login("alice", alicePass)
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "登录失败次数过多") {
-		t.Fatalf("after %d failures: %d %v", registry.MaxFailuresPerUser, r.status, r.header)
+		t.Fatalf("after %d failures: %d %v", accounts.MaxFailuresPerUser, r.status, r.header)
 	}
 }
 
@@ -630,7 +634,7 @@ func TestConsoleREADMEFlow(t *testing.T) {
 	if _, err := st.AddBody(ctx, cli, registry.Body{Approval: "CNCA-R-2016-901", NameZH: "示例质量认证中心（样例）"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddUser(ctx, cli, registry.NewUser{Name: "alice", Role: registry.RolePublisher, BodyApproval: "CNCA-R-2016-901", Password: alicePass}); err != nil {
+	if _, err := accounts.New(st).AddUser(ctx, cli, registry.NewUser{Name: "alice", Role: registry.RolePublisher, BodyApproval: "CNCA-R-2016-901"}, alicePass); err != nil {
 		t.Fatal(err)
 	}
 	srv := New(st, Config{BaseURL: testBase})
@@ -671,7 +675,7 @@ func TestConsoleTOTPAndPasswordChange(t *testing.T) {
 	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {"000000"}}); r.status != http.StatusUnprocessableEntity {
 		t.Fatalf("wrong code: %d", r.status)
 	}
-	code, _ := registry.TOTPCode(m[1], *f.now)
+	code, _ := accounts.TOTPCode(m[1], *f.now)
 	if r := a.post("/console/account/totp", url.Values{"action": {"enable"}, "secret": {m[1]}, "code": {code}}); r.status != http.StatusSeeOther {
 		t.Fatalf("enable: %d %s", r.status, r.body)
 	}
@@ -684,7 +688,7 @@ func TestConsoleTOTPAndPasswordChange(t *testing.T) {
 		t.Fatalf("the code used to enable is accepted again: %d", r.status)
 	}
 	*f.now = f.now.Add(30 * time.Second)
-	code, _ = registry.TOTPCode(m[1], *f.now)
+	code, _ = accounts.TOTPCode(m[1], *f.now)
 	if r := b.post("/console/login", url.Values{"name": {"alice"}, "password": {alicePass}, "totp": {code}}); r.status != http.StatusSeeOther {
 		t.Fatalf("password and code: %d", r.status)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
@@ -40,15 +41,16 @@ type Config struct {
 
 // Server serves the public site.
 type Server struct {
-	store  *registry.Store
-	cfg    Config
-	log    *slog.Logger
-	assets *assets
-	cache  *pageCache
-	mux    *http.ServeMux
-	snaps  snapshotCache
-	verify *verifier
-	tlog   *LogHandlers // the transparency log, once MountLog is called
+	store    *registry.Store
+	accounts *accounts.Accounts
+	cfg      Config
+	log      *slog.Logger
+	assets   *assets
+	cache    *pageCache
+	mux      *http.ServeMux
+	snaps    snapshotCache
+	verify   *verifier
+	tlog     *LogHandlers // the transparency log, once MountLog is called
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
@@ -72,7 +74,7 @@ func New(store *registry.Store, cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, cfg: cfg, log: log, assets: loadAssets(), mux: http.NewServeMux()}
+	s := &Server{store: store, accounts: accounts.New(store), cfg: cfg, log: log, assets: loadAssets(), mux: http.NewServeMux()}
 	s.gen.Store(-1)
 	s.cache = newPageCache(64<<20, 20000)
 	s.verify = newVerifier(cfg)

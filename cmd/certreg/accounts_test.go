@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -53,7 +54,7 @@ func TestBodyUserAPIKeyCommands(t *testing.T) {
 		t.Fatalf("user list: %q", out)
 	}
 	key := strings.TrimSpace(must("", "apikey", "create", "--db", db, "--body", "CNCA-R-2002-001", "--name", "ERP", "--days", "30"))
-	if !strings.HasPrefix(key, registry.APIKeyPrefix) {
+	if !strings.HasPrefix(key, accounts.APIKeyPrefix) {
 		t.Fatalf("apikey create printed %q", key)
 	}
 	out := must("", "apikey", "list", "--db", db)
@@ -80,7 +81,7 @@ func TestBodyUserAPIKeyCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, _, err := s.Login(context.Background(), "root", pw, "", "127.0.0.1"); err != nil {
+	if _, _, err := accounts.New(s).Login(context.Background(), "root", pw, "", "127.0.0.1"); err != nil {
 		t.Fatalf("the operator made by the CLI cannot sign in: %v", err)
 	}
 	evs, _ := s.AuditEvents(context.Background(), registry.AuditFilter{Actor: "tester"})

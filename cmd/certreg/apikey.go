@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -31,7 +32,7 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			defer s.Close()
-			key, k, err := s.CreateAPIKey(ctx, registry.Actor{Name: *actor, Source: "cli"}, *body, *name, s.Now().Add(time.Duration(*days)*24*time.Hour))
+			key, k, err := accounts.New(s).CreateAPIKey(ctx, registry.Actor{Name: *actor, Source: "cli"}, *body, *name, s.Now().Add(time.Duration(*days)*24*time.Hour))
 			if err != nil {
 				return describe(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -35,7 +36,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			defer s.Close()
-			u, err := s.AddUser(ctx, registry.Actor{Name: *actor, Source: "cli"}, registry.NewUser{Name: fs.Arg(0), Role: registry.Role(*role), BodyApproval: *body, Password: pw})
+			u, err := accounts.New(s).AddUser(ctx, registry.Actor{Name: *actor, Source: "cli"}, registry.NewUser{Name: fs.Arg(0), Role: registry.Role(*role), BodyApproval: *body}, pw)
 			if err != nil {
 				return describe(err)
 			}
@@ -108,7 +109,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			defer s.Close()
-			if err := s.SetPassword(ctx, registry.Actor{Name: *actor, Source: "cli"}, fs.Arg(0), pw); err != nil {
+			if err := accounts.New(s).SetPassword(ctx, registry.Actor{Name: *actor, Source: "cli"}, fs.Arg(0), pw); err != nil {
 				return describe(err)
 			}
 			fmt.Fprintf(e.stdout, "password of %s changed; every session of the user has ended\n", fs.Arg(0))

@@ -1,4 +1,4 @@
-package registry
+package accounts
 
 import (
 	"crypto/hmac"
@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // Argon2id parameters: OWASP's minimum (19 MiB, 2 iterations, 1 lane).
@@ -83,17 +85,20 @@ func CheckPassword(encoded, password string) bool {
 var dummyHash, _ = HashPassword("certreg dummy password for timing")
 
 // checkPasswordRules returns the problem with a new password, if any.
-func checkPasswordRules(pw string) *FieldError {
+func checkPasswordRules(pw string) *registry.FieldError {
 	n := utf8.RuneCountInString(pw)
+	var fe registry.FieldError
 	switch {
 	case !utf8.ValidString(pw):
-		return ptr(fieldErr("password", "密码不是有效的 UTF-8 文本", "the password is not valid UTF-8 text"))
+		fe = registry.FieldError{Field: "password", ZH: "密码不是有效的 UTF-8 文本", EN: "the password is not valid UTF-8 text"}
 	case n < MinPassword:
-		return ptr(fieldErr("password", "密码至少 %d 个字符", "the password must have at least %d characters", MinPassword))
+		fe = registry.FieldError{Field: "password", ZH: fmt.Sprintf("密码至少 %d 个字符", MinPassword), EN: fmt.Sprintf("the password must have at least %d characters", MinPassword)}
 	case n > MaxPassword:
-		return ptr(fieldErr("password", "密码最多 %d 个字符", "the password may have at most %d characters", MaxPassword))
+		fe = registry.FieldError{Field: "password", ZH: fmt.Sprintf("密码最多 %d 个字符", MaxPassword), EN: fmt.Sprintf("the password may have at most %d characters", MaxPassword)}
+	default:
+		return nil
 	}
-	return nil
+	return &fe
 }
 
 // randomToken returns n random bytes as unpadded base64url.

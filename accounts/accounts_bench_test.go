@@ -1,9 +1,11 @@
-package registry
+package accounts
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // BenchmarkHashPassword is the cost of one Argon2id hash at the OWASP
@@ -18,22 +20,23 @@ func BenchmarkHashPassword(b *testing.B) {
 
 // BenchmarkAPIKeyByToken is the cost of authenticating one API request.
 func BenchmarkAPIKeyByToken(b *testing.B) {
-	s, err := Open(b.TempDir() + "/r.db")
+	s, err := registry.Open(b.TempDir() + "/r.db")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	a := New(s)
 	ctx := context.Background()
-	op := Actor{Name: "bench", Source: "cli"}
-	if _, err := s.AddBody(ctx, op, Body{Approval: "CNCA-R-2002-001", NameZH: "甲"}); err != nil {
+	op := registry.Actor{Name: "bench", Source: "cli"}
+	if _, err := s.AddBody(ctx, op, registry.Body{Approval: "CNCA-R-2002-001", NameZH: "甲"}); err != nil {
 		b.Fatal(err)
 	}
-	key, _, err := s.CreateAPIKey(ctx, op, "CNCA-R-2002-001", "bench", time.Now().Add(24*time.Hour))
+	key, _, err := a.CreateAPIKey(ctx, op, "CNCA-R-2002-001", "bench", time.Now().Add(24*time.Hour))
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := s.APIKeyByToken(ctx, key); err != nil {
+		if _, err := a.APIKey(ctx, key); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -41,21 +44,22 @@ func BenchmarkAPIKeyByToken(b *testing.B) {
 
 // BenchmarkSessionUser is the cost of checking a console session.
 func BenchmarkSessionUser(b *testing.B) {
-	s, err := Open(b.TempDir() + "/r.db")
+	s, err := registry.Open(b.TempDir() + "/r.db")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	a := New(s)
 	ctx := context.Background()
-	if _, err := s.AddUser(ctx, Actor{Name: "bench", Source: "cli"}, NewUser{Name: "root", Role: RoleOperator, Password: "a-long-enough-password"}); err != nil {
+	if _, err := a.AddUser(ctx, registry.Actor{Name: "bench", Source: "cli"}, registry.NewUser{Name: "root", Role: registry.RoleOperator}, "a-long-enough-password"); err != nil {
 		b.Fatal(err)
 	}
-	token, _, err := s.Login(ctx, "root", "a-long-enough-password", "", "127.0.0.1")
+	token, _, err := a.Login(ctx, "root", "a-long-enough-password", "", "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := s.SessionUser(ctx, token); err != nil {
+		if _, err := a.SessionUser(ctx, token); err != nil {
 			b.Fatal(err)
 		}
 	}
