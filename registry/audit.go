@@ -48,7 +48,7 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter) ([]Event, error)
 	}
 	if n := strings.TrimSpace(f.Number); n != "" {
 		where = append(where, "e.certificate_id = (SELECT id FROM certificates WHERE number_key = ?)")
-		args = append(args, NumberKey(foldWidth(n)))
+		args = append(args, NumberKey(FoldWidth(n)))
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "e.at >= ?")

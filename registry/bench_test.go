@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certreg/certreg/demo"
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -18,9 +19,9 @@ func syntheticCSV(tb testing.TB, n int) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(registry.CSVHeader())
+	w.Write(fileformat.CSVHeader())
 	next := demo.SyntheticRows(registry.Today(time.Now()), n)
-	row := make([]string, len(registry.Columns))
+	row := make([]string, len(fileformat.Columns))
 	for {
 		in, err := next()
 		if err == io.EOF {
@@ -29,8 +30,8 @@ func syntheticCSV(tb testing.TB, n int) []byte {
 		rec := registry.Record{Number: in.Number, HolderName: in.HolderName, HolderCreditCode: in.HolderCreditCode, HolderAddress: in.HolderAddress,
 			Province: in.Province, City: in.City, Scheme: in.Scheme, Scope: in.Scope, IssueDate: in.IssueDate, ExpiryDate: in.ExpiryDate,
 			BodyApproval: in.BodyApproval, BodyName: in.BodyName, Status: registry.StatusValid, Stage1Date: in.Stage1Date, Stage2Date: in.Stage2Date}
-		copy(row, rec.CSVRow())
-		for i, c := range registry.Columns {
+		copy(row, fileformat.CSVRow(&rec))
+		for i, c := range fileformat.Columns {
 			switch c.Key {
 			case "score":
 				row[i] = in.Score
@@ -58,7 +59,7 @@ func BenchmarkImport100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		rr, err := registry.OpenRows("bench.csv", bytes.NewReader(file))
+		rr, err := fileformat.OpenRows("bench.csv", bytes.NewReader(file))
 		if err != nil {
 			b.Fatal(err)
 		}

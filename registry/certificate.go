@@ -194,15 +194,15 @@ type Input struct {
 	CPSQ             string
 	Surveillance     string // "2024-05-01 通过; 2025-05-03 pass"
 
-	// headers maps a field to its column's header as the file wrote it,
+	// Headers maps a field to its column's header as the file wrote it,
 	// so that a problem names the column the publisher sees.
-	headers map[string]string
+	Headers map[string]string
 }
 
 // column fills in the column of a problem with the row's file header.
 func (in *Input) column(fe FieldError) FieldError {
-	if fe.Column == "" && in.headers != nil {
-		fe.Column = in.headers[fe.Field]
+	if fe.Column == "" && in.Headers != nil {
+		fe.Column = in.Headers[fe.Field]
 	}
 	return fe
 }
@@ -327,7 +327,7 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 		}
 	}
 	if s := strings.TrimSpace(in.CPSQ); s != "" {
-		v, err := strconv.ParseFloat(foldWidth(s), 64)
+		v, err := strconv.ParseFloat(FoldWidth(s), 64)
 		if err != nil || v < 0 || v > 100 {
 			add(ptr(fieldErr("cpsq", "顾客感知服务质量指数 %q 应为 0 至 100 之间的数", "customer-perceived service quality index %q must be a number from 0 to 100", in.CPSQ)))
 		} else {
@@ -342,7 +342,7 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 func ptr[T any](v T) *T { return &v }
 
 func levelOf(s *Scheme, scoreText, levelText string) (level string, score float64, has bool, fe *FieldError) {
-	scoreText = strings.TrimSpace(foldWidth(scoreText))
+	scoreText = strings.TrimSpace(FoldWidth(scoreText))
 	if scoreText != "" {
 		v, err := strconv.ParseFloat(scoreText, 64)
 		if err != nil {
@@ -413,7 +413,7 @@ var dateSeparators = strings.NewReplacer("年", "-", "月", "-", "日", "", "/",
 // ParseDate reads a date as users write it: 2024-03-05, 2024/3/5, 2024.3.5
 // or 2024年3月5日, with full-width digits allowed.
 func ParseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(foldWidth(s))
+	s = strings.TrimSpace(FoldWidth(s))
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty date")
 	}

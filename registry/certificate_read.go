@@ -77,7 +77,7 @@ func notRegistered(n string) *Error {
 // CertificatesByCreditCode returns every certificate held by the
 // organisation with the unified social credit code, newest first.
 func (s *Store) CertificatesByCreditCode(ctx context.Context, code string) ([]*Certificate, error) {
-	code = strings.ToUpper(foldWidth(strings.TrimSpace(code)))
+	code = strings.ToUpper(FoldWidth(strings.TrimSpace(code)))
 	return s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.holder_credit_code = ? ORDER BY c.issue_date DESC, c.id DESC LIMIT 1000`, code)
 }
 
@@ -164,7 +164,7 @@ func (s *Store) RecentEvents(ctx context.Context, bodyID int64, limit int, kinds
 
 // Body returns the body with the approval number.
 func (s *Store) Body(ctx context.Context, approval string) (*Body, error) {
-	a := strings.ToUpper(strings.TrimSpace(foldWidth(approval)))
+	a := strings.ToUpper(strings.TrimSpace(FoldWidth(approval)))
 	bs, err := s.queryBodies(ctx, `WHERE approval = ?`, a)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,8 @@
 package registry_test
 
 import (
-	"errors"
-	"io"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/certreg/certreg/registry"
 )
@@ -60,63 +57,4 @@ func FuzzCreditCode(f *testing.F) {
 			t.Fatalf("mutated %q → %q still passes the check (err %v)", code, mutated, fe)
 		}
 	})
-}
-
-// FuzzCSVRow reads arbitrary CSV content under a valid header and
-// validates every row, as an import does before it writes: it must never
-// panic, and every problem must come with a message in both languages.
-func FuzzCSVRow(f *testing.F) {
-	f.Add(goodRow)
-	f.Add(strings.Replace(goodRow, "96", "69", 1))
-	f.Add("\"unterminated,quote\n")
-	f.Add("A-1,\xff\xfe,914403001922038216\n")
-	f.Add(goodRow + goodRow)
-	s := openStore(f)
-	f.Fuzz(func(t *testing.T, rows string) {
-		rr, err := registry.OpenRows("fuzz.csv", strings.NewReader(csvHeaderZH+rows))
-		if err != nil {
-			checkMessages(t, err)
-			return
-		}
-		defer rr.Close()
-		for {
-			in, err := rr.Next()
-			if err == io.EOF {
-				return
-			}
-			var re *registry.RowError
-			if errors.As(err, &re) {
-				if re.ZH == "" || re.EN == "" {
-					t.Fatalf("row error without message: %+v", re)
-				}
-				continue
-			}
-			if err != nil {
-				checkMessages(t, err)
-				return
-			}
-			c, _, errs := in.Validate(s.Schemes())
-			for _, fe := range errs {
-				if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
-					t.Fatalf("bad message %+v", fe)
-				}
-			}
-			if len(errs) == 0 && (c.Number == "" || c.HolderName == "" || !c.ExpiryDate.After(c.IssueDate) || c.LevelCode == "") {
-				t.Fatalf("accepted an incomplete certificate: %+v from %+v", c, in)
-			}
-		}
-	})
-}
-
-func checkMessages(t *testing.T, err error) {
-	t.Helper()
-	var ie *registry.ImportError
-	if !asImportError(err, &ie) {
-		t.Fatalf("not an ImportError: %v", err)
-	}
-	for _, fe := range ie.Errors {
-		if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
-			t.Fatalf("bad message %+v", fe)
-		}
-	}
 }

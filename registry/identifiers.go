@@ -35,7 +35,7 @@ func CreditCodeCheck(first17 string) (byte, bool) {
 // warning (checkOK false): codes from early pilot regions are legal yet fail
 // the check, so the registry records the warning instead of rejecting.
 func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) {
-	code = strings.ToUpper(foldWidth(strings.TrimSpace(s)))
+	code = strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if code == "" {
 		fe := fieldErr("holder_credit_code", "统一社会信用代码不能为空", "unified social credit code is required")
 		return "", false, &fe
@@ -70,7 +70,7 @@ var numberPattern = regexp.MustCompile(`^[A-Za-z0-9./-]{4,40}$`)
 // Numbers are otherwise opaque: each body prints its own format. NumberKey
 // gives the case-insensitive form used to compare them.
 func NormalizeNumber(s string) (string, *FieldError) {
-	n := foldWidth(strings.TrimSpace(s))
+	n := FoldWidth(strings.TrimSpace(s))
 	if n == "" {
 		fe := fieldErr("number", "证书编号不能为空", "certificate number is required")
 		return "", &fe
@@ -98,10 +98,10 @@ func NormalizeNumber(s string) (string, *FieldError) {
 // unique in the registry.
 func NumberKey(n string) string { return strings.ToUpper(n) }
 
-// foldWidth maps full-width ASCII variants (U+FF01–U+FF5E) and the
+// FoldWidth maps full-width ASCII variants (U+FF01–U+FF5E) and the
 // ideographic space to their ASCII forms, as Chinese input methods often
 // produce them.
-func foldWidth(s string) string {
+func FoldWidth(s string) string {
 	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 }) {
 		return s
 	}
@@ -122,7 +122,7 @@ var approvalPattern = regexp.MustCompile(`^CNCA-(R-\d{4}-\d{3}|RF-\d{4}-\d{2})$`
 // (批准号): CNCA-R-YYYY-NNN for domestic bodies, CNCA-RF-YYYY-NN for
 // foreign-invested ones.
 func NormalizeApproval(s string) (string, *FieldError) {
-	a := strings.ToUpper(foldWidth(strings.TrimSpace(s)))
+	a := strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if a == "" {
 		fe := fieldErr("body_approval", "认证机构批准号不能为空", "certification body approval number is required")
 		return "", &fe

@@ -139,7 +139,7 @@ func (ss *Schemes) Get(code string) (*Scheme, bool) {
 // Find returns the scheme named by code or by standard number, as an import
 // file may give either ("AS", "GB/T 27922-2011", "GB/T27922-2011").
 func (ss *Schemes) Find(s string) (*Scheme, bool) {
-	s = foldWidth(s)
+	s = FoldWidth(s)
 	if sc, ok := ss.byCode[s]; ok {
 		return sc, true
 	}

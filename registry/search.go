@@ -72,7 +72,7 @@ func (f Filter) DefaultSort() string {
 
 // Validate checks the filter's values and fills in defaults.
 func (f *Filter) Validate(schemes *Schemes) error {
-	f.Query = strings.TrimSpace(foldWidth(f.Query))
+	f.Query = strings.TrimSpace(FoldWidth(f.Query))
 	if n := utf8.RuneCountInString(f.Query); n > maxQueryRunes {
 		return Errorf(EINVALID, "q", "查询内容过长：最多 %d 个字符，实为 %d 个", "the search text is too long: at most %d characters, got %d", maxQueryRunes, n)
 	}

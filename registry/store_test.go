@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certreg/certreg/demo"
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -135,7 +136,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 	pr, pw := io.Pipe()
 	go func() {
 		w := csv.NewWriter(pw)
-		w.Write(registry.CSVHeader())
+		w.Write(fileformat.CSVHeader())
 		next := demo.SyntheticRows(registry.Today(s.Now()), 40_000)
 		for {
 			in, err := next()
@@ -145,7 +146,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 			rec := registry.Record{Number: in.Number, HolderName: in.HolderName, HolderCreditCode: in.HolderCreditCode,
 				Province: in.Province, City: in.City, Scheme: in.Scheme, Scope: in.Scope, IssueDate: in.IssueDate,
 				ExpiryDate: in.ExpiryDate, BodyApproval: in.BodyApproval, BodyName: in.BodyName, Status: registry.StatusValid}
-			row := rec.CSVRow()
+			row := fileformat.CSVRow(&rec)
 			row[7] = in.Score
 			w.Write(row)
 		}
@@ -169,7 +170,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 			}
 		}
 	}()
-	rr, err := registry.OpenRows("stream.csv", pr)
+	rr, err := fileformat.OpenRows("stream.csv", pr)
 	if err != nil {
 		t.Fatal(err)
 	}

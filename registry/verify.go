@@ -209,7 +209,7 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 	if fe != nil {
 		return nil, &Error{Code: EINVALID, Field: "number", ZH: fe.ZH, EN: fe.EN}
 	}
-	holder = strings.TrimSpace(foldWidth(holder))
+	holder = strings.TrimSpace(FoldWidth(holder))
 	if holder == "" {
 		return nil, Errorf(EINVALID, "holder", "请填写证书上的获证组织名称或统一社会信用代码", "enter the holder's name or unified social credit code as printed on the certificate")
 	}
@@ -249,7 +249,7 @@ func holderMatches(c *Certificate, holder string) (field string, ok bool) {
 	}
 	// Full-width and half-width forms (（ and (, Ａ and A) and spaces are
 	// how the same name differs between a paper and the register.
-	squash := func(s string) string { return strings.Join(strings.Fields(foldWidth(s)), "") }
+	squash := func(s string) string { return strings.Join(strings.Fields(FoldWidth(s)), "") }
 	return "holder_name", squash(holder) == squash(c.HolderName)
 }
 
@@ -337,7 +337,7 @@ func ParseBatch(text string) ([]BatchLine, error) {
 	var out []BatchLine
 	text = strings.TrimPrefix(text, "\ufeff")
 	for i, raw := range strings.Split(text, "\n") {
-		f := strings.FieldsFunc(foldWidth(raw), func(r rune) bool {
+		f := strings.FieldsFunc(FoldWidth(raw), func(r rune) bool {
 			return r == ',' || r == '\t' || r == ';' || r == ' ' || r == '\r' || r == '"' || r == '，'
 		})
 		if len(f) == 0 {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 )
 
 // downloadTemplate sends the XLSX import template.
 func (s *Server) downloadTemplate(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	var buf bytes.Buffer
-	if err := registry.WriteTemplateXLSX(&buf); err != nil {
+	if err := fileformat.WriteTemplateXLSX(&buf); err != nil {
 		return err
 	}
 	return sendFile(w, "certreg-template.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
@@ -41,13 +42,13 @@ func (s *Server) downloadCertificates(w http.ResponseWriter, r *http.Request, u 
 		row++
 		return sw.SetRow(name, cells)
 	}
-	if err := put(registry.CSVHeader()); err != nil {
+	if err := put(fileformat.CSVHeader()); err != nil {
 		return err
 	}
 	schemes := s.store.Schemes()
 	err = s.store.EachCertificate(r.Context(), u.BodyID, func(c *registry.Certificate) error {
 		rec := c.Record(schemes)
-		return put(rec.CSVRow())
+		return put(fileformat.CSVRow(&rec))
 	})
 	if err != nil {
 		return err

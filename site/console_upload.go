@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
@@ -196,7 +197,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 		return v, err
 	}
 	defer f.Close()
-	rows, err := registry.OpenRows(p.name, f)
+	rows, err := fileformat.OpenRows(p.name, f)
 	if err != nil {
 		v.Error = registry.ErrorMessage(err, lang)
 		if registry.ErrorCode(err) == registry.EINTERNAL {

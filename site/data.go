@@ -3,7 +3,7 @@ package site
 import (
 	"net/http"
 
-	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/views"
 )
 
@@ -11,7 +11,7 @@ import (
 func (s *Server) showData(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
 	v := views.DataView{CSVURL: "/data/certificates.csv", NDJSONURL: "/data/certificates.ndjson"}
-	for _, c := range registry.Columns {
+	for _, c := range fileformat.Columns {
 		v.Columns = append(v.Columns, views.Column{Name: c.Key, Desc: lang.Pick(c.ZH+"："+c.DescZH, c.DescEN)})
 	}
 	b := s.base(r, lang.T("data.title"))
@@ -25,7 +25,7 @@ func (s *Server) downloadCSV(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="certificates.csv"`)
 	w.Header().Set("Cache-Control", "no-cache")
-	_, err := s.store.ExportCSV(r.Context(), w, 0)
+	_, err := fileformat.WriteCSV(r.Context(), s.store, w, 0)
 	return s.streamErr(r, err)
 }
 
@@ -34,7 +34,7 @@ func (s *Server) downloadNDJSON(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/x-ndjson; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="certificates.ndjson"`)
 	w.Header().Set("Cache-Control", "no-cache")
-	_, err := s.store.ExportNDJSON(r.Context(), w, 0)
+	_, err := fileformat.WriteNDJSON(r.Context(), s.store, w, 0)
 	return s.streamErr(r, err)
 }
 

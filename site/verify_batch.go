@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
@@ -45,7 +46,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	var lines []registry.BatchLine
 	if len(form.file) > 0 {
-		lines, err = registry.ParseBatchFile(form.file)
+		lines, err = fileformat.ReadBatch(form.file)
 	} else {
 		lines, err = registry.ParseBatch(form.lines)
 	}
@@ -133,10 +134,10 @@ type batchForm struct {
 // bounded to a little more than the largest file allowed.
 func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 	var f batchForm
-	limit := int64(registry.MaxBatchFileBytes + 256<<10)
+	limit := int64(fileformat.MaxBatchBytes + 256<<10)
 	tooLarge := errStatus(http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("上传的内容过大（最多 %d MB）", registry.MaxBatchFileBytes>>20),
-		fmt.Sprintf("the upload is too large (at most %d MB)", registry.MaxBatchFileBytes>>20))
+		fmt.Sprintf("上传的内容过大（最多 %d MB）", fileformat.MaxBatchBytes>>20),
+		fmt.Sprintf("the upload is too large (at most %d MB)", fileformat.MaxBatchBytes>>20))
 	if r.ContentLength > limit {
 		return f, tooLarge
 	}
@@ -167,7 +168,7 @@ func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 			}
 			return f, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
 		}
-		b, err := readPart(part, registry.MaxBatchFileBytes)
+		b, err := readPart(part, fileformat.MaxBatchBytes)
 		if err != nil {
 			return f, tooLarge
 		}

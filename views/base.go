@@ -4,10 +4,11 @@
 package views
 
 import (
-	"github.com/a-h/templ"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/certreg/certreg/site/i18n"
 )

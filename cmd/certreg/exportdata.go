@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -32,8 +33,8 @@ func runExportData(ctx context.Context, e *env, args []string) error {
 		name  string
 		write func(context.Context, *os.File) (int, error)
 	}{
-		{"certificates.csv", func(ctx context.Context, w *os.File) (int, error) { return s.ExportCSV(ctx, w, 0) }},
-		{"certificates.ndjson", func(ctx context.Context, w *os.File) (int, error) { return s.ExportNDJSON(ctx, w, 0) }},
+		{"certificates.csv", func(ctx context.Context, w *os.File) (int, error) { return fileformat.WriteCSV(ctx, s, w, 0) }},
+		{"certificates.ndjson", func(ctx context.Context, w *os.File) (int, error) { return fileformat.WriteNDJSON(ctx, s, w, 0) }},
 	} {
 		n, err := writeFileAtomic(filepath.Join(*out, f.name), func(w *os.File) (int, error) { return f.write(ctx, w) })
 		if err != nil {

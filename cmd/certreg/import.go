@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 )
 
@@ -37,7 +38,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	// All files go in one transaction: either every row of every file is
 	// imported, or nothing is.
 	files := fs.Args()
-	var cur *registry.RowReader
+	var cur *fileformat.RowReader
 	var curFile *os.File
 	defer func() {
 		if cur != nil {
@@ -56,7 +57,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 				if err != nil {
 					return registry.Input{}, err
 				}
-				rr, err := registry.OpenRows(files[i], f)
+				rr, err := fileformat.OpenRows(files[i], f)
 				if err != nil {
 					f.Close()
 					return registry.Input{}, prefixFile(files[i], err)

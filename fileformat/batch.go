@@ -1,4 +1,4 @@
-package registry
+package fileformat
 
 import (
 	"bytes"
@@ -9,19 +9,21 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"github.com/certreg/certreg/registry"
 )
 
-// MaxBatchFileBytes bounds an uploaded batch file: 1,000 lines of number
+// MaxBatchBytes bounds an uploaded batch file: 1,000 lines of number
 // and credit code fit in far less.
-const MaxBatchFileBytes = 2 << 20
+const MaxBatchBytes = 2 << 20
 
-// ParseBatchFile reads an uploaded batch check: an XLSX workbook (first
+// ReadBatch reads an uploaded batch check: an XLSX workbook (first
 // sheet, number in the first column, credit code in the second) or a CSV
 // or text file in UTF-8 or GBK (as Excel on Chinese Windows saves it).
-func ParseBatchFile(b []byte) ([]BatchLine, error) {
-	badFile := Errorf(EINVALID, "file", "无法读取上传的文件：请上传 CSV（UTF-8 或 GBK）、TXT 或 XLSX 文件", "the uploaded file cannot be read: upload a CSV (UTF-8 or GBK), TXT or XLSX file")
-	if len(b) > MaxBatchFileBytes {
-		return nil, Errorf(EINVALID, "file", "上传的文件过大（最多 %d MB）", "the uploaded file is too large (at most %d MB)", MaxBatchFileBytes>>20)
+func ReadBatch(b []byte) ([]registry.BatchLine, error) {
+	badFile := registry.Errorf(registry.EINVALID, "file", "无法读取上传的文件：请上传 CSV（UTF-8 或 GBK）、TXT 或 XLSX 文件", "the uploaded file cannot be read: upload a CSV (UTF-8 or GBK), TXT or XLSX file")
+	if len(b) > MaxBatchBytes {
+		return nil, registry.Errorf(registry.EINVALID, "file", "上传的文件过大（最多 %d MB）", "the uploaded file is too large (at most %d MB)", MaxBatchBytes>>20)
 	}
 	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		// Zip bombs: excelize stops unzipping at these limits.
@@ -40,8 +42,8 @@ func ParseBatchFile(b []byte) ([]BatchLine, error) {
 		}
 		var text strings.Builder
 		for n := 0; rows.Next(); n++ {
-			if n > MaxBatch+1 {
-				return nil, Errorf(EINVALID, "lines", "一次最多核验 %d 行：请分批提交", "at most %d lines can be checked at once: split the list", MaxBatch)
+			if n > registry.MaxBatch+1 {
+				return nil, registry.Errorf(registry.EINVALID, "lines", "一次最多核验 %d 行：请分批提交", "at most %d lines can be checked at once: split the list", registry.MaxBatch)
 			}
 			cols, err := rows.Columns()
 			if err != nil {
@@ -52,7 +54,7 @@ func ParseBatchFile(b []byte) ([]BatchLine, error) {
 			}
 			text.WriteString(strings.Join(cols, ",") + "\n")
 		}
-		return ParseBatch(text.String())
+		return registry.ParseBatch(text.String())
 	}
 	if bytes.IndexByte(b, 0) >= 0 || bytes.HasPrefix(b, []byte("%PDF")) {
 		return nil, badFile // a binary file: an image, a PDF, an .xls
@@ -64,5 +66,5 @@ func ParseBatchFile(b []byte) ([]BatchLine, error) {
 		}
 		b = d
 	}
-	return ParseBatch(string(b))
+	return registry.ParseBatch(string(b))
 }

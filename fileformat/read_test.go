@@ -1,16 +1,20 @@
-package registry_test
+package fileformat_test
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/certreg/certreg/demo"
+	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -25,7 +29,7 @@ var goodRow = csvRow("NB-2024-0001", "宁波海天电器有限公司", "91440300
 // importString imports one file's content with the CLI's options.
 func importString(t *testing.T, s *registry.Store, content string, opts registry.ImportOptions) (registry.ImportResult, error) {
 	t.Helper()
-	rr, err := registry.OpenRows("test.csv", strings.NewReader(content))
+	rr, err := fileformat.OpenRows("test.csv", strings.NewReader(content))
 	if err != nil {
 		return registry.ImportResult{}, err
 	}
@@ -36,7 +40,7 @@ func importString(t *testing.T, s *registry.Store, content string, opts registry
 func countCertificates(t *testing.T, s *registry.Store) int {
 	t.Helper()
 	var n int
-	if err := s.DB().QueryRow(`SELECT count(*) FROM certificates`).Scan(&n); err != nil {
+	if err := rawDB(t, s).QueryRow(`SELECT count(*) FROM certificates`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -333,10 +337,10 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var csvOut, ndOut bytes.Buffer
-	if _, err := src.ExportCSV(ctx, &csvOut, 0); err != nil {
+	if _, err := fileformat.WriteCSV(ctx, src, &csvOut, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := src.ExportNDJSON(ctx, &ndOut, 0); err != nil {
+	if _, err := fileformat.WriteNDJSON(ctx, src, &ndOut, 0); err != nil {
 		t.Fatal(err)
 	}
 	for name, content := range map[string]string{"csv": csvOut.String(), "ndjson": ndOut.String()} {
@@ -347,7 +351,7 @@ func TestExportRoundTrip(t *testing.T) {
 				t.Fatalf("%+v %v", res, err)
 			}
 			var again bytes.Buffer
-			if _, err := dst.ExportNDJSON(ctx, &again, 0); err != nil {
+			if _, err := fileformat.WriteNDJSON(ctx, dst, &again, 0); err != nil {
 				t.Fatal(err)
 			}
 			if again.String() != ndOut.String() {
@@ -392,9 +396,95 @@ func TestREADMEDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range registry.Columns {
+	for _, c := range fileformat.Columns {
 		if !strings.Contains(string(b), "| `"+c.Key+"` | "+c.ZH+" |") {
 			t.Errorf("README does not document column %s (%s)", c.Key, c.ZH)
 		}
 	}
+}
+
+// FuzzCSVRow reads arbitrary CSV content under a valid header and
+// validates every row, as an import does before it writes: it must never
+// panic, and every problem must come with a message in both languages.
+func FuzzCSVRow(f *testing.F) {
+	f.Add(goodRow)
+	f.Add(strings.Replace(goodRow, "96", "69", 1))
+	f.Add("\"unterminated,quote\n")
+	f.Add("A-1,\xff\xfe,914403001922038216\n")
+	f.Add(goodRow + goodRow)
+	s := openStore(f)
+	f.Fuzz(func(t *testing.T, rows string) {
+		rr, err := fileformat.OpenRows("fuzz.csv", strings.NewReader(csvHeaderZH+rows))
+		if err != nil {
+			checkMessages(t, err)
+			return
+		}
+		defer rr.Close()
+		for {
+			in, err := rr.Next()
+			if err == io.EOF {
+				return
+			}
+			var re *registry.RowError
+			if errors.As(err, &re) {
+				if re.ZH == "" || re.EN == "" {
+					t.Fatalf("row error without message: %+v", re)
+				}
+				continue
+			}
+			if err != nil {
+				checkMessages(t, err)
+				return
+			}
+			c, _, errs := in.Validate(s.Schemes())
+			for _, fe := range errs {
+				if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
+					t.Fatalf("bad message %+v", fe)
+				}
+			}
+			if len(errs) == 0 && (c.Number == "" || c.HolderName == "" || !c.ExpiryDate.After(c.IssueDate) || c.LevelCode == "") {
+				t.Fatalf("accepted an incomplete certificate: %+v from %+v", c, in)
+			}
+		}
+	})
+}
+
+func checkMessages(t *testing.T, err error) {
+	t.Helper()
+	var ie *registry.ImportError
+	if !asImportError(err, &ie) {
+		t.Fatalf("not an ImportError: %v", err)
+	}
+	for _, fe := range ie.Errors {
+		if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
+			t.Fatalf("bad message %+v", fe)
+		}
+	}
+}
+
+// openStore opens a fresh registry in a temporary directory with a fixed
+// clock.
+func openStore(t testing.TB) *registry.Store {
+	t.Helper()
+	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
+	return s
+}
+
+var cli = registry.Actor{Name: "test", Source: "cli"}
+
+// rawDB opens the registry's file with a connection of its own, to count
+// what an import wrote.
+func rawDB(t testing.TB, s *registry.Store) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -1,4 +1,9 @@
-package registry
+// Package fileformat reads and writes certificates as files: CSV (UTF-8 or
+// GB18030, comma or tab), XLSX and NDJSON in, CSV and NDJSON out, the
+// import templates, and the number lists of a batch check. Every reader
+// bounds what it reads before it allocates, and names the line and
+// column of every problem in both languages.
+package fileformat
 
 import (
 	"archive/zip"
@@ -18,6 +23,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // Column is one column of the import format.
@@ -29,34 +36,34 @@ type Column struct {
 	Date     bool
 	DescZH   string
 	DescEN   string
-	set      func(in *Input, v string)
+	set      func(in *registry.Input, v string)
 }
 
 // Columns is the import format, in template order. The README documents
 // each column; a test keeps the two in step.
 var Columns = []Column{
-	{Key: "number", ZH: "证书编号", Aliases: []string{"certificate_number", "证书号"}, Required: true, DescZH: "机构印在证书上的编号；字母、数字、-、/、.，4–40 个字符，不区分大小写", DescEN: "the number as the body prints it; letters, digits, -, / and ., 4–40 characters, case-insensitive", set: func(in *Input, v string) { in.Number = v }},
-	{Key: "holder_name", ZH: "获证组织名称", Aliases: []string{"获证组织", "组织名称", "holder"}, Required: true, DescZH: "获证组织全称，最多 200 字", DescEN: "the holder organisation's full name, at most 200 characters", set: func(in *Input, v string) { in.HolderName = v }},
-	{Key: "holder_credit_code", ZH: "统一社会信用代码", Aliases: []string{"credit_code", "信用代码"}, Required: true, DescZH: "18 位统一社会信用代码；校验位不符时给出警告并记录", DescEN: "18-character unified social credit code; a wrong check character is recorded as a warning", set: func(in *Input, v string) { in.HolderCreditCode = v }},
-	{Key: "holder_address", ZH: "获证组织地址", Aliases: []string{"地址", "address"}, DescZH: "地址，最多 300 字", DescEN: "address, at most 300 characters", set: func(in *Input, v string) { in.HolderAddress = v }},
-	{Key: "province", ZH: "省份", Aliases: []string{"省"}, Required: true, DescZH: "省、自治区或直辖市，如 浙江", DescEN: "province, e.g. 浙江", set: func(in *Input, v string) { in.Province = v }},
-	{Key: "city", ZH: "城市", Aliases: []string{"市"}, DescZH: "城市，如 宁波", DescEN: "city, e.g. 宁波", set: func(in *Input, v string) { in.City = v }},
-	{Key: "scheme", ZH: "认证依据", Aliases: []string{"standard", "认证标准"}, Required: true, DescZH: "认证依据的代码或标准号，如 AS 或 GB/T 27922-2011", DescEN: "the scheme's code or standard number, e.g. AS or GB/T 27922-2011", set: func(in *Input, v string) { in.Scheme = v }},
-	{Key: "score", ZH: "评价得分", Aliases: []string{"得分", "分数"}, DescZH: "0–100；分级认证必填，星级由得分得出", DescEN: "0–100; required for graded schemes, the level follows from it", set: func(in *Input, v string) { in.Score = v }},
-	{Key: "level", ZH: "星级", Aliases: []string{"等级", "认证等级"}, DescZH: "可选；填写时必须与得分相符（达标级、三星级、四星级、五星级）", DescEN: "optional; when given it must match the score (compliant, three-star, four-star, five-star)", set: func(in *Input, v string) { in.Level = v }},
-	{Key: "scope", ZH: "认证范围", Aliases: []string{"范围"}, Required: true, DescZH: "认证范围，最多 2000 字", DescEN: "scope of certification, at most 2000 characters", set: func(in *Input, v string) { in.Scope = v }},
-	{Key: "first_issue_date", ZH: "初次发证日期", Aliases: []string{"首次发证日期"}, Date: true, DescZH: "可选，默认同发证日期", DescEN: "optional, defaults to the issue date", set: func(in *Input, v string) { in.FirstIssueDate = v }},
-	{Key: "issue_date", ZH: "发证日期", Aliases: []string{"颁证日期"}, Required: true, Date: true, DescZH: "2024-03-05、2024/3/5、2024年3月5日 或 Excel 日期单元格", DescEN: "2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date cell", set: func(in *Input, v string) { in.IssueDate = v }},
-	{Key: "expiry_date", ZH: "有效期至", Aliases: []string{"到期日期", "证书到期日期", "有效期截止日期"}, Required: true, Date: true, DescZH: "晚于发证日期，通常为 3 年", DescEN: "after the issue date, usually 3 years", set: func(in *Input, v string) { in.ExpiryDate = v }},
-	{Key: "status", ZH: "证书状态", Aliases: []string{"状态"}, DescZH: "有效、暂停、撤销、注销；默认有效；过期由日期得出，不可填写", DescEN: "valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销); default valid; expired is derived and cannot be set", set: func(in *Input, v string) { in.Status = v }},
-	{Key: "status_date", ZH: "状态变更日期", Aliases: []string{"状态日期"}, Date: true, DescZH: "状态变更的生效日期；默认导入当天", DescEN: "the day a status change took effect; defaults to the day of import", set: func(in *Input, v string) { in.StatusDate = v }},
-	{Key: "status_reason", ZH: "状态变更原因", Aliases: []string{"原因"}, DescZH: "暂停、撤销、注销时必填", DescEN: "required when suspending, revoking or withdrawing", set: func(in *Input, v string) { in.StatusReason = v }},
-	{Key: "body_approval", ZH: "认证机构批准号", Aliases: []string{"批准号", "approval"}, Required: true, DescZH: "CNCA-R-年份-三位序号 或 CNCA-RF-年份-两位序号", DescEN: "CNCA-R-YYYY-NNN or CNCA-RF-YYYY-NN", set: func(in *Input, v string) { in.BodyApproval = v }},
-	{Key: "body_name", ZH: "认证机构名称", Aliases: []string{"认证机构", "body"}, DescZH: "命令行导入时，未登记的机构据此新建", DescEN: "on the command line, an unknown body is created with this name", set: func(in *Input, v string) { in.BodyName = v }},
-	{Key: "stage1_date", ZH: "一阶段审核日期", Aliases: []string{"第一阶段审核日期"}, Date: true, DescZH: "可选", DescEN: "optional", set: func(in *Input, v string) { in.Stage1Date = v }},
-	{Key: "stage2_date", ZH: "二阶段审核日期", Aliases: []string{"第二阶段审核日期"}, Date: true, DescZH: "可选；不早于一阶段审核日期", DescEN: "optional; not before the stage 1 date", set: func(in *Input, v string) { in.Stage2Date = v }},
-	{Key: "cpsq", ZH: "顾客感知服务质量指数", Aliases: []string{"CPSQ"}, DescZH: "可选，0–100", DescEN: "optional, 0–100", set: func(in *Input, v string) { in.CPSQ = v }},
-	{Key: "surveillance", ZH: "监督审核", Aliases: []string{"监督审核记录"}, DescZH: "可选；“日期 结果 备注”，多次以 ; 分隔，如 2025-03-01 通过", DescEN: "optional; \"date result note\", several separated by ;, e.g. 2025-03-01 pass", set: func(in *Input, v string) { in.Surveillance = v }},
+	{Key: "number", ZH: "证书编号", Aliases: []string{"certificate_number", "证书号"}, Required: true, DescZH: "机构印在证书上的编号；字母、数字、-、/、.，4–40 个字符，不区分大小写", DescEN: "the number as the body prints it; letters, digits, -, / and ., 4–40 characters, case-insensitive", set: func(in *registry.Input, v string) { in.Number = v }},
+	{Key: "holder_name", ZH: "获证组织名称", Aliases: []string{"获证组织", "组织名称", "holder"}, Required: true, DescZH: "获证组织全称，最多 200 字", DescEN: "the holder organisation's full name, at most 200 characters", set: func(in *registry.Input, v string) { in.HolderName = v }},
+	{Key: "holder_credit_code", ZH: "统一社会信用代码", Aliases: []string{"credit_code", "信用代码"}, Required: true, DescZH: "18 位统一社会信用代码；校验位不符时给出警告并记录", DescEN: "18-character unified social credit code; a wrong check character is recorded as a warning", set: func(in *registry.Input, v string) { in.HolderCreditCode = v }},
+	{Key: "holder_address", ZH: "获证组织地址", Aliases: []string{"地址", "address"}, DescZH: "地址，最多 300 字", DescEN: "address, at most 300 characters", set: func(in *registry.Input, v string) { in.HolderAddress = v }},
+	{Key: "province", ZH: "省份", Aliases: []string{"省"}, Required: true, DescZH: "省、自治区或直辖市，如 浙江", DescEN: "province, e.g. 浙江", set: func(in *registry.Input, v string) { in.Province = v }},
+	{Key: "city", ZH: "城市", Aliases: []string{"市"}, DescZH: "城市，如 宁波", DescEN: "city, e.g. 宁波", set: func(in *registry.Input, v string) { in.City = v }},
+	{Key: "scheme", ZH: "认证依据", Aliases: []string{"standard", "认证标准"}, Required: true, DescZH: "认证依据的代码或标准号，如 AS 或 GB/T 27922-2011", DescEN: "the scheme's code or standard number, e.g. AS or GB/T 27922-2011", set: func(in *registry.Input, v string) { in.Scheme = v }},
+	{Key: "score", ZH: "评价得分", Aliases: []string{"得分", "分数"}, DescZH: "0–100；分级认证必填，星级由得分得出", DescEN: "0–100; required for graded schemes, the level follows from it", set: func(in *registry.Input, v string) { in.Score = v }},
+	{Key: "level", ZH: "星级", Aliases: []string{"等级", "认证等级"}, DescZH: "可选；填写时必须与得分相符（达标级、三星级、四星级、五星级）", DescEN: "optional; when given it must match the score (compliant, three-star, four-star, five-star)", set: func(in *registry.Input, v string) { in.Level = v }},
+	{Key: "scope", ZH: "认证范围", Aliases: []string{"范围"}, Required: true, DescZH: "认证范围，最多 2000 字", DescEN: "scope of certification, at most 2000 characters", set: func(in *registry.Input, v string) { in.Scope = v }},
+	{Key: "first_issue_date", ZH: "初次发证日期", Aliases: []string{"首次发证日期"}, Date: true, DescZH: "可选，默认同发证日期", DescEN: "optional, defaults to the issue date", set: func(in *registry.Input, v string) { in.FirstIssueDate = v }},
+	{Key: "issue_date", ZH: "发证日期", Aliases: []string{"颁证日期"}, Required: true, Date: true, DescZH: "2024-03-05、2024/3/5、2024年3月5日 或 Excel 日期单元格", DescEN: "2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date cell", set: func(in *registry.Input, v string) { in.IssueDate = v }},
+	{Key: "expiry_date", ZH: "有效期至", Aliases: []string{"到期日期", "证书到期日期", "有效期截止日期"}, Required: true, Date: true, DescZH: "晚于发证日期，通常为 3 年", DescEN: "after the issue date, usually 3 years", set: func(in *registry.Input, v string) { in.ExpiryDate = v }},
+	{Key: "status", ZH: "证书状态", Aliases: []string{"状态"}, DescZH: "有效、暂停、撤销、注销；默认有效；过期由日期得出，不可填写", DescEN: "valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销); default valid; expired is derived and cannot be set", set: func(in *registry.Input, v string) { in.Status = v }},
+	{Key: "status_date", ZH: "状态变更日期", Aliases: []string{"状态日期"}, Date: true, DescZH: "状态变更的生效日期；默认导入当天", DescEN: "the day a status change took effect; defaults to the day of import", set: func(in *registry.Input, v string) { in.StatusDate = v }},
+	{Key: "status_reason", ZH: "状态变更原因", Aliases: []string{"原因"}, DescZH: "暂停、撤销、注销时必填", DescEN: "required when suspending, revoking or withdrawing", set: func(in *registry.Input, v string) { in.StatusReason = v }},
+	{Key: "body_approval", ZH: "认证机构批准号", Aliases: []string{"批准号", "approval"}, Required: true, DescZH: "CNCA-R-年份-三位序号 或 CNCA-RF-年份-两位序号", DescEN: "CNCA-R-YYYY-NNN or CNCA-RF-YYYY-NN", set: func(in *registry.Input, v string) { in.BodyApproval = v }},
+	{Key: "body_name", ZH: "认证机构名称", Aliases: []string{"认证机构", "body"}, DescZH: "命令行导入时，未登记的机构据此新建", DescEN: "on the command line, an unknown body is created with this name", set: func(in *registry.Input, v string) { in.BodyName = v }},
+	{Key: "stage1_date", ZH: "一阶段审核日期", Aliases: []string{"第一阶段审核日期"}, Date: true, DescZH: "可选", DescEN: "optional", set: func(in *registry.Input, v string) { in.Stage1Date = v }},
+	{Key: "stage2_date", ZH: "二阶段审核日期", Aliases: []string{"第二阶段审核日期"}, Date: true, DescZH: "可选；不早于一阶段审核日期", DescEN: "optional; not before the stage 1 date", set: func(in *registry.Input, v string) { in.Stage2Date = v }},
+	{Key: "cpsq", ZH: "顾客感知服务质量指数", Aliases: []string{"CPSQ"}, DescZH: "可选，0–100", DescEN: "optional, 0–100", set: func(in *registry.Input, v string) { in.CPSQ = v }},
+	{Key: "surveillance", ZH: "监督审核", Aliases: []string{"监督审核记录"}, DescZH: "可选；“日期 结果 备注”，多次以 ; 分隔，如 2025-03-01 通过", DescEN: "optional; \"date result note\", several separated by ;, e.g. 2025-03-01 pass", set: func(in *registry.Input, v string) { in.Surveillance = v }},
 }
 
 var columnByHeader = func() map[string]int {
@@ -72,7 +79,7 @@ var columnByHeader = func() map[string]int {
 var headerSeparators = strings.NewReplacer(" ", "", "_", "", "-", "")
 
 func headerKey(h string) string {
-	h = strings.ToLower(strings.TrimSpace(foldWidth(strings.TrimPrefix(h, "\ufeff"))))
+	h = strings.ToLower(strings.TrimSpace(registry.FoldWidth(strings.TrimPrefix(h, "\ufeff"))))
 	return headerSeparators.Replace(h)
 }
 
@@ -96,14 +103,14 @@ type RowReader struct {
 	width   int
 	headers map[string]string // field key → header as written
 
-	nextInput func() (Input, error) // NDJSON, as export-data writes it
+	nextInput func() (registry.Input, error) // NDJSON, as export-data writes it
 }
 
 // OpenRows reads the header of a CSV (UTF-8 with or without BOM, or
 // GB18030/GBK as Excel on Chinese Windows saves it), XLSX or NDJSON
 // (as export-data writes it) file and
 // returns a reader of its rows. A file that cannot be read as either, or
-// whose header is wrong, gives an *ImportError that names every problem.
+// whose header is wrong, gives an *registry.ImportError that names every problem.
 func OpenRows(name string, r io.Reader) (*RowReader, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
@@ -112,7 +119,7 @@ func OpenRows(name string, r io.Reader) (*RowReader, error) {
 	}
 	fileErr := func(zh, en string, args ...any) error {
 		fe := fieldErr("", zh, en, args...)
-		return &ImportError{Errors: ValidationErrors{fe}, Total: 1}
+		return &registry.ImportError{Errors: registry.ValidationErrors{fe}, Total: 1}
 	}
 	switch {
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))) == 0:
@@ -158,11 +165,11 @@ func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
-				err = &RowError{fieldErr("", "第 %d 行不是合法的 CSV：%v", "line %d is not valid CSV: %v", pe.Line, pe.Err)}
+				err = &registry.RowError{FieldError: fieldErr("", "第 %d 行不是合法的 CSV：%v", "line %d is not valid CSV: %v", pe.Line, pe.Err)}
 			}
 			var le *lineTooLong
 			if errors.As(err, &le) {
-				err = &ImportError{Errors: ValidationErrors{fieldErr("", "文件中有一行超过 1 MiB：这不是证书数据", "a line of the file is longer than 1 MiB: this is not certificate data")}, Total: 1}
+				err = &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "文件中有一行超过 1 MiB：这不是证书数据", "a line of the file is longer than 1 MiB: this is not certificate data")}, Total: 1}
 			}
 			return nil, line, err
 		}
@@ -170,7 +177,7 @@ func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 		if gbk {
 			for _, f := range rec {
 				if strings.ContainsRune(f, utf8.RuneError) {
-					return nil, line, &RowError{fieldErr("", "第 %d 行含有既非 UTF-8 也非 GB18030 的字节", "line %d has bytes that are neither UTF-8 nor GB18030", line)}
+					return nil, line, &registry.RowError{FieldError: fieldErr("", "第 %d 行含有既非 UTF-8 也非 GB18030 的字节", "line %d has bytes that are neither UTF-8 nor GB18030", line)}
 				}
 			}
 		}
@@ -237,7 +244,7 @@ func openXLSX(name string, r io.Reader) (*RowReader, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	fileErr := func(zh, en string, args ...any) error {
-		return &ImportError{Errors: ValidationErrors{fieldErr("", zh, en, args...)}, Total: 1}
+		return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", zh, en, args...)}, Total: 1}
 	}
 	if len(b) > MaxXLSXBytes {
 		return nil, fileErr("XLSX 文件 %s 超过 100 MiB：请另存为 CSV 再导入", "XLSX file %s is larger than 100 MiB: save it as CSV and import that", name)
@@ -334,11 +341,11 @@ func (rr *RowReader) readHeader() error {
 	for {
 		header, _, err = rr.next()
 		if err == io.EOF {
-			return &ImportError{Errors: ValidationErrors{fieldErr("", "文件 %s 是空的", "file %s is empty", rr.name)}, Total: 1}
+			return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "文件 %s 是空的", "file %s is empty", rr.name)}, Total: 1}
 		}
-		var rowErr *RowError
+		var rowErr *registry.RowError
 		if errors.As(err, &rowErr) {
-			return &ImportError{Errors: ValidationErrors{rowErr.FieldError}, Total: 1}
+			return &registry.ImportError{Errors: registry.ValidationErrors{rowErr.FieldError}, Total: 1}
 		}
 		if err != nil {
 			return err
@@ -347,10 +354,10 @@ func (rr *RowReader) readHeader() error {
 			break
 		}
 	}
-	var errs ValidationErrors
+	var errs registry.ValidationErrors
 	if len(header) > maxImportCols {
 		errs = append(errs, fieldErr("", "表头有 %d 列，超过上限 %d", "the header has %d columns, more than the %d allowed", len(header), maxImportCols))
-		return &ImportError{Errors: errs, Total: len(errs)}
+		return &registry.ImportError{Errors: errs, Total: len(errs)}
 	}
 	seen := map[int]string{}
 	rr.cols = make([]int, len(header))
@@ -391,7 +398,7 @@ func (rr *RowReader) readHeader() error {
 	}
 	rr.width = len(header)
 	if len(errs) > 0 {
-		return &ImportError{Errors: errs, Total: len(errs)}
+		return &registry.ImportError{Errors: errs, Total: len(errs)}
 	}
 	return nil
 }
@@ -405,25 +412,25 @@ func blankRow(rec []string) bool {
 	return true
 }
 
-// Next returns the next row as an Input, a *RowError for a row that cannot
+// Next returns the next row as an registry.Input, a *registry.RowError for a row that cannot
 // be read (collected by Import with the other errors), or io.EOF.
-func (rr *RowReader) Next() (Input, error) {
+func (rr *RowReader) Next() (registry.Input, error) {
 	if rr.nextInput != nil {
 		return rr.nextInput()
 	}
 	for {
 		rec, line, err := rr.next()
 		if err != nil {
-			return Input{}, err
+			return registry.Input{}, err
 		}
 		if blankRow(rec) {
 			continue
 		}
-		in := Input{Line: line, headers: rr.headers}
+		in := registry.Input{Line: line, Headers: rr.headers}
 		if len(rec) > rr.width {
 			extra := rec[rr.width:]
 			if !blankRow(extra) {
-				return Input{}, &RowError{FieldError{Line: line, ZH: fmt.Sprintf("第 %d 行有 %d 个字段，多于表头的 %d 列", line, len(rec), rr.width), EN: fmt.Sprintf("line %d has %d fields, more than the header's %d columns", line, len(rec), rr.width)}}
+				return registry.Input{}, &registry.RowError{FieldError: registry.FieldError{Line: line, ZH: fmt.Sprintf("第 %d 行有 %d 个字段，多于表头的 %d 列", line, len(rec), rr.width), EN: fmt.Sprintf("line %d has %d fields, more than the header's %d columns", line, len(rec), rr.width)}}
 			}
 		}
 		for i, v := range rec {
@@ -447,7 +454,7 @@ func excelDate(v string) string {
 		return v
 	}
 	d := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(math.Floor(f)))
-	return d.Format(DateLayout)
+	return d.Format(registry.DateLayout)
 }
 
 // Close releases the file.
@@ -456,4 +463,9 @@ func (rr *RowReader) Close() error {
 		return rr.closeFn()
 	}
 	return nil
+}
+
+// fieldErr is a problem of the file, with its message in both languages.
+func fieldErr(field, zh, en string, args ...any) registry.FieldError {
+	return registry.FieldError{Field: field, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
 }

@@ -1,4 +1,4 @@
-package registry
+package fileformat
 
 import (
 	"encoding/csv"
