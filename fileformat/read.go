@@ -27,49 +27,13 @@ import (
 	"github.com/certreg/certreg/registry"
 )
 
-// Column is one column of the import format.
-type Column struct {
-	Key      string   // English header, as export-data writes it
-	ZH       string   // Chinese header, as the template writes it
-	Aliases  []string // other accepted headers
-	Required bool
-	Date     bool
-	DescZH   string
-	DescEN   string
-	set      func(in *registry.Input, v string)
-}
-
-// Columns is the import format, in template order. The README documents
-// each column; a test keeps the two in step.
-var Columns = []Column{
-	{Key: "number", ZH: "证书编号", Aliases: []string{"certificate_number", "证书号"}, Required: true, DescZH: "机构印在证书上的编号；字母、数字、-、/、.，4–40 个字符，不区分大小写", DescEN: "the number as the body prints it; letters, digits, -, / and ., 4–40 characters, case-insensitive", set: func(in *registry.Input, v string) { in.Number = v }},
-	{Key: "holder_name", ZH: "获证组织名称", Aliases: []string{"获证组织", "组织名称", "holder"}, Required: true, DescZH: "获证组织全称，最多 200 字", DescEN: "the holder organisation's full name, at most 200 characters", set: func(in *registry.Input, v string) { in.HolderName = v }},
-	{Key: "holder_credit_code", ZH: "统一社会信用代码", Aliases: []string{"credit_code", "信用代码"}, Required: true, DescZH: "18 位统一社会信用代码；校验位不符时给出警告并记录", DescEN: "18-character unified social credit code; a wrong check character is recorded as a warning", set: func(in *registry.Input, v string) { in.HolderCreditCode = v }},
-	{Key: "holder_address", ZH: "获证组织地址", Aliases: []string{"地址", "address"}, DescZH: "地址，最多 300 字", DescEN: "address, at most 300 characters", set: func(in *registry.Input, v string) { in.HolderAddress = v }},
-	{Key: "province", ZH: "省份", Aliases: []string{"省"}, Required: true, DescZH: "省、自治区或直辖市，如 浙江", DescEN: "province, e.g. 浙江", set: func(in *registry.Input, v string) { in.Province = v }},
-	{Key: "city", ZH: "城市", Aliases: []string{"市"}, DescZH: "城市，如 宁波", DescEN: "city, e.g. 宁波", set: func(in *registry.Input, v string) { in.City = v }},
-	{Key: "scheme", ZH: "认证依据", Aliases: []string{"standard", "认证标准"}, Required: true, DescZH: "认证依据的代码或标准号，如 AS 或 GB/T 27922-2011", DescEN: "the scheme's code or standard number, e.g. AS or GB/T 27922-2011", set: func(in *registry.Input, v string) { in.Scheme = v }},
-	{Key: "score", ZH: "评价得分", Aliases: []string{"得分", "分数"}, DescZH: "0–100；分级认证必填，星级由得分得出", DescEN: "0–100; required for graded schemes, the level follows from it", set: func(in *registry.Input, v string) { in.Score = v }},
-	{Key: "level", ZH: "星级", Aliases: []string{"等级", "认证等级"}, DescZH: "可选；填写时必须与得分相符（达标级、三星级、四星级、五星级）", DescEN: "optional; when given it must match the score (compliant, three-star, four-star, five-star)", set: func(in *registry.Input, v string) { in.Level = v }},
-	{Key: "scope", ZH: "认证范围", Aliases: []string{"范围"}, Required: true, DescZH: "认证范围，最多 2000 字", DescEN: "scope of certification, at most 2000 characters", set: func(in *registry.Input, v string) { in.Scope = v }},
-	{Key: "first_issue_date", ZH: "初次发证日期", Aliases: []string{"首次发证日期"}, Date: true, DescZH: "可选，默认同发证日期", DescEN: "optional, defaults to the issue date", set: func(in *registry.Input, v string) { in.FirstIssueDate = v }},
-	{Key: "issue_date", ZH: "发证日期", Aliases: []string{"颁证日期"}, Required: true, Date: true, DescZH: "2024-03-05、2024/3/5、2024年3月5日 或 Excel 日期单元格", DescEN: "2024-03-05, 2024/3/5, 2024年3月5日 or an Excel date cell", set: func(in *registry.Input, v string) { in.IssueDate = v }},
-	{Key: "expiry_date", ZH: "有效期至", Aliases: []string{"到期日期", "证书到期日期", "有效期截止日期"}, Required: true, Date: true, DescZH: "晚于发证日期，通常为 3 年", DescEN: "after the issue date, usually 3 years", set: func(in *registry.Input, v string) { in.ExpiryDate = v }},
-	{Key: "status", ZH: "证书状态", Aliases: []string{"状态"}, DescZH: "有效、暂停、撤销、注销；默认有效；过期由日期得出，不可填写", DescEN: "valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销); default valid; expired is derived and cannot be set", set: func(in *registry.Input, v string) { in.Status = v }},
-	{Key: "status_date", ZH: "状态变更日期", Aliases: []string{"状态日期"}, Date: true, DescZH: "状态变更的生效日期；默认导入当天", DescEN: "the day a status change took effect; defaults to the day of import", set: func(in *registry.Input, v string) { in.StatusDate = v }},
-	{Key: "status_reason", ZH: "状态变更原因", Aliases: []string{"原因"}, DescZH: "暂停、撤销、注销时必填", DescEN: "required when suspending, revoking or withdrawing", set: func(in *registry.Input, v string) { in.StatusReason = v }},
-	{Key: "body_approval", ZH: "认证机构批准号", Aliases: []string{"批准号", "approval"}, Required: true, DescZH: "CNCA-R-年份-三位序号 或 CNCA-RF-年份-两位序号", DescEN: "CNCA-R-YYYY-NNN or CNCA-RF-YYYY-NN", set: func(in *registry.Input, v string) { in.BodyApproval = v }},
-	{Key: "body_name", ZH: "认证机构名称", Aliases: []string{"认证机构", "body"}, DescZH: "命令行导入时，未登记的机构据此新建", DescEN: "on the command line, an unknown body is created with this name", set: func(in *registry.Input, v string) { in.BodyName = v }},
-	{Key: "stage1_date", ZH: "一阶段审核日期", Aliases: []string{"第一阶段审核日期"}, Date: true, DescZH: "可选", DescEN: "optional", set: func(in *registry.Input, v string) { in.Stage1Date = v }},
-	{Key: "stage2_date", ZH: "二阶段审核日期", Aliases: []string{"第二阶段审核日期"}, Date: true, DescZH: "可选；不早于一阶段审核日期", DescEN: "optional; not before the stage 1 date", set: func(in *registry.Input, v string) { in.Stage2Date = v }},
-	{Key: "cpsq", ZH: "顾客感知服务质量指数", Aliases: []string{"CPSQ"}, DescZH: "可选，0–100", DescEN: "optional, 0–100", set: func(in *registry.Input, v string) { in.CPSQ = v }},
-	{Key: "surveillance", ZH: "监督审核", Aliases: []string{"监督审核记录"}, DescZH: "可选；“日期 结果 备注”，多次以 ; 分隔，如 2025-03-01 通过", DescEN: "optional; \"date result note\", several separated by ;, e.g. 2025-03-01 pass", set: func(in *registry.Input, v string) { in.Surveillance = v }},
-}
-
-var columnByHeader = func() map[string]int {
+// fieldByHeader maps every header an import accepts (normalised by
+// headerKey) to its field's index in registry.Fields: the English name, the
+// Chinese header and the aliases.
+var fieldByHeader = func() map[string]int {
 	m := map[string]int{}
-	for i, c := range Columns {
-		for _, h := range append([]string{c.Key, c.ZH}, c.Aliases...) {
+	for i, f := range registry.Fields {
+		for _, h := range append([]string{f.Name, f.ZH}, f.Aliases...) {
 			m[headerKey(h)] = i
 		}
 	}
@@ -95,7 +59,7 @@ const (
 // so that memory stays bounded however large a CSV file is.
 type RowReader struct {
 	name    string
-	cols    []int // column index in the file → index in Columns, -1 for none
+	cols    []int // column index in the file → index in registry.Fields, -1 for none
 	dates   []bool
 	xlsx    bool
 	next    func() ([]string, int, error)
@@ -368,7 +332,7 @@ func (rr *RowReader) readHeader() error {
 			rr.cols[i] = -1
 			continue
 		}
-		idx, ok := columnByHeader[headerKey(h)]
+		idx, ok := fieldByHeader[headerKey(h)]
 		if !ok {
 			fe := fieldErr("", "未知的列 %q：请对照模板修改表头（列名见 README）", "unknown column %q: use the template's headers (see the README)", h)
 			fe.Line, fe.Column = 1, h
@@ -385,14 +349,14 @@ func (rr *RowReader) readHeader() error {
 		if rr.headers == nil {
 			rr.headers = map[string]string{}
 		}
-		rr.headers[Columns[idx].Key] = h
+		rr.headers[registry.Fields[idx].Name] = h
 		rr.cols[i] = idx
-		rr.dates[i] = Columns[idx].Date
+		rr.dates[i] = registry.Fields[idx].Kind == registry.KindDate
 	}
-	for idx, c := range Columns {
-		if _, ok := seen[idx]; c.Required && !ok {
-			fe := fieldErr("", "缺少必填列 %s（%s）", "required column %s (%s) is missing", c.ZH, c.Key)
-			fe.Line, fe.Column = 1, c.Key
+	for idx, f := range registry.Fields {
+		if _, ok := seen[idx]; f.Required && !ok {
+			fe := fieldErr("", "缺少必填列 %s（%s）", "required column %s (%s) is missing", f.ZH, f.Name)
+			fe.Line, fe.Column = 1, f.Name
 			errs = append(errs, fe)
 		}
 	}
@@ -440,7 +404,7 @@ func (rr *RowReader) Next() (registry.Input, error) {
 			if rr.xlsx && rr.dates[i] {
 				v = excelDate(v)
 			}
-			Columns[rr.cols[i]].set(&in, v)
+			registry.Fields[rr.cols[i]].Set(&in, v)
 		}
 		return in, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -396,9 +397,9 @@ func TestREADMEDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range fileformat.Columns {
-		if !strings.Contains(string(b), "| `"+c.Key+"` | "+c.ZH+" |") {
-			t.Errorf("README does not document column %s (%s)", c.Key, c.ZH)
+	for _, f := range registry.Fields {
+		if !strings.Contains(string(b), "| `"+f.Name+"` | "+f.ZH+" |") {
+			t.Errorf("README does not document column %s (%s)", f.Name, f.ZH)
 		}
 	}
 }
@@ -487,4 +488,43 @@ func rawDB(t testing.TB, s *registry.Store) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+var update = flag.Bool("update", false, "rewrite data/template.csv and data/template.xlsx from the field table")
+
+// TestShippedTemplatesCurrent checks that the templates shipped in data/
+// have the columns of the field table; run with -update to write them
+// again after adding a field.
+func TestShippedTemplatesCurrent(t *testing.T) {
+	var csvBuf, xlsxBuf bytes.Buffer
+	if err := fileformat.WriteTemplateCSV(&csvBuf); err != nil {
+		t.Fatal(err)
+	}
+	if err := fileformat.WriteTemplateXLSX(&xlsxBuf); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		for name, b := range map[string][]byte{"template.csv": csvBuf.Bytes(), "template.xlsx": xlsxBuf.Bytes()} {
+			if err := os.WriteFile(filepath.Join("..", "data", name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := strings.Join(fileformat.TemplateHeader(), ",")
+	b, err := os.ReadFile(filepath.Join("..", "data", "template.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(strings.TrimPrefix(string(b), "\ufeff"), "\n"); first != want {
+		t.Errorf("data/template.csv header is\n%s\nwant\n%s\n(go test ./fileformat -run TestShippedTemplatesCurrent -update)", first, want)
+	}
+	f, err := excelize.OpenFile(filepath.Join("..", "data", "template.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	if err != nil || len(rows) == 0 || strings.Join(rows[0], ",") != want {
+		t.Errorf("data/template.xlsx header is %v, want %s (go test ./fileformat -run TestShippedTemplatesCurrent -update)", rows, want)
+	}
 }

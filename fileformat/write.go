@@ -7,17 +7,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/certreg/certreg/registry"
 )
 
-// CSVHeader is the header export-data writes: the import columns' English
-// keys, so that the file imports back unchanged.
+// CSVHeader is the header export-data writes: the fields' English names,
+// so that the file imports back unchanged.
 func CSVHeader() []string {
-	h := make([]string, len(Columns))
-	for i, c := range Columns {
-		h[i] = c.Key
+	h := make([]string, len(registry.Fields))
+	for i, f := range registry.Fields {
+		h[i] = f.Name
 	}
 	return h
 }
@@ -25,61 +24,11 @@ func CSVHeader() []string {
 // CSVRow is a record as a row under CSVHeader.
 func CSVRow(r *registry.Record) []string {
 	in := r.Input()
-	row := make([]string, len(Columns))
-	for i, c := range Columns {
-		row[i] = inputField(&in, c.Key)
+	row := make([]string, len(registry.Fields))
+	for i, f := range registry.Fields {
+		row[i] = f.Value(&in)
 	}
 	return row
-}
-
-func inputField(in *registry.Input, key string) string {
-	switch key {
-	case "number":
-		return in.Number
-	case "holder_name":
-		return in.HolderName
-	case "holder_credit_code":
-		return in.HolderCreditCode
-	case "holder_address":
-		return in.HolderAddress
-	case "province":
-		return in.Province
-	case "city":
-		return in.City
-	case "scheme":
-		return in.Scheme
-	case "score":
-		return in.Score
-	case "level":
-		return in.Level
-	case "scope":
-		return in.Scope
-	case "first_issue_date":
-		return in.FirstIssueDate
-	case "issue_date":
-		return in.IssueDate
-	case "expiry_date":
-		return in.ExpiryDate
-	case "status":
-		return in.Status
-	case "status_date":
-		return in.StatusDate
-	case "status_reason":
-		return in.StatusReason
-	case "body_approval":
-		return in.BodyApproval
-	case "body_name":
-		return in.BodyName
-	case "stage1_date":
-		return in.Stage1Date
-	case "stage2_date":
-		return in.Stage2Date
-	case "cpsq":
-		return in.CPSQ
-	case "surveillance":
-		return in.Surveillance
-	}
-	panic("registry: no input field for column " + strconv.Quote(key))
 }
 
 // WriteCSV writes every certificate of s (of one body when bodyID > 0) as CSV

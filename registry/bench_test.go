@@ -21,23 +21,14 @@ func syntheticCSV(tb testing.TB, n int) []byte {
 	w := csv.NewWriter(&buf)
 	w.Write(fileformat.CSVHeader())
 	next := demo.SyntheticRows(registry.Today(time.Now()), n)
-	row := make([]string, len(fileformat.Columns))
+	row := make([]string, len(registry.Fields))
 	for {
 		in, err := next()
 		if err == io.EOF {
 			break
 		}
-		rec := registry.Record{Number: in.Number, HolderName: in.HolderName, HolderCreditCode: in.HolderCreditCode, HolderAddress: in.HolderAddress,
-			Province: in.Province, City: in.City, Scheme: in.Scheme, Scope: in.Scope, IssueDate: in.IssueDate, ExpiryDate: in.ExpiryDate,
-			BodyApproval: in.BodyApproval, BodyName: in.BodyName, Status: registry.StatusValid, Stage1Date: in.Stage1Date, Stage2Date: in.Stage2Date}
-		copy(row, fileformat.CSVRow(&rec))
-		for i, c := range fileformat.Columns {
-			switch c.Key {
-			case "score":
-				row[i] = in.Score
-			case "cpsq":
-				row[i] = in.CPSQ
-			}
+		for i, f := range registry.Fields {
+			row[i] = f.Value(&in)
 		}
 		w.Write(row)
 	}

@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -112,40 +115,6 @@ type Surveillance struct {
 	Note   string    `json:"note,omitempty"`
 }
 
-// Certificate is a service certificate as the registry holds it now.
-type Certificate struct {
-	ID                int64
-	Number            string
-	HolderName        string
-	HolderCreditCode  string
-	CreditCodeWarning bool // the credit code failed its check character
-	HolderAddress     string
-	Province          string
-	City              string
-	SchemeCode        string
-	Score             float64
-	HasScore          bool
-	LevelCode         string
-	Scope             string
-	FirstIssueDate    time.Time
-	IssueDate         time.Time
-	ExpiryDate        time.Time
-	BodyID            int64
-	BodyApproval      string
-	BodyNameZH        string
-	BodyNameEN        string
-	Status            Status // stored status, never expired
-	StatusDate        time.Time
-	Stage1Date        time.Time
-	Stage2Date        time.Time
-	CPSQ              float64
-	HasCPSQ           bool
-	Surveillance      []Surveillance
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	Version           int64 // 1 on creation, +1 on every change
-}
-
 // EffectiveStatus is the status a reader sees on day now: a valid or
 // suspended certificate whose expiry date has passed is expired.
 func (c *Certificate) EffectiveStatus(now time.Time) Status {
@@ -167,38 +136,6 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 // ChinaTime is UTC+8, the time zone in which certificate dates are read.
 func ChinaTime() *time.Location { return chinaTime }
 
-// Input is a certificate as a publisher states it: from an import row, a
-// form or the API. Fields are strings as typed; Validate parses them.
-type Input struct {
-	Line             int // source line, for messages; 0 when not from a file
-	Number           string
-	HolderName       string
-	HolderCreditCode string
-	HolderAddress    string
-	Province         string
-	City             string
-	Scheme           string // code or standard number
-	Score            string
-	Level            string // optional; must match the level the score earns
-	Scope            string
-	FirstIssueDate   string // optional; defaults to IssueDate
-	IssueDate        string
-	ExpiryDate       string
-	BodyApproval     string
-	BodyName         string // optional; lets the CLI import create a new body
-	Status           string // optional; defaults to valid
-	StatusDate       string // optional; the day a stated status took effect
-	StatusReason     string
-	Stage1Date       string
-	Stage2Date       string
-	CPSQ             string
-	Surveillance     string // "2024-05-01 通过; 2025-05-03 pass"
-
-	// Headers maps a field to its column's header as the file wrote it,
-	// so that a problem names the column the publisher sees.
-	Headers map[string]string
-}
-
 // column fills in the column of a problem with the row's file header.
 func (in *Input) column(fe FieldError) FieldError {
 	if fe.Column == "" && in.Headers != nil {
@@ -217,9 +154,18 @@ const (
 	maxBodyName   = 200
 )
 
+// fieldNounEN is each field's name in English running text, for messages.
+var fieldNounEN = map[string]string{
+	"holder_name": "holder name", "holder_address": "holder address", "province": "province", "city": "city",
+	"scope": "scope", "first_issue_date": "first issue date", "issue_date": "issue date", "expiry_date": "expiry date",
+	"status_date": "status date", "status_reason": "status reason", "body_name": "certification body name",
+	"stage1_date": "stage 1 audit date", "stage2_date": "stage 2 audit date", "cpsq": "customer-perceived service quality index",
+}
+
 // Validate turns an Input into a Certificate (without IDs), using schemes to
 // derive the level. It returns every problem it finds; warnings come back
-// separately and do not make the input invalid.
+// separately and do not make the input invalid. Fields of a generic kind
+// are checked as the table describes them; the others by their own rules.
 func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldError, errs ValidationErrors) {
 	add := func(fe *FieldError) {
 		if fe != nil {
@@ -227,96 +173,74 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 			errs = append(errs, *fe)
 		}
 	}
-	num, fe := NormalizeNumber(in.Number)
-	add(fe)
-	c.Number = num
-
-	c.HolderName, fe = cleanText("holder_name", "获证组织名称", "holder name", in.HolderName, maxHolderName, true)
-	add(fe)
-	code, ok, fe := NormalizeCreditCode(in.HolderCreditCode)
-	add(fe)
-	c.HolderCreditCode = code
-	if fe == nil && !ok {
-		w := CreditCodeWarning(code)
-		w.Line = in.Line
-		warnings = append(warnings, w)
-		c.CreditCodeWarning = true
-	}
-	c.HolderAddress, fe = cleanText("holder_address", "获证组织地址", "holder address", in.HolderAddress, maxAddress, false)
-	add(fe)
-	c.Province, fe = cleanText("province", "省份", "province", in.Province, maxPlace, true)
-	add(fe)
-	c.City, fe = cleanText("city", "城市", "city", in.City, maxPlace, false)
-	add(fe)
-	c.Scope, fe = cleanText("scope", "认证范围", "scope", in.Scope, maxScope, true)
-	add(fe)
-
-	scheme, ok := schemes.Find(strings.TrimSpace(in.Scheme))
-	if !ok {
-		names := make([]string, 0, len(schemes.All()))
-		for _, s := range schemes.All() {
-			names = append(names, s.Code+" ("+s.Standard+")")
+	parsed := map[string]bool{} // date fields that parsed
+	for i := range Fields {
+		f := &Fields[i]
+		v := f.Value(in)
+		var fe *FieldError
+		switch f.Name {
+		case "number":
+			c.Number, fe = NormalizeNumber(v)
+		case "holder_credit_code":
+			code, ok, cfe := NormalizeCreditCode(v)
+			c.HolderCreditCode, fe = code, cfe
+			if cfe == nil && !ok {
+				w := CreditCodeWarning(code)
+				w.Line = in.Line
+				warnings = append(warnings, w)
+				c.CreditCodeWarning = true
+			}
+		case "scheme":
+			fe = in.validateScheme(schemes, &c)
+		case "score", "level":
+			// validateScheme reads them: the level follows from the score.
+		case "status":
+			fe = validateStatus(v, &c)
+		case "body_approval":
+			c.BodyApproval, fe = NormalizeApproval(v)
+		case "surveillance":
+			c.Surveillance, fe = ParseSurveillanceList(v)
+		default:
+			switch f.Kind { // the generic kinds
+			case KindText, KindLongText:
+				var s string
+				s, fe = cleanText(f.Name, f.ZH, fieldNounEN[f.Name], v, f.Max, f.Required)
+				switch {
+				case f.text != nil:
+					*f.text(&c) = s
+				case f.Name == "body_name":
+					c.BodyNameZH = s
+				}
+			case KindDate:
+				var t time.Time
+				t, fe = parseDateField(f.Name, f.ZH, fieldNounEN[f.Name], v, f.Required)
+				*f.date(&c) = t
+				parsed[f.Name] = fe == nil
+			case KindNumber:
+				x, has, nfe := parseNumberField(f.Name, f.ZH, fieldNounEN[f.Name], v)
+				fe = nfe
+				p, set := f.num(&c)
+				*p, *set = x, has
+			}
 		}
-		if strings.TrimSpace(in.Scheme) == "" {
-			add(ptr(fieldErr("scheme", "认证依据不能为空；可用：%s", "scheme is required; known: %s", strings.Join(names, ", "))))
-		} else {
-			add(ptr(fieldErr("scheme", "未知的认证依据 %q；可用：%s", "unknown scheme %q; known: %s", in.Scheme, strings.Join(names, ", "))))
-		}
-	} else {
-		c.SchemeCode = scheme.Code
-		c.LevelCode, c.Score, c.HasScore, fe = levelOf(scheme, in.Score, in.Level)
 		add(fe)
 	}
 
-	var issueOK, expiryOK bool
-	c.IssueDate, fe = parseDateField("issue_date", "发证日期", "issue date", in.IssueDate, true)
-	add(fe)
-	issueOK = fe == nil
-	c.ExpiryDate, fe = parseDateField("expiry_date", "有效期至", "expiry date", in.ExpiryDate, true)
-	add(fe)
-	expiryOK = fe == nil
+	issueOK, expiryOK := parsed["issue_date"], parsed["expiry_date"]
 	if issueOK && expiryOK && !c.ExpiryDate.After(c.IssueDate) {
 		add(ptr(fieldErr("expiry_date", "有效期至 %s 必须晚于发证日期 %s", "expiry date %s must be after issue date %s", c.ExpiryDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 	}
 	if issueOK && expiryOK && c.ExpiryDate.After(c.IssueDate.AddDate(6, 0, 0)) {
 		add(ptr(fieldErr("expiry_date", "有效期至 %s 距发证日期超过 6 年：服务认证证书通常为 3 年", "expiry date %s is more than 6 years after the issue date: service certificates usually run 3 years", c.ExpiryDate.Format(DateLayout))))
 	}
-	c.FirstIssueDate, fe = parseDateField("first_issue_date", "初次发证日期", "first issue date", in.FirstIssueDate, false)
-	add(fe)
-	if fe == nil && issueOK {
+	if parsed["first_issue_date"] && issueOK {
 		if c.FirstIssueDate.IsZero() {
 			c.FirstIssueDate = c.IssueDate
 		} else if c.FirstIssueDate.After(c.IssueDate) {
 			add(ptr(fieldErr("first_issue_date", "初次发证日期 %s 不能晚于发证日期 %s", "first issue date %s cannot be after issue date %s", c.FirstIssueDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 		}
 	}
-
-	c.BodyApproval, fe = NormalizeApproval(in.BodyApproval)
-	add(fe)
-	c.BodyNameZH, fe = cleanText("body_name", "认证机构名称", "certification body name", in.BodyName, maxBodyName, false)
-	add(fe)
-
-	st, ok := ParseStatus(in.Status)
-	if !ok {
-		if s := strings.TrimSpace(in.Status); s == "过期" || strings.EqualFold(s, "expired") || s == "失效" {
-			add(ptr(fieldErr("status", "证书状态不能设为“过期”：过期由有效期至自动得出", "status cannot be set to expired: expiry is derived from the expiry date")))
-		} else {
-			add(ptr(fieldErr("status", "未知的证书状态 %q：应为 有效、暂停、撤销 或 注销", "unknown status %q: use valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销)", in.Status)))
-		}
-	}
-	c.Status = st
-	c.StatusDate, fe = parseDateField("status_date", "状态变更日期", "status date", in.StatusDate, false)
-	add(fe)
-	if _, fe = cleanText("status_reason", "状态变更原因", "status reason", in.StatusReason, maxReason, false); fe != nil {
-		add(fe)
-	}
-
-	c.Stage1Date, fe = parseDateField("stage1_date", "一阶段审核日期", "stage 1 audit date", in.Stage1Date, false)
-	add(fe)
-	s1ok := fe == nil
-	c.Stage2Date, fe = parseDateField("stage2_date", "二阶段审核日期", "stage 2 audit date", in.Stage2Date, false)
-	add(fe)
-	if fe == nil && s1ok {
+	if parsed["stage1_date"] && parsed["stage2_date"] {
 		if !c.Stage2Date.IsZero() && c.Stage1Date.IsZero() {
 			add(ptr(fieldErr("stage1_date", "有二阶段审核日期时必须给出一阶段审核日期", "a stage 2 audit date needs a stage 1 audit date")))
 		} else if !c.Stage2Date.IsZero() && c.Stage2Date.Before(c.Stage1Date) {
@@ -326,17 +250,52 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 			add(ptr(fieldErr("stage2_date", "二阶段审核日期 %s 不能晚于初次发证日期 %s", "stage 2 audit date %s cannot be after the first issue date %s", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 		}
 	}
-	if s := strings.TrimSpace(in.CPSQ); s != "" {
-		v, err := strconv.ParseFloat(FoldWidth(s), 64)
-		if err != nil || v < 0 || v > 100 {
-			add(ptr(fieldErr("cpsq", "顾客感知服务质量指数 %q 应为 0 至 100 之间的数", "customer-perceived service quality index %q must be a number from 0 to 100", in.CPSQ)))
-		} else {
-			c.CPSQ, c.HasCPSQ = v, true
-		}
-	}
-	c.Surveillance, fe = ParseSurveillanceList(in.Surveillance)
-	add(fe)
 	return c, warnings, errs
+}
+
+// validateScheme finds the scheme and derives the level from the score.
+func (in *Input) validateScheme(schemes *Schemes, c *Certificate) *FieldError {
+	scheme, ok := schemes.Find(strings.TrimSpace(in.Scheme))
+	if !ok {
+		names := make([]string, 0, len(schemes.All()))
+		for _, s := range schemes.All() {
+			names = append(names, s.Code+" ("+s.Standard+")")
+		}
+		if strings.TrimSpace(in.Scheme) == "" {
+			return ptr(fieldErr("scheme", "认证依据不能为空；可用：%s", "scheme is required; known: %s", strings.Join(names, ", ")))
+		}
+		return ptr(fieldErr("scheme", "未知的认证依据 %q；可用：%s", "unknown scheme %q; known: %s", in.Scheme, strings.Join(names, ", ")))
+	}
+	c.SchemeCode = scheme.Code
+	var fe *FieldError
+	c.LevelCode, c.Score, c.HasScore, fe = levelOf(scheme, in.Score, in.Level)
+	return fe
+}
+
+// validateStatus reads a stated status: expired cannot be set.
+func validateStatus(v string, c *Certificate) *FieldError {
+	st, ok := ParseStatus(v)
+	c.Status = st
+	if ok {
+		return nil
+	}
+	if s := strings.TrimSpace(v); s == "过期" || strings.EqualFold(s, "expired") || s == "失效" {
+		return ptr(fieldErr("status", "证书状态不能设为“过期”：过期由有效期至自动得出", "status cannot be set to expired: expiry is derived from the expiry date"))
+	}
+	return ptr(fieldErr("status", "未知的证书状态 %q：应为 有效、暂停、撤销 或 注销", "unknown status %q: use valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销)", v))
+}
+
+// parseNumberField reads an optional number from 0 to 100.
+func parseNumberField(field, zh, en, s string) (v float64, has bool, fe *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false, nil
+	}
+	v, err := strconv.ParseFloat(FoldWidth(s), 64)
+	if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
+		return 0, false, ptr(fieldErr(field, "%[1]s %[2]q 应为 0 至 100 之间的数", "%[3]s %[4]q must be a number from 0 to 100", zh, s, en, s))
+	}
+	return v, true, nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -580,4 +539,74 @@ func (s *Surveillance) UnmarshalJSON(b []byte) error {
 	}
 	*s = Surveillance{Date: d, Result: v.Result, Note: v.Note}
 	return nil
+}
+
+// UnmarshalJSON reads a certificate as the publishing API takes it: an
+// object whose keys are the names of the table's API fields, text as
+// strings, numbers as numbers, the audits as an array of {date, result,
+// note}. An unknown key is an error, so that a misspelt field is refused
+// rather than silently dropped.
+func (in *Input) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("json: a certificate must be an object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		f, ok := FieldNamed(key)
+		if !ok || !f.API {
+			return fmt.Errorf("json: unknown field %q", key)
+		}
+		var v string
+		switch f.Kind {
+		case KindNumber:
+			var n json.Number
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return fmt.Errorf("json: %s: %w", key, err)
+			}
+			v = n.String()
+		case KindList:
+			if v, err = auditsFromJSON(raw, in.Line); err != nil {
+				return err
+			}
+		default:
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return fmt.Errorf("json: %s: %w", key, err)
+			}
+		}
+		f.Set(in, v)
+	}
+	_, err := dec.Token() // the closing brace
+	return err
+}
+
+// auditsFromJSON writes audits given as JSON objects in the form
+// ParseSurveillanceList reads.
+func auditsFromJSON(raw json.RawMessage, line int) (string, error) {
+	var list []struct {
+		Date   string `json:"date"`
+		Result string `json:"result"`
+		Note   string `json:"note,omitempty"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		return "", fmt.Errorf("json: surveillance: %w", err)
+	}
+	parts := make([]string, 0, len(list))
+	for _, a := range list {
+		if strings.ContainsAny(a.Date+a.Result+a.Note, ";；") {
+			return "", ValidationErrors{{Line: line, Field: "surveillance", ZH: "监督审核的各项不能含有分号", EN: "surveillance audit fields cannot contain a semicolon"}}
+		}
+		parts = append(parts, strings.TrimSpace(a.Date+" "+a.Result+" "+a.Note))
+	}
+	return strings.Join(parts, "; "), nil
 }

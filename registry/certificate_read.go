@@ -9,42 +9,74 @@ import (
 	"strings"
 )
 
+// genericFields are the fields stored in a column of their own, named as
+// the field, and read and written by the table's accessors alone.
+var genericFields = func() []*Field {
+	var out []*Field
+	for i := range Fields {
+		if Fields[i].Generic() {
+			out = append(out, &Fields[i])
+		}
+	}
+	return out
+}()
+
 // certColumns is the column list every certificate read selects, in the
-// order scanCertificate reads.
-const certColumns = `c.id, c.number, c.holder_name, c.holder_credit_code, c.credit_code_warning, c.holder_address,
-	c.province, c.city, c.scheme, c.score, c.level, c.scope, c.first_issue_date, c.issue_date, c.expiry_date,
-	c.body_id, b.approval, b.name_zh, b.name_en, c.status, c.status_date, c.stage1_date, c.stage2_date, c.cpsq,
-	c.surveillance, c.created_at, c.updated_at, c.version`
+// order scanCertificate reads: the columns with rules of their own, then
+// the generic fields' columns.
+var certColumns = func() string {
+	cols := `c.id, c.number, c.holder_credit_code, c.credit_code_warning, c.scheme, c.score, c.level,
+	c.body_id, b.approval, b.name_zh, b.name_en, c.status, c.surveillance, c.created_at, c.updated_at, c.version`
+	for _, f := range genericFields {
+		cols += ", c." + f.Name
+	}
+	return cols
+}()
 
 const certFrom = ` FROM certificates c JOIN bodies b ON b.id = c.body_id`
 
 type scanner interface{ Scan(dest ...any) error }
 
+// fixedColumns is how many of certColumns come before the generic fields'.
+const fixedColumns = 16
+
 func scanCertificate(r scanner) (*Certificate, error) {
 	var (
-		c                                    Certificate
-		warn                                 int
-		score, cpsq                          sql.NullFloat64
-		first, issue, expiry, statusDate     sql.NullString
-		stage1, stage2                       sql.NullString
-		surv, created, updated, status, name string
+		c                          Certificate
+		warn                       int
+		score                      sql.NullFloat64
+		surv, created, updated, st string
+		texts                      = make([]sql.NullString, len(genericFields))
+		nums                       = make([]sql.NullFloat64, len(genericFields))
 	)
-	err := r.Scan(&c.ID, &c.Number, &name, &c.HolderCreditCode, &warn, &c.HolderAddress,
-		&c.Province, &c.City, &c.SchemeCode, &score, &c.LevelCode, &c.Scope, &first, &issue, &expiry,
-		&c.BodyID, &c.BodyApproval, &c.BodyNameZH, &c.BodyNameEN, &status, &statusDate, &stage1, &stage2, &cpsq,
-		&surv, &created, &updated, &c.Version)
-	if err != nil {
+	d := make([]any, 0, fixedColumns+len(genericFields))
+	d = append(d, &c.ID, &c.Number, &c.HolderCreditCode, &warn, &c.SchemeCode, &score, &c.LevelCode,
+		&c.BodyID, &c.BodyApproval, &c.BodyNameZH, &c.BodyNameEN, &st, &surv, &created, &updated, &c.Version)
+	for i, f := range genericFields {
+		if f.num != nil {
+			d = append(d, &nums[i])
+		} else {
+			d = append(d, &texts[i])
+		}
+	}
+	if err := r.Scan(d...); err != nil {
 		return nil, err
 	}
-	c.HolderName = name
 	c.CreditCodeWarning = warn != 0
 	c.Score, c.HasScore = score.Float64, score.Valid
-	c.CPSQ, c.HasCPSQ = cpsq.Float64, cpsq.Valid
-	c.FirstIssueDate, c.IssueDate, c.ExpiryDate = parseStoredDate(first), parseStoredDate(issue), parseStoredDate(expiry)
-	c.StatusDate = parseStoredDate(statusDate)
-	c.Stage1Date, c.Stage2Date = parseStoredDate(stage1), parseStoredDate(stage2)
-	c.Status = Status(status)
+	c.Status = Status(st)
 	c.CreatedAt, c.UpdatedAt = parseTime(created), parseTime(updated)
+	for i, f := range genericFields {
+		switch {
+		case f.text != nil:
+			*f.text(&c) = texts[i].String
+		case f.date != nil:
+			*f.date(&c) = parseStoredDate(texts[i])
+		case f.num != nil:
+			v, has := f.num(&c)
+			*v, *has = nums[i].Float64, nums[i].Valid
+		}
+	}
 	if surv != "" && surv != "[]" {
 		if err := json.Unmarshal([]byte(surv), &c.Surveillance); err != nil {
 			return nil, fmt.Errorf("certificate %s: surveillance: %w", c.Number, err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -468,10 +467,7 @@ func (w *writer) create(c *Certificate, reason string) error {
 		c.StatusDate = today
 	}
 	c.CreatedAt, c.UpdatedAt, c.Version = w.now, w.now, 1
-	r, err := w.exec(`INSERT INTO certificates(number, number_key, holder_name, holder_credit_code, credit_code_warning, holder_address,
-		province, city, scheme, score, level, scope, first_issue_date, issue_date, expiry_date, body_id, status, status_date,
-		stage1_date, stage2_date, cpsq, surveillance, created_at, updated_at, version)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)`, certArgs(c)...)
+	r, err := w.exec(insertCertificate, certArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("insert %s: %w", c.Number, err)
 	}
@@ -490,22 +486,57 @@ func (w *writer) create(c *Certificate, reason string) error {
 	return nil
 }
 
+// certWritten are the columns a write sets, in the order of certArgs: the
+// columns with rules of their own, then the generic fields'.
+var certWritten = func() []string {
+	cols := []string{"number", "number_key", "holder_credit_code", "credit_code_warning", "scheme", "score", "level",
+		"body_id", "status", "surveillance", "created_at", "updated_at"}
+	for _, f := range genericFields {
+		cols = append(cols, f.Name)
+	}
+	return cols
+}()
+
+// insertCertificate and updateCertificate write every column of a
+// certificate; the version starts at 1 and grows by one a change.
+var insertCertificate, updateCertificate = func() (string, string) {
+	ins := `INSERT INTO certificates(` + strings.Join(certWritten, ", ") + `, version) VALUES (` + strings.Repeat("?, ", len(certWritten)) + `1)`
+	set := make([]string, len(certWritten))
+	for i, col := range certWritten {
+		set[i] = col + " = ?"
+	}
+	upd := `UPDATE certificates SET ` + strings.Join(set, ", ") + `, version = version + 1 WHERE id = ?`
+	return ins, upd
+}()
+
+// certArgs are the values of certWritten for c.
 func certArgs(c *Certificate) []any {
 	surv, _ := json.Marshal(c.Surveillance)
 	if c.Surveillance == nil {
 		surv = []byte("[]")
 	}
-	var score, cpsq any
+	var score any
 	if c.HasScore {
 		score = c.Score
 	}
-	if c.HasCPSQ {
-		cpsq = c.CPSQ
+	args := make([]any, 0, len(certWritten)+1)
+	args = append(args, c.Number, NumberKey(c.Number), c.HolderCreditCode, boolInt(c.CreditCodeWarning), c.SchemeCode, score, c.LevelCode,
+		c.BodyID, string(c.Status), string(surv), fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt))
+	for _, f := range genericFields {
+		switch {
+		case f.text != nil:
+			args = append(args, *f.text(c))
+		case f.date != nil:
+			args = append(args, fmtDate(*f.date(c)))
+		case f.num != nil:
+			var v any
+			if x, has := f.num(c); *has {
+				v = *x
+			}
+			args = append(args, v)
+		}
 	}
-	return []any{c.Number, NumberKey(c.Number), c.HolderName, c.HolderCreditCode, boolInt(c.CreditCodeWarning), c.HolderAddress,
-		c.Province, c.City, c.SchemeCode, score, c.LevelCode, c.Scope, fmtDate(c.FirstIssueDate), fmtDate(c.IssueDate), fmtDate(c.ExpiryDate),
-		c.BodyID, string(c.Status), fmtDate(c.StatusDate), fmtDate(c.Stage1Date), fmtDate(c.Stage2Date), cpsq, string(surv),
-		fmtTime(c.CreatedAt), fmtTime(c.UpdatedAt)}
+	return args
 }
 
 func boolInt(b bool) int {
@@ -527,10 +558,7 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		}
 	}
 	args := append(certArgs(c), c.ID)
-	if _, err := w.exec(`UPDATE certificates SET number = ?, number_key = ?, holder_name = ?, holder_credit_code = ?, credit_code_warning = ?,
-		holder_address = ?, province = ?, city = ?, scheme = ?, score = ?, level = ?, scope = ?, first_issue_date = ?, issue_date = ?,
-		expiry_date = ?, body_id = ?, status = ?, status_date = ?, stage1_date = ?, stage2_date = ?, cpsq = ?, surveillance = ?,
-		created_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`, args...); err != nil {
+	if _, err := w.exec(updateCertificate, args...); err != nil {
 		return fmt.Errorf("update %s: %w", c.Number, err)
 	}
 	if old.HolderName != c.HolderName {
@@ -612,40 +640,21 @@ func (s *Store) auditEvent(ctx context.Context, tx *sql.Tx, now time.Time, actor
 }
 
 // diffCertificates lists the fields that differ between old and new, as
-// people read them.
+// people read them, in the order of the table: every field it marks
+// History.
 func diffCertificates(schemes *Schemes, old, c *Certificate) []Change {
 	a, b := old.Record(schemes), c.Record(schemes)
 	var out []Change
-	add := func(field, x, y string) {
-		if x != y {
-			out = append(out, Change{Field: field, Before: x, After: y})
+	for i := range Fields {
+		f := &Fields[i]
+		if !f.History {
+			continue
+		}
+		if x, y := f.Show(&a), f.Show(&b); x != y {
+			out = append(out, Change{Field: f.Name, Before: x, After: y})
 		}
 	}
-	add("number", a.Number, b.Number)
-	add("holder_name", a.HolderName, b.HolderName)
-	add("holder_address", a.HolderAddress, b.HolderAddress)
-	add("province", a.Province, b.Province)
-	add("city", a.City, b.City)
-	add("scheme", a.Scheme, b.Scheme)
-	add("score", floatString(a.Score), floatString(b.Score))
-	add("level", a.Level, b.Level)
-	add("scope", a.Scope, b.Scope)
-	add("first_issue_date", a.FirstIssueDate, b.FirstIssueDate)
-	add("issue_date", a.IssueDate, b.IssueDate)
-	add("expiry_date", a.ExpiryDate, b.ExpiryDate)
-	add("status", string(a.Status), string(b.Status))
-	add("stage1_date", a.Stage1Date, b.Stage1Date)
-	add("stage2_date", a.Stage2Date, b.Stage2Date)
-	add("cpsq", floatString(a.CPSQ), floatString(b.CPSQ))
-	add("surveillance", FormatSurveillanceList(a.Surveillance), FormatSurveillanceList(b.Surveillance))
 	return out
-}
-
-func floatString(f *float64) string {
-	if f == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
 // Bigrams returns the overlapping two-character pieces of the letters and

@@ -143,11 +143,17 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 			if err != nil {
 				break
 			}
-			rec := registry.Record{Number: in.Number, HolderName: in.HolderName, HolderCreditCode: in.HolderCreditCode,
-				Province: in.Province, City: in.City, Scheme: in.Scheme, Scope: in.Scope, IssueDate: in.IssueDate,
-				ExpiryDate: in.ExpiryDate, BodyApproval: in.BodyApproval, BodyName: in.BodyName, Status: registry.StatusValid}
-			row := fileformat.CSVRow(&rec)
-			row[7] = in.Score
+			// The columns of a typical file: no address, audits or index.
+			row := make([]string, len(registry.Fields))
+			for i, f := range registry.Fields {
+				switch f.Name {
+				case "number", "holder_name", "holder_credit_code", "province", "city", "scheme", "score", "scope",
+					"issue_date", "expiry_date", "body_approval", "body_name":
+					row[i] = f.Value(&in)
+				case "status":
+					row[i] = "valid"
+				}
+			}
 			w.Write(row)
 		}
 		w.Flush()

@@ -48,12 +48,21 @@ type apiRequest struct {
 // actor is the actor of writes made by this request.
 func (a *apiRequest) actor() registry.Actor { return a.key.Actor(clientHost(a.r)) }
 
-// decode reads the JSON body into v, refusing unknown fields so that a
-// misspelt field is an error and not silently dropped.
-func (a *apiRequest) decode(v any) error {
-	dec := json.NewDecoder(bytes.NewReader(a.body))
+// decode reads the JSON body into v (see decodeStrict).
+func (a *apiRequest) decode(v any) error { return decodeStrict(a.body, v) }
+
+// decodeStrict reads one JSON value into v, refusing unknown fields so that
+// a misspelt field is an error and not silently dropped. Problems with the
+// content a value states (registry.ValidationErrors) come back as they
+// are; anything else is bad JSON.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var ve registry.ValidationErrors
+		if errors.As(err, &ve) {
+			return ve
+		}
 		return errBadJSON(err)
 	}
 	if dec.More() {

@@ -11,61 +11,15 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// pubCertificate is a certificate as the publishing API takes it: the
-// import columns, with the same validation. The body is the key's.
-type pubCertificate struct {
-	Number           string            `json:"number"`
-	HolderName       string            `json:"holder_name"`
-	HolderCreditCode string            `json:"holder_credit_code"`
-	HolderAddress    string            `json:"holder_address,omitempty"`
-	Province         string            `json:"province"`
-	City             string            `json:"city,omitempty"`
-	Scheme           string            `json:"scheme"`
-	Score            json.Number       `json:"score,omitempty"`
-	Level            string            `json:"level,omitempty"`
-	Scope            string            `json:"scope"`
-	FirstIssueDate   string            `json:"first_issue_date,omitempty"`
-	IssueDate        string            `json:"issue_date"`
-	ExpiryDate       string            `json:"expiry_date"`
-	BodyApproval     string            `json:"body_approval,omitempty"`
-	Status           string            `json:"status,omitempty"`
-	StatusReason     string            `json:"status_reason,omitempty"`
-	Stage1Date       string            `json:"stage1_date,omitempty"`
-	Stage2Date       string            `json:"stage2_date,omitempty"`
-	CPSQ             json.Number       `json:"cpsq,omitempty"`
-	Surveillance     []pubSurveillance `json:"surveillance,omitempty"`
-}
-
-// pubSurveillance is one surveillance audit.
-type pubSurveillance struct {
-	Date   string `json:"date"`
-	Result string `json:"result"` // pass or fail
-	Note   string `json:"note,omitempty"`
-}
-
-// input turns the certificate into an import input for key's body. line
-// numbers the certificate in a batch (1-based) so that errors point at it.
-func (c *pubCertificate) input(key *registry.APIKey, line int) (registry.Input, error) {
-	if c.BodyApproval != "" && !strings.EqualFold(strings.TrimSpace(c.BodyApproval), key.BodyApproval) {
-		return registry.Input{}, registry.Errorf(registry.EFORBIDDEN, "body_approval", "此接口密钥只能发布认证机构 %s 的证书", "this API key publishes only the certificates of body %s", key.BodyApproval)
+// forKey checks that a certificate the API was given is for key's body and
+// makes it so: the body is the key's. line numbers the certificate in a
+// batch (1-based) so that errors point at it.
+func forKey(in *registry.Input, key *registry.APIKey, line int) error {
+	if in.BodyApproval != "" && !strings.EqualFold(strings.TrimSpace(in.BodyApproval), key.BodyApproval) {
+		return registry.Errorf(registry.EFORBIDDEN, "body_approval", "此接口密钥只能发布认证机构 %s 的证书", "this API key publishes only the certificates of body %s", key.BodyApproval)
 	}
-	in := registry.Input{
-		Line: line, Number: c.Number, HolderName: c.HolderName, HolderCreditCode: c.HolderCreditCode,
-		HolderAddress: c.HolderAddress, Province: c.Province, City: c.City, Scheme: c.Scheme,
-		Score: c.Score.String(), Level: c.Level, Scope: c.Scope, FirstIssueDate: c.FirstIssueDate,
-		IssueDate: c.IssueDate, ExpiryDate: c.ExpiryDate, BodyApproval: key.BodyApproval,
-		Status: c.Status, StatusReason: c.StatusReason, Stage1Date: c.Stage1Date, Stage2Date: c.Stage2Date,
-		CPSQ: c.CPSQ.String(),
-	}
-	var parts []string
-	for _, a := range c.Surveillance {
-		if strings.ContainsAny(a.Date+a.Result+a.Note, ";；") {
-			return in, registry.ValidationErrors{{Line: line, Field: "surveillance", ZH: "监督审核的各项不能含有分号", EN: "surveillance audit fields cannot contain a semicolon"}}
-		}
-		parts = append(parts, strings.TrimSpace(a.Date+" "+a.Result+" "+a.Note))
-	}
-	in.Surveillance = strings.Join(parts, "; ")
-	return in, nil
+	in.BodyApproval, in.Line = key.BodyApproval, line
+	return nil
 }
 
 // pubPutResult is what a single create or update answers.
@@ -163,24 +117,23 @@ func (s *Server) pubListCertificates(a *apiRequest) (int, any, error) {
 
 // pubPutCertificate creates or updates the certificate named in the path.
 func (s *Server) pubPutCertificate(a *apiRequest) (int, any, error) {
-	var c pubCertificate
-	if err := a.decode(&c); err != nil {
+	var in registry.Input
+	if err := a.decode(&in); err != nil {
 		return 0, nil, err
 	}
 	number := views.ParseURLNumber(a.r.PathValue("number"))
-	if c.Number == "" {
-		c.Number = number
+	if in.Number == "" {
+		in.Number = number
 	}
-	if registry.NumberKey(strings.TrimSpace(c.Number)) != registry.NumberKey(number) {
-		return 0, nil, registry.Errorf(registry.EINVALID, "number", "请求体中的证书编号 %s 与地址中的 %s 不一致", "the number in the body, %s, differs from the number in the URL, %s", c.Number, number)
+	if registry.NumberKey(strings.TrimSpace(in.Number)) != registry.NumberKey(number) {
+		return 0, nil, registry.Errorf(registry.EINVALID, "number", "请求体中的证书编号 %s 与地址中的 %s 不一致", "the number in the body, %s, differs from the number in the URL, %s", in.Number, number)
 	}
 	// Another body's certificate: forbidden, said plainly (its existence is
 	// public), before validation says anything about it.
 	if old, err := s.store.Certificate(a.r.Context(), number); err == nil && old.BodyID != a.key.BodyID {
 		return 0, nil, registry.Errorf(registry.EFORBIDDEN, "number", "证书 %s 属于另一认证机构，不能修改", "certificate %s belongs to another body and cannot be changed", old.Number)
 	}
-	in, err := c.input(a.key, 0)
-	if err != nil {
+	if err := forKey(&in, a.key, 0); err != nil {
 		return 0, nil, err
 	}
 	res, err := s.store.PutCertificates(a.r.Context(), a.actor(), []registry.Input{in}, registry.ImportOptions{KeepItems: true})
@@ -202,10 +155,11 @@ func (s *Server) pubPutCertificate(a *apiRequest) (int, any, error) {
 	return status, out, nil
 }
 
-// pubBatch is a batch of certificates, written all or nothing.
+// pubBatch is a batch of certificates, written all or nothing. Each is
+// read on its own, so that a problem names its place in the batch.
 type pubBatch struct {
-	Certificates []pubCertificate `json:"certificates"`
-	DryRun       bool             `json:"dry_run,omitempty"`
+	Certificates []json.RawMessage `json:"certificates"`
+	DryRun       bool              `json:"dry_run,omitempty"`
 }
 
 // pubBatchResult says what a batch did (or, dry, would do).
@@ -232,19 +186,19 @@ func (s *Server) pubPutBatch(a *apiRequest) (int, any, error) {
 	}
 	inputs := make([]registry.Input, len(b.Certificates))
 	var problems registry.ValidationErrors
-	for i := range b.Certificates {
-		in, err := b.Certificates[i].input(a.key, i+1)
-		if err != nil {
-			var ve registry.ValidationErrors
-			if registry.ErrorCode(err) == registry.EFORBIDDEN {
-				return 0, nil, err
-			}
-			if !asValidation(err, &ve) {
-				return 0, nil, err
-			}
-			problems = append(problems, ve...)
+	for i, raw := range b.Certificates {
+		inputs[i].Line = i + 1
+		err := decodeStrict(raw, &inputs[i])
+		if err == nil {
+			err = forKey(&inputs[i], a.key, i+1)
 		}
-		inputs[i] = in
+		var ve registry.ValidationErrors
+		switch {
+		case asValidation(err, &ve):
+			problems = append(problems, ve...)
+		case err != nil:
+			return 0, nil, err
+		}
 	}
 	if len(problems) > 0 {
 		return 0, nil, problems
@@ -290,6 +244,13 @@ func (s *Server) pubChangeStatus(a *apiRequest) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, s.pubRecord(c), nil
+}
+
+// pubSurveillance is one surveillance audit.
+type pubSurveillance struct {
+	Date   string `json:"date"`
+	Result string `json:"result"` // pass or fail
+	Note   string `json:"note,omitempty"`
 }
 
 func (s *Server) pubAddSurveillance(a *apiRequest) (int, any, error) {

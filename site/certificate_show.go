@@ -109,8 +109,8 @@ func historyItem(lang i18n.Lang, sc *registry.Scheme, e registry.Event) views.Hi
 			continue // the title says it; the audit record lists the audits
 		}
 		name := ch.Field
-		if _, ok := i18n.Lookup("field." + ch.Field); ok {
-			name = lang.T("field." + ch.Field)
+		if f, ok := registry.FieldNamed(ch.Field); ok {
+			name = lang.T(f.Label)
 		}
 		h.Changes = append(h.Changes, lang.Tf("change.from_to", name, changeValue(lang, sc, ch.Field, ch.Before), changeValue(lang, sc, ch.Field, ch.After)))
 	}

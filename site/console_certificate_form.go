@@ -10,69 +10,69 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// formFields lists the certificate form's inputs, in order, with their
-// catalogue keys: the import columns a person fills in by hand. Status is
-// changed in its own form, with a date and a reason.
-var formFields = []struct {
-	name, typ string
-	required  bool
-}{
-	{"number", "text", true},
-	{"holder_name", "text", true},
-	{"holder_credit_code", "text", true},
-	{"holder_address", "text", false},
-	{"province", "text", true},
-	{"city", "text", false},
-	{"scheme", "select", true},
-	{"score", "number", false},
-	{"level", "text", false},
-	{"scope", "textarea", true},
-	{"first_issue_date", "date", false},
-	{"issue_date", "date", true},
-	{"expiry_date", "date", true},
-	{"stage1_date", "date", false},
-	{"stage2_date", "date", false},
-	{"cpsq", "number", false},
-	{"surveillance", "text", false},
-}
-
-// inputFromForm reads a certificate input from a posted form.
+// inputFromForm reads a certificate input from a posted form: the fields
+// the table puts on the console's form.
 func inputFromForm(r *http.Request) registry.Input {
-	f := r.PostForm.Get
-	return registry.Input{
-		Number: f("number"), HolderName: f("holder_name"), HolderCreditCode: f("holder_credit_code"),
-		HolderAddress: f("holder_address"), Province: f("province"), City: f("city"), Scheme: f("scheme"),
-		Score: f("score"), Level: f("level"), Scope: f("scope"), FirstIssueDate: f("first_issue_date"),
-		IssueDate: f("issue_date"), ExpiryDate: f("expiry_date"), Stage1Date: f("stage1_date"),
-		Stage2Date: f("stage2_date"), CPSQ: f("cpsq"), Surveillance: f("surveillance"),
+	var in registry.Input
+	for _, f := range registry.Fields {
+		if f.Form {
+			f.Set(&in, r.PostForm.Get(f.Name))
+		}
 	}
+	return in
 }
 
 // formValues are the form's values for an input.
 func formValues(in registry.Input) map[string]string {
-	return map[string]string{
-		"number": in.Number, "holder_name": in.HolderName, "holder_credit_code": in.HolderCreditCode,
-		"holder_address": in.HolderAddress, "province": in.Province, "city": in.City, "scheme": in.Scheme,
-		"score": in.Score, "level": in.Level, "scope": in.Scope, "first_issue_date": in.FirstIssueDate,
-		"issue_date": in.IssueDate, "expiry_date": in.ExpiryDate, "stage1_date": in.Stage1Date,
-		"stage2_date": in.Stage2Date, "cpsq": in.CPSQ, "surveillance": in.Surveillance,
+	v := map[string]string{}
+	for _, f := range registry.Fields {
+		if f.Form {
+			v[f.Name] = f.Value(&in)
+		}
 	}
+	return v
+}
+
+// fieldLabel is the console's label of the field called name (a change's
+// field), or the name itself for a field the table does not describe.
+func fieldLabel(lang i18n.Lang, name string) string {
+	if f, ok := registry.FieldNamed(name); ok {
+		return lang.Label(f.Column)
+	}
+	return name
+}
+
+// formInput is the kind of input a field is entered in.
+func formInput(f registry.Field) string {
+	switch f.Kind {
+	case registry.KindLongText:
+		return "textarea"
+	case registry.KindDate:
+		return "date"
+	case registry.KindNumber:
+		return "number"
+	case registry.KindChoice:
+		return "select"
+	}
+	return "text"
 }
 
 // buildFields makes the form's view model from values, errors and
-// warnings by field.
+// warnings by field: the table's form fields, in its order (the number only
+// on a new certificate: it cannot change). Status is changed in its own
+// form, with a date and a reason.
 func (s *Server) buildFields(lang i18n.Lang, values map[string]string, errs, warns map[string][]string, isNew bool) []views.ConsoleField {
 	var out []views.ConsoleField
-	for _, f := range formFields {
-		if f.name == "number" && !isNew {
+	for _, f := range registry.Fields {
+		if !f.Form || f.Name == "number" && !isNew {
 			continue
 		}
-		ff := views.ConsoleField{Name: f.name, Label: lang.T("console.field." + f.name), Value: values[f.name], Type: f.typ,
-			Required: f.required, Errors: errs[f.name], Warnings: warns[f.name]}
-		if f.name == "surveillance" || f.name == "score" || f.name == "holder_credit_code" {
-			ff.Help = lang.T("console.help." + f.name)
+		ff := views.ConsoleField{Name: f.Name, Label: lang.Label(f.Column), Value: values[f.Name], Type: formInput(f),
+			Required: f.Required, Errors: errs[f.Name], Warnings: warns[f.Name]}
+		if f.Help != "" {
+			ff.Help = lang.T(f.Help)
 		}
-		if f.name == "scheme" {
+		if f.Name == "scheme" {
 			for _, sc := range s.store.Schemes().All() {
 				sel := values["scheme"] == sc.Code || values["scheme"] == sc.Standard
 				ff.Options = append(ff.Options, views.Option{Value: sc.Code, Text: sc.Standard + " " + sc.Name(string(lang)), Selected: sel})

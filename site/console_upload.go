@@ -226,7 +226,10 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 		return v, err
 	}
 	for _, it := range res.Items {
-		pi := views.ConsolePreviewItem{Line: it.Line, Number: it.Number, Changes: it.Changes}
+		pi := views.ConsolePreviewItem{Line: it.Line, Number: it.Number}
+		for _, ch := range it.Changes {
+			pi.Changes = append(pi.Changes, views.FieldChange{Label: fieldLabel(langOf(r), ch.Field), Before: ch.Before, After: ch.After})
+		}
 		switch it.Action {
 		case "create":
 			v.Created = append(v.Created, pi)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/certreg/certreg/fileformat"
+	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/views"
 )
 
@@ -11,8 +12,8 @@ import (
 func (s *Server) showData(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
 	v := views.DataView{CSVURL: "/data/certificates.csv", NDJSONURL: "/data/certificates.ndjson"}
-	for _, c := range fileformat.Columns {
-		v.Columns = append(v.Columns, views.Column{Name: c.Key, Desc: lang.Pick(c.ZH+"："+c.DescZH, c.DescEN)})
+	for _, f := range registry.Fields {
+		v.Columns = append(v.Columns, views.Column{Name: f.Name, Desc: lang.Tf("data.column", lang.Label(f.Column), lang.T(f.Desc))})
 	}
 	b := s.base(r, lang.T("data.title"))
 	b.Nav = "data"

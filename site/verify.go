@@ -206,12 +206,12 @@ func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) err
 var claimFields = []struct{ field, label string }{
 	{"number", "field.number"},
 	{"holder_name", "field.holder_name"},
-	{"holder_credit_code", "field.credit_code"},
+	{"holder_credit_code", "field.holder_credit_code"},
 	{"scheme", "field.standard"},
 	{"level", "field.level"},
 	{"issue_date", "field.issue_date"},
 	{"expiry_date", "field.expiry_date"},
-	{"body_approval", "field.approval"},
+	{"body_approval", "field.body_approval"},
 }
 
 // claimRows lays the printed claims beside the live ones. Either may be

@@ -104,7 +104,13 @@ type ConsoleUploadView struct {
 type ConsolePreviewItem struct {
 	Line    int
 	Number  string
-	Changes []registry.Change
+	Changes []FieldChange
+}
+
+// FieldChange is one field changed by an upload: its label, and its value
+// before and after.
+type FieldChange struct {
+	Label, Before, After string
 }
 
 // ConsolePreviewError is one problem of an uploaded file.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Lang is a language of the site. The language lives in the URL: Chinese at
@@ -74,6 +76,18 @@ func (l Lang) T(key string) string {
 		return m.EN
 	}
 	return m.ZH
+}
+
+// Label returns the message for key as a label: in English with its first
+// letter upper-cased, so that a field's name reads "holder name" in a
+// sentence and "Holder name" above its input.
+func (l Lang) Label(key string) string {
+	s := l.T(key)
+	if l != EN || s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // Tf formats the message for key with args.
