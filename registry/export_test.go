@@ -1,6 +1,9 @@
 package registry
 
-import "database/sql"
+import (
+	"database/sql"
+	"strings"
+)
 
 // StatsByQueries exposes the per-query statistics to the external tests,
 // which compare them with the one-pass scan that Stats uses.
@@ -9,3 +12,13 @@ var StatsByQueries = (*Store).statsByQueries
 // DB is the store's database, for tests that read or tamper with rows the
 // store has no method for. Only the tests of this package see it.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// ReadsColumn reports whether certificate reads select column col.
+func ReadsColumn(col string) bool {
+	for _, c := range strings.Split(certColumns, ",") {
+		if strings.TrimSpace(c) == "c."+col {
+			return true
+		}
+	}
+	return false
+}

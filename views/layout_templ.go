@@ -6,11 +6,10 @@ package views
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/certreg/certreg/site/i18n"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
+import "github.com/certreg/certreg/site/i18n"
 
 // Layout is the frame of every page: header with the registry's name, the
 // main navigation and the search box, the language switch, and the footer
