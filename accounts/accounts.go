@@ -50,20 +50,18 @@ func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("too many failed sign-in attempts: try again in %s", e.RetryAfter.Round(time.Minute))
 }
 
-// Message is the message shown to the person signing in.
-func (e *ThrottledError) Message(lang string) string {
-	min := int(e.RetryAfter.Minutes()) + 1
-	if lang == "en" {
-		return fmt.Sprintf("Too many failed sign-in attempts. Try again in %d minutes.", min)
-	}
-	return fmt.Sprintf("登录失败次数过多，请 %d 分钟后再试。", min)
-}
+// MessageKey and MessageArgs make the error the message shown to the
+// person signing in (see registry.Message).
+func (e *ThrottledError) MessageKey() string { return "account.throttled" }
+
+// MessageArgs is how many minutes to wait.
+func (e *ThrottledError) MessageArgs() []any { return []any{int(e.RetryAfter.Minutes()) + 1} }
 
 // ErrTOTPRequired is returned by Login when the password is right and the
 // account needs a second factor that was not given.
-var ErrTOTPRequired = registry.Errorf(registry.EUNAUTHORIZED, "totp", "请输入验证器应用显示的 6 位动态码", "enter the 6-digit code shown by your authenticator app")
+var ErrTOTPRequired = registry.Errorf(registry.EUNAUTHORIZED, "totp", "account.enter_6_digit_code")
 
-var errBadLogin = registry.Errorf(registry.EUNAUTHORIZED, "", "用户名或密码不正确", "wrong user name or password")
+var errBadLogin = registry.Errorf(registry.EUNAUTHORIZED, "", "account.wrong_user_name_password")
 
 // AddUser creates an account whose password is password. Every problem
 // with the name, role, body or password comes back together.
@@ -114,7 +112,7 @@ func (a *Accounts) SetTOTP(ctx context.Context, actor registry.Actor, userID int
 	var step int64
 	if secret != "" {
 		if step = totpMatch(secret, strings.TrimSpace(code), a.store.Now().UTC(), 0); step == 0 {
-			return registry.ValidationErrors{{Field: "totp", ZH: "动态码不正确：请核对手机时间并重新输入", EN: "the code is wrong: check your phone's clock and try again"}}
+			return registry.ValidationErrors{{Field: "totp", Message: registry.Message{Key: "account.totp_wrong"}}}
 		}
 	}
 	return a.store.SetTOTPSecret(ctx, actor, userID, secret, step)
@@ -144,7 +142,7 @@ func (a *Accounts) Login(ctx context.Context, name, password, code, addr string)
 		return "", nil, a.failed(ctx, name, addr, errBadLogin)
 	}
 	if cr.Disabled {
-		return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EFORBIDDEN, "", "此账户已停用", "this account is disabled"))
+		return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EFORBIDDEN, "", "account.account_disabled"))
 	}
 	var step int64
 	if cr.TOTPSecret != "" {
@@ -152,7 +150,7 @@ func (a *Accounts) Login(ctx context.Context, name, password, code, addr string)
 			return "", nil, ErrTOTPRequired
 		}
 		if step = totpMatch(cr.TOTPSecret, strings.TrimSpace(code), now, cr.TOTPLastStep); step == 0 {
-			return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EUNAUTHORIZED, "totp", "动态码不正确或已使用过", "the code is wrong or was already used"))
+			return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EUNAUTHORIZED, "totp", "account.code_wrong_was_already"))
 		}
 	}
 	token, err = randomToken(32)
@@ -211,7 +209,7 @@ func (a *Accounts) failed(ctx context.Context, name, addr string, cause error) e
 	return cause
 }
 
-var errNoSession = registry.Errorf(registry.EUNAUTHORIZED, "", "请先登录（会话已过期或已结束）", "please sign in (the session expired or ended)")
+var errNoSession = registry.Errorf(registry.EUNAUTHORIZED, "", "account.please_sign_session_expired")
 
 // SessionUser returns the user of the session with token, if the session is
 // live: not idle longer than SessionIdle, not older than SessionMax, the
@@ -261,7 +259,7 @@ func (a *Accounts) CreateAPIKey(ctx context.Context, actor registry.Actor, appro
 	return key, k, nil
 }
 
-var errBadKey = registry.Errorf(registry.EUNAUTHORIZED, "", "接口密钥无效、已过期或已吊销", "the API key is invalid, expired or revoked")
+var errBadKey = registry.Errorf(registry.EUNAUTHORIZED, "", "account.api_key_invalid_expired")
 
 // APIKey authenticates an API key: it returns the key if it is known, live
 // and its body not disabled, and records its use.

@@ -90,11 +90,11 @@ func checkPasswordRules(pw string) *registry.FieldError {
 	var fe registry.FieldError
 	switch {
 	case !utf8.ValidString(pw):
-		fe = registry.FieldError{Field: "password", ZH: "密码不是有效的 UTF-8 文本", EN: "the password is not valid UTF-8 text"}
+		fe = registry.FieldError{Field: "password", Message: registry.Message{Key: "account.password_not_utf8"}}
 	case n < MinPassword:
-		fe = registry.FieldError{Field: "password", ZH: fmt.Sprintf("密码至少 %d 个字符", MinPassword), EN: fmt.Sprintf("the password must have at least %d characters", MinPassword)}
+		fe = registry.FieldError{Field: "password", Message: registry.Message{Key: "account.password_too_short", Args: []any{MinPassword}}}
 	case n > MaxPassword:
-		fe = registry.FieldError{Field: "password", ZH: fmt.Sprintf("密码最多 %d 个字符", MaxPassword), EN: fmt.Sprintf("the password may have at most %d characters", MaxPassword)}
+		fe = registry.FieldError{Field: "password", Message: registry.Message{Key: "account.password_too_long", Args: []any{MaxPassword}}}
 	default:
 		return nil
 	}

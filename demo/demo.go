@@ -272,7 +272,7 @@ func LoadSynthetic(ctx context.Context, s *registry.Store, n int) error {
 		return err
 	}
 	if !empty {
-		return registry.Errorf(registry.ECONFLICT, "", "登记库中已有证书", "the registry already holds certificates")
+		return registry.Errorf(registry.ECONFLICT, "", "demo.registry_already_holds_certificates")
 	}
 	for _, b := range demoBodies {
 		if _, err := s.AddBody(ctx, registry.Actor{Name: "demo", Source: "demo"}, b); err != nil && registry.ErrorCode(err) != registry.ECONFLICT {

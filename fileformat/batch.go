@@ -21,9 +21,9 @@ const MaxBatchBytes = 2 << 20
 // sheet, number in the first column, credit code in the second) or a CSV
 // or text file in UTF-8 or GBK (as Excel on Chinese Windows saves it).
 func ReadBatch(b []byte) ([]registry.BatchLine, error) {
-	badFile := registry.Errorf(registry.EINVALID, "file", "无法读取上传的文件：请上传 CSV（UTF-8 或 GBK）、TXT 或 XLSX 文件", "the uploaded file cannot be read: upload a CSV (UTF-8 or GBK), TXT or XLSX file")
+	badFile := registry.Errorf(registry.EINVALID, "file", "file.uploaded_file_cannot_read")
 	if len(b) > MaxBatchBytes {
-		return nil, registry.Errorf(registry.EINVALID, "file", "上传的文件过大（最多 %d MB）", "the uploaded file is too large (at most %d MB)", MaxBatchBytes>>20)
+		return nil, registry.Errorf(registry.EINVALID, "file", "file.uploaded_file_too_large", MaxBatchBytes>>20)
 	}
 	if bytes.HasPrefix(b, []byte("PK\x03\x04")) {
 		// Zip bombs: excelize stops unzipping at these limits.
@@ -43,7 +43,7 @@ func ReadBatch(b []byte) ([]registry.BatchLine, error) {
 		var text strings.Builder
 		for n := 0; rows.Next(); n++ {
 			if n > registry.MaxBatch+1 {
-				return nil, registry.Errorf(registry.EINVALID, "lines", "一次最多核验 %d 行：请分批提交", "at most %d lines can be checked at once: split the list", registry.MaxBatch)
+				return nil, registry.Errorf(registry.EINVALID, "lines", "file.at_most_lines_can", registry.MaxBatch)
 			}
 			cols, err := rows.Columns()
 			if err != nil {

@@ -81,21 +81,17 @@ func OpenRows(name string, r io.Reader) (*RowReader, error) {
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	fileErr := func(zh, en string, args ...any) error {
-		fe := fieldErr("", zh, en, args...)
-		return &registry.ImportError{Errors: registry.ValidationErrors{fe}, Total: 1}
-	}
 	switch {
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))) == 0:
-		return nil, fileErr("文件 %s 是空的", "file %s is empty", name)
+		return nil, fileErr("file.file_empty", name)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return openXLSX(name, br)
 	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
-		return nil, fileErr("文件 %s 是旧版 Excel（.xls）：请另存为 .xlsx 或 CSV", "file %s is an old Excel .xls workbook: save it as .xlsx or CSV", name)
+		return nil, fileErr("file.file_old_excel_xls", name)
 	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")):
 		return &RowReader{name: name, nextInput: NDJSONRows(br)}, nil
 	case bytes.IndexByte(head, 0) >= 0 || bytes.HasPrefix(head, []byte("%PDF")):
-		return nil, fileErr("文件 %s 不是 CSV 或 XLSX 文件（看起来是二进制文件）", "file %s is not a CSV or XLSX file (it looks binary)", name)
+		return nil, fileErr("file.file_not_csv_xlsx", name)
 	}
 	return openCSV(name, br, head)
 }
@@ -129,11 +125,11 @@ func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
-				err = &registry.RowError{FieldError: fieldErr("", "第 %d 行不是合法的 CSV：%v", "line %d is not valid CSV: %v", pe.Line, pe.Err)}
+				err = &registry.RowError{FieldError: fieldErr("", "file.line_not_valid_csv", pe.Line, pe.Err)}
 			}
 			var le *lineTooLong
 			if errors.As(err, &le) {
-				err = &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "文件中有一行超过 1 MiB：这不是证书数据", "a line of the file is longer than 1 MiB: this is not certificate data")}, Total: 1}
+				err = &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "file.line_file_longer_than")}, Total: 1}
 			}
 			return nil, line, err
 		}
@@ -141,7 +137,7 @@ func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 		if gbk {
 			for _, f := range rec {
 				if strings.ContainsRune(f, utf8.RuneError) {
-					return nil, line, &registry.RowError{FieldError: fieldErr("", "第 %d 行含有既非 UTF-8 也非 GB18030 的字节", "line %d has bytes that are neither UTF-8 nor GB18030", line)}
+					return nil, line, &registry.RowError{FieldError: fieldErr("", "file.line_has_bytes_neither", line)}
 				}
 			}
 		}
@@ -207,30 +203,27 @@ func openXLSX(name string, r io.Reader) (*RowReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	fileErr := func(zh, en string, args ...any) error {
-		return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", zh, en, args...)}, Total: 1}
-	}
 	if len(b) > MaxXLSXBytes {
-		return nil, fileErr("XLSX 文件 %s 超过 100 MiB：请另存为 CSV 再导入", "XLSX file %s is larger than 100 MiB: save it as CSV and import that", name)
+		return nil, fileErr("file.xlsx_file_larger_than", name)
 	}
 	if cell, err := findFormula(b); err != nil {
-		return nil, fileErr("文件 %s 不是有效的 XLSX 文件：%v", "file %s is not a valid XLSX workbook: %v", name, err)
+		return nil, fileErr("file.file_not_valid_xlsx", name, err)
 	} else if cell != "" {
-		return nil, fileErr("工作表的单元格 %s 含有公式：请复制后“选择性粘贴为数值”再导入", "cell %s holds a formula: copy the sheet and paste values only, then import", cell)
+		return nil, fileErr("file.cell_holds_formula_copy", cell)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: 1 << 30})
 	if err != nil {
-		return nil, fileErr("文件 %s 不是有效的 XLSX 文件：%v", "file %s is not a valid XLSX workbook: %v", name, err)
+		return nil, fileErr("file.file_not_valid_xlsx", name, err)
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) != 1 {
 		f.Close()
-		return nil, fileErr("工作簿有 %d 个工作表（%s）：请只保留一个放证书数据的工作表", "the workbook has %d sheets (%s): keep only the one sheet with the certificates", len(sheets), strings.Join(sheets, ", "))
+		return nil, fileErr("file.workbook_has_sheets_keep", len(sheets), strings.Join(sheets, ", "))
 	}
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
 		f.Close()
-		return nil, fileErr("无法读取工作表 %s：%v", "cannot read sheet %s: %v", sheets[0], err)
+		return nil, fileErr("file.cannot_read_sheet", sheets[0], err)
 	}
 	line := 0
 	rr := &RowReader{name: name, xlsx: true, closeFn: func() error { rows.Close(); return f.Close() }}
@@ -305,7 +298,7 @@ func (rr *RowReader) readHeader() error {
 	for {
 		header, _, err = rr.next()
 		if err == io.EOF {
-			return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "文件 %s 是空的", "file %s is empty", rr.name)}, Total: 1}
+			return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", "file.file_empty", rr.name)}, Total: 1}
 		}
 		var rowErr *registry.RowError
 		if errors.As(err, &rowErr) {
@@ -320,7 +313,7 @@ func (rr *RowReader) readHeader() error {
 	}
 	var errs registry.ValidationErrors
 	if len(header) > maxImportCols {
-		errs = append(errs, fieldErr("", "表头有 %d 列，超过上限 %d", "the header has %d columns, more than the %d allowed", len(header), maxImportCols))
+		errs = append(errs, fieldErr("", "file.header_has_columns_more", len(header), maxImportCols))
 		return &registry.ImportError{Errors: errs, Total: len(errs)}
 	}
 	seen := map[int]string{}
@@ -334,14 +327,14 @@ func (rr *RowReader) readHeader() error {
 		}
 		idx, ok := fieldByHeader[headerKey(h)]
 		if !ok {
-			fe := fieldErr("", "未知的列 %q：请对照模板修改表头（列名见 README）", "unknown column %q: use the template's headers (see the README)", h)
+			fe := fieldErr("", "file.unknown_column_use_template", h)
 			fe.Line, fe.Column = 1, h
 			errs = append(errs, fe)
 			rr.cols[i] = -1
 			continue
 		}
 		if prev, dup := seen[idx]; dup {
-			fe := fieldErr("", "列 %q 与 %q 重复", "column %q repeats %q", h, prev)
+			fe := fieldErr("", "file.column_repeats", h, prev)
 			fe.Line, fe.Column = 1, h
 			errs = append(errs, fe)
 		}
@@ -355,7 +348,7 @@ func (rr *RowReader) readHeader() error {
 	}
 	for idx, f := range registry.Fields {
 		if _, ok := seen[idx]; f.Required && !ok {
-			fe := fieldErr("", "缺少必填列 %s（%s）", "required column %s (%s) is missing", f.ZH, f.Name)
+			fe := fieldErr("", "file.required_column_missing", f.ZH, f.Name)
 			fe.Line, fe.Column = 1, f.Name
 			errs = append(errs, fe)
 		}
@@ -394,7 +387,7 @@ func (rr *RowReader) Next() (registry.Input, error) {
 		if len(rec) > rr.width {
 			extra := rec[rr.width:]
 			if !blankRow(extra) {
-				return registry.Input{}, &registry.RowError{FieldError: registry.FieldError{Line: line, ZH: fmt.Sprintf("第 %d 行有 %d 个字段，多于表头的 %d 列", line, len(rec), rr.width), EN: fmt.Sprintf("line %d has %d fields, more than the header's %d columns", line, len(rec), rr.width)}}
+				return registry.Input{}, &registry.RowError{FieldError: registry.FieldError{Line: line, Message: registry.Message{Key: "file.too_many_fields", Args: []any{line, len(rec), rr.width}}}}
 			}
 		}
 		for i, v := range rec {
@@ -429,7 +422,12 @@ func (rr *RowReader) Close() error {
 	return nil
 }
 
-// fieldErr is a problem of the file, with its message in both languages.
-func fieldErr(field, zh, en string, args ...any) registry.FieldError {
-	return registry.FieldError{Field: field, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
+// fileErr is a problem of the whole file: nothing of it is imported.
+func fileErr(key string, args ...any) error {
+	return &registry.ImportError{Errors: registry.ValidationErrors{fieldErr("", key, args...)}, Total: 1}
+}
+
+// fieldErr is a problem of the file: a message of the catalogue.
+func fieldErr(field, key string, args ...any) registry.FieldError {
+	return registry.FieldError{Field: field, Message: registry.Message{Key: key, Args: args}}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -100,7 +101,7 @@ func TestImportRejectsBadInput(t *testing.T) {
 			}
 			found := false
 			for _, fe := range ie.Errors {
-				if strings.Contains(fe.EN, tt.want) && fe.ZH != "" && (tt.line == 0 || fe.Line == tt.line) {
+				if strings.Contains(i18n.EN.Render(fe), tt.want) && i18n.ZH.Render(fe) != "" && (tt.line == 0 || fe.Line == tt.line) {
 					found = true
 				}
 			}
@@ -169,7 +170,7 @@ func TestImportCreditCodeWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Created != 1 || len(res.Warnings) != 1 || !res.Warnings[0].Warning || !strings.Contains(res.Warnings[0].EN, "should be") {
+	if res.Created != 1 || len(res.Warnings) != 1 || !res.Warnings[0].Warning || !strings.Contains(i18n.EN.Render(res.Warnings[0]), "should be") {
 		t.Fatalf("result %+v, want 1 created with 1 check-character warning", res)
 	}
 	c, err := s.Certificate(context.Background(), "NB-2024-0001")
@@ -250,18 +251,18 @@ func TestImportUpdatesAndRecordsHistory(t *testing.T) {
 	}
 	_, err = importString(t, s, csvHeaderZH+goodRow, registry.ImportOptions{})
 	var ie *registry.ImportError
-	if !errors.As(err, &ie) || !strings.Contains(ie.Errors[0].EN, "status cannot move from Revoked to Valid") {
+	if !errors.As(err, &ie) || !strings.Contains(i18n.EN.Render(ie.Errors[0]), "status cannot move from Revoked to Valid") {
 		t.Fatalf("illegal move: %v", err)
 	}
 	// The same number registered by another body, or for another holder.
 	other := strings.Replace(goodRow, "CNCA-R-2002-001", "CNCA-R-2003-002", 1)
 	_, err = importString(t, s, csvHeaderZH+other, registry.ImportOptions{CreateBodies: true})
-	if !errors.As(err, &ie) || !strings.Contains(ie.Errors[0].EN, "already registered by another body") {
+	if !errors.As(err, &ie) || !strings.Contains(i18n.EN.Render(ie.Errors[0]), "already registered by another body") {
 		t.Fatalf("other body: %v", err)
 	}
 	otherHolder := strings.Replace(goodRow, "914403001922038216", "91440300708461136T", 1)
 	_, err = importString(t, s, csvHeaderZH+otherHolder, registry.ImportOptions{})
-	if !errors.As(err, &ie) || !strings.Contains(ie.Errors[0].EN, "already registered to another holder") {
+	if !errors.As(err, &ie) || !strings.Contains(i18n.EN.Render(ie.Errors[0]), "already registered to another holder") {
 		t.Fatalf("other holder: %v", err)
 	}
 }
@@ -319,7 +320,7 @@ func TestImportXLSX(t *testing.T) {
 			s := openStore(t)
 			_, err := importString(t, s, tt.file, registry.ImportOptions{CreateBodies: true})
 			var ie *registry.ImportError
-			if !errors.As(err, &ie) || !strings.Contains(ie.Errors[0].EN, tt.want) {
+			if !errors.As(err, &ie) || !strings.Contains(i18n.EN.Render(ie.Errors[0]), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 			if countCertificates(t, s) != 0 {
@@ -428,7 +429,7 @@ func FuzzCSVRow(f *testing.F) {
 			}
 			var re *registry.RowError
 			if errors.As(err, &re) {
-				if re.ZH == "" || re.EN == "" {
+				if i18n.ZH.Render(re) == "" || i18n.EN.Render(re) == "" {
 					t.Fatalf("row error without message: %+v", re)
 				}
 				continue
@@ -439,7 +440,7 @@ func FuzzCSVRow(f *testing.F) {
 			}
 			c, _, errs := in.Validate(s.Schemes())
 			for _, fe := range errs {
-				if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
+				if i18n.ZH.Render(fe) == "" || i18n.EN.Render(fe) == "" || !utf8.ValidString(i18n.ZH.Render(fe)+i18n.EN.Render(fe)) {
 					t.Fatalf("bad message %+v", fe)
 				}
 			}
@@ -457,7 +458,7 @@ func checkMessages(t *testing.T, err error) {
 		t.Fatalf("not an ImportError: %v", err)
 	}
 	for _, fe := range ie.Errors {
-		if fe.ZH == "" || fe.EN == "" || !utf8.ValidString(fe.ZH+fe.EN) {
+		if i18n.ZH.Render(fe) == "" || i18n.EN.Render(fe) == "" || !utf8.ValidString(i18n.ZH.Render(fe)+i18n.EN.Render(fe)) {
 			t.Fatalf("bad message %+v", fe)
 		}
 	}

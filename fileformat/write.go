@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/certreg/certreg/registry"
@@ -83,7 +82,7 @@ func NDJSONRows(r io.Reader) func() (registry.Input, error) {
 			if err == io.EOF {
 				return registry.Input{}, io.EOF
 			}
-			return registry.Input{}, &registry.ImportError{Errors: registry.ValidationErrors{{Line: line, ZH: fmt.Sprintf("第 %d 条记录不是有效的 JSON：%v", line, err), EN: fmt.Sprintf("record %d is not valid JSON: %v", line, err)}}, Total: 1}
+			return registry.Input{}, &registry.ImportError{Errors: registry.ValidationErrors{{Line: line, Message: registry.Message{Key: "file.record_not_json", Args: []any{line, err}}}}, Total: 1}
 		}
 		in := rec.Input()
 		in.Line = line

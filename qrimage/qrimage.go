@@ -178,12 +178,13 @@ const (
 )
 
 // DecodeUpload decodes an uploaded PNG or JPEG and reads its QR code. Every
-// failure is a registry.EINVALID error whose message tells the reader what to do;
-// its Field says which: image.empty, image.size, image.type, image.pixels,
-// image.damaged or image.noqr.
+// failure is a registry error whose message tells the reader what to do,
+// its code saying which: EINVALID (nothing received), ETOOLARGE (too many
+// bytes or pixels), EUNSUPPORTED (not a PNG or JPEG) or EUNREADABLE
+// (damaged, or no QR code in it).
 func DecodeUpload(b []byte) (string, error) {
 	if len(b) == 0 {
-		return "", registry.Errorf(registry.EINVALID, "image.empty", "没有收到图片：请选择一个 PNG 或 JPEG 文件", "no image was received: choose a PNG or JPEG file")
+		return "", registry.Errorf(registry.EINVALID, "image", "image.no_image_was_received")
 	}
 	if len(b) > MaxUploadBytes {
 		return "", tooLarge(len(b))
@@ -198,43 +199,39 @@ func DecodeUpload(b []byte) (string, error) {
 		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
 		config = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
 	default:
-		what := "不是 PNG 或 JPEG 图片"
-		whatEN := "is not a PNG or JPEG image"
 		if bytes.HasPrefix(b, []byte("%PDF")) {
-			what, whatEN = "是 PDF 文件，不是图片（文件名可能被改过）", "is a PDF document, not an image (its name may have been changed)"
+			return "", registry.Errorf(registry.EUNSUPPORTED, "image", "image.is_pdf")
 		}
-		return "", &registry.Error{Code: registry.EINVALID, Field: "image.type", ZH: "上传的文件" + what + "：请上传二维码的 PNG 或 JPEG 截图或扫描件", EN: "the uploaded file " + whatEN + ": upload a PNG or JPEG screenshot or scan of the QR code"}
+		return "", registry.Errorf(registry.EUNSUPPORTED, "image", "image.not_png_or_jpeg")
 	}
 	cfg, err := config(b)
 	if err != nil {
-		return "", registry.Errorf(registry.EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.image_damaged_cannot_read")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxUploadPixels {
-		return "", &registry.Error{Code: registry.EINVALID, Field: "image.pixels",
-			ZH: fmt.Sprintf("图片尺寸过大（%d×%d 像素，最多 %d 万像素）：请裁剪到二维码附近再上传", cfg.Width, cfg.Height, MaxUploadPixels/10000),
-			EN: fmt.Sprintf("the image is too large (%d×%d pixels, at most %d million): crop it around the QR code and upload again", cfg.Width, cfg.Height, MaxUploadPixels/1_000_000)}
+		return "", registry.Errorf(registry.ETOOLARGE, "image", "image.too_many_pixels", cfg.Width, cfg.Height, MaxUploadPixels/10000, MaxUploadPixels/1_000_000)
 	}
 	img, err := decode(b)
 	if err != nil {
-		return "", registry.Errorf(registry.EINVALID, "image.damaged", "图片已损坏，无法读取", "the image is damaged and cannot be read")
+		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.image_damaged_cannot_read")
 	}
 	text, err := Decode(img)
 	if err != nil {
 		// gozxing says "not found", "checksum" or "format": to the reader all
 		// mean the same thing.
-		return "", registry.Errorf(registry.EINVALID, "image.noqr", "图片中找不到可读的二维码：请上传更清晰、完整的二维码图片", "no readable QR code was found in the image: upload a sharper picture showing the whole QR code")
+		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.no_readable_qr_code")
 	}
 	return text, nil
 }
 
 func tooLarge(n int) *registry.Error {
-	return registry.Errorf(registry.EINVALID, "image.size", "文件过大（%.1f MB，最多 %d MB）", "the file is too large (%.1f MB, at most %d MB)", float64(n)/(1<<20), MaxUploadBytes>>20)
+	return registry.Errorf(registry.ETOOLARGE, "image", "image.file_too_large_mb", float64(n)/(1<<20), MaxUploadBytes>>20)
 }
 
 // ErrUploadTooLarge is returned for an upload over MaxUploadBytes, for
 // callers that stop reading at the limit.
 func ErrUploadTooLarge() error {
-	return registry.Errorf(registry.EINVALID, "image.size", "文件过大（超过 %d MB）：请上传二维码的截图", "the file is too large (over %d MB): upload a screenshot of the QR code", MaxUploadBytes>>20)
+	return registry.Errorf(registry.ETOOLARGE, "image", "image.file_too_large_over", MaxUploadBytes>>20)
 }
 
 // Cache caches generated QR images by content, format and size. A

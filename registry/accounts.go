@@ -21,18 +21,11 @@ const (
 	RolePublisher Role = "publisher"
 )
 
-// Name returns the role's name in lang.
-func (r Role) Name(lang string) string {
-	switch {
-	case r == RoleOperator && lang == "en":
-		return "registry operator"
-	case r == RoleOperator:
-		return "登记库管理员"
-	case lang == "en":
-		return "publisher"
-	}
-	return "发布人员"
-}
+// roleKeys are the message keys of the roles' names.
+var roleKeys = map[Role]string{RoleOperator: "role.operator", RolePublisher: "role.publisher"}
+
+// MessageKey is the message key of the role's name.
+func (r Role) MessageKey() string { return roleKeys[r] }
 
 // User is an account of a person who signs in.
 type User struct {
@@ -68,16 +61,16 @@ func (nu *NewUser) Validate() ValidationErrors {
 	var errs ValidationErrors
 	nu.Name = strings.TrimSpace(nu.Name)
 	if !userNamePattern.MatchString(nu.Name) {
-		errs = append(errs, fieldErr("name", "用户名应为 2–64 个字母、数字或 . _ @ -，以字母或数字开头", "a user name is 2–64 letters, digits or . _ @ -, starting with a letter or digit"))
+		errs = append(errs, fieldErr("name", "registry.user_name_2_64"))
 	}
 	if nu.Role != RoleOperator && nu.Role != RolePublisher {
-		errs = append(errs, fieldErr("role", "角色应为 operator 或 publisher", "role must be operator or publisher"))
+		errs = append(errs, fieldErr("role", "registry.role_must_operator_publisher"))
 	}
 	if nu.Role == RolePublisher && strings.TrimSpace(nu.BodyApproval) == "" {
-		errs = append(errs, fieldErr("body", "发布人员必须属于一个认证机构", "a publisher must belong to one certification body"))
+		errs = append(errs, fieldErr("body", "registry.publisher_must_belong_one"))
 	}
 	if nu.Role == RoleOperator && nu.BodyApproval != "" {
-		errs = append(errs, fieldErr("body", "登记库管理员不属于任何认证机构", "a registry operator belongs to no certification body"))
+		errs = append(errs, fieldErr("body", "registry.registry_operator_belongs_no"))
 	}
 	return errs
 }
@@ -111,7 +104,7 @@ func (s *Store) AddUser(ctx context.Context, actor Actor, nu NewUser, passwordHa
 			return nil, err
 		}
 		if b.Disabled {
-			return nil, Errorf(ECONFLICT, "body", "认证机构 %s 已停用", "certification body %s is disabled", b.Approval)
+			return nil, Errorf(ECONFLICT, "body", "registry.certification_body_disabled", b.Approval)
 		}
 		bodyID, bid = b.ID, b.ID
 	}
@@ -122,7 +115,7 @@ func (s *Store) AddUser(ctx context.Context, actor Actor, nu NewUser, passwordHa
 			return err
 		}
 		if n > 0 {
-			return Errorf(ECONFLICT, "name", "用户名 %s 已被使用", "the user name %s is taken", nu.Name)
+			return Errorf(ECONFLICT, "name", "registry.user_name_taken", nu.Name)
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO users(name, role, body_id, password, created, password_changed) VALUES (?,?,?,?,?,?)`,
 			nu.Name, string(nu.Role), bodyID, passwordHash, fmtTime(now), fmtTime(now))
@@ -143,7 +136,7 @@ func (s *Store) AddUser(ctx context.Context, actor Actor, nu NewUser, passwordHa
 func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, userColumns+`WHERE u.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "user", "没有该用户", "no such user")
+		return nil, Errorf(ENOTFOUND, "user", "registry.no_such_user")
 	}
 	return u, err
 }
@@ -152,7 +145,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
 func (s *Store) UserByName(ctx context.Context, name string) (*User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, userColumns+`WHERE u.name = ?`, strings.TrimSpace(name)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "user", "没有用户 %s", "no user named %s", name)
+		return nil, Errorf(ENOTFOUND, "user", "registry.no_user_named", name)
 	}
 	return u, err
 }
@@ -186,7 +179,7 @@ func (s *Store) DisableUser(ctx context.Context, actor Actor, name string) error
 		return err
 	}
 	if u.Disabled {
-		return Errorf(ECONFLICT, "user", "用户 %s 已停用", "user %s is already disabled", u.Name)
+		return Errorf(ECONFLICT, "user", "registry.user_already_disabled", u.Name)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1 WHERE id = ?`, u.ID); err != nil {
@@ -252,7 +245,7 @@ func (s *Store) Credentials(ctx context.Context, name string) (*Credentials, err
 		FROM users u LEFT JOIN bodies b ON b.id = u.body_id WHERE u.name = ?`, strings.TrimSpace(name)).
 		Scan(&c.UserID, &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep, &disabled, &bodyDisabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "user", "没有用户 %s", "no user named %s", name)
+		return nil, Errorf(ENOTFOUND, "user", "registry.no_user_named", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
@@ -300,7 +293,7 @@ func (s *Store) StartSession(ctx context.Context, u *User, tokenHash string, ste
 				return err
 			}
 			if n, _ := r.RowsAffected(); n == 0 {
-				return Errorf(EUNAUTHORIZED, "totp", "动态码已使用过", "the code was already used")
+				return Errorf(EUNAUTHORIZED, "totp", "registry.code_was_already_used")
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(token_hash, user_id, created, last_seen, remote_addr) VALUES (?,?,?,?,?)`,
@@ -320,7 +313,7 @@ type Session struct {
 }
 
 // errNoSession is the error of a missing, expired or ended session.
-var errNoSession = Errorf(EUNAUTHORIZED, "", "请先登录（会话已过期或已结束）", "please sign in (the session expired or ended)")
+var errNoSession = Errorf(EUNAUTHORIZED, "", "account.please_sign_session_expired")
 
 // Session returns the session stored under the hash of its token;
 // EUNAUTHORIZED when there is none.
@@ -363,7 +356,7 @@ func (s *Store) SetBodyDisabled(ctx context.Context, actor Actor, approval strin
 		return err
 	}
 	if b.Disabled == disabled {
-		return Errorf(ECONFLICT, "body", "认证机构 %s 已是该状态", "certification body %s is already in that state", b.Approval)
+		return Errorf(ECONFLICT, "body", "registry.certification_body_already_state", b.Approval)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE bodies SET disabled = ? WHERE id = ?`, disabled, b.ID); err != nil {
@@ -391,7 +384,7 @@ func (s *Store) PasswordHash(ctx context.Context, userID int64) (string, error) 
 	var h string
 	err := s.db.QueryRowContext(ctx, `SELECT password FROM users WHERE id = ?`, userID).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", Errorf(ENOTFOUND, "user", "没有该用户", "no such user")
+		return "", Errorf(ENOTFOUND, "user", "registry.no_such_user")
 	}
 	return h, err
 }

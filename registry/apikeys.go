@@ -57,7 +57,7 @@ func scanAPIKey(r scanner) (*APIKey, error) {
 // until expires: only its SHA-256 hash and its first characters (prefix),
 // which tell keys apart. Package accounts makes the key itself.
 func (s *Store) AddAPIKey(ctx context.Context, actor Actor, approval, name string, expires time.Time, keyHash, prefix string) (*APIKey, error) {
-	name, fe := cleanText("name", "名称", "name", name, 100, true)
+	name, fe := cleanText("name", "noun.key_name", name, 100, true)
 	if fe != nil {
 		return nil, ValidationErrors{*fe}
 	}
@@ -66,15 +66,15 @@ func (s *Store) AddAPIKey(ctx context.Context, actor Actor, approval, name strin
 		return nil, err
 	}
 	if actor.BodyID != 0 && actor.BodyID != b.ID {
-		return nil, Errorf(EFORBIDDEN, "body", "只能为本机构创建接口密钥", "you can create API keys only for your own body")
+		return nil, Errorf(EFORBIDDEN, "body", "registry.you_can_create_api")
 	}
 	if b.Disabled {
-		return nil, Errorf(ECONFLICT, "body", "认证机构 %s 已停用", "certification body %s is disabled", b.Approval)
+		return nil, Errorf(ECONFLICT, "body", "registry.certification_body_disabled", b.Approval)
 	}
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if !expires.After(now) || expires.Sub(now) > MaxAPIKeyLife {
-			return ValidationErrors{fieldErr("expires", "有效期应在今天之后、两年之内", "the expiry must be after today and within two years")}
+			return ValidationErrors{fieldErr("expires", "registry.expiry_must_after_today")}
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO api_keys(key_hash, prefix, body_id, name, created_by, created, expires) VALUES (?,?,?,?,?,?,?)`,
 			keyHash, prefix, b.ID, name, actor.Name, fmtTime(now), fmtTime(expires))
@@ -94,7 +94,7 @@ func (s *Store) AddAPIKey(ctx context.Context, actor Actor, approval, name strin
 func (s *Store) apiKeyByID(ctx context.Context, id int64) (*APIKey, error) {
 	k, err := scanAPIKey(s.db.QueryRowContext(ctx, apiKeyColumns+`WHERE k.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
+		return nil, Errorf(ENOTFOUND, "apikey", "registry.no_such_api_key")
 	}
 	return k, err
 }
@@ -130,10 +130,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, id int64) error {
 		return err
 	}
 	if actor.BodyID != 0 && actor.BodyID != k.BodyID {
-		return Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
+		return Errorf(ENOTFOUND, "apikey", "registry.no_such_api_key")
 	}
 	if !k.Revoked.IsZero() {
-		return Errorf(ECONFLICT, "apikey", "该接口密钥已吊销", "the API key is already revoked")
+		return Errorf(ECONFLICT, "apikey", "registry.api_key_already_revoked")
 	}
 	return s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked = ? WHERE id = ?`, fmtTime(now), id); err != nil {
@@ -152,7 +152,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (*APIKey, erro
 	var id int64
 	err := s.db.QueryRowContext(ctx, `SELECT k.id, k.key_hash, b.disabled FROM api_keys k JOIN bodies b ON b.id = k.body_id WHERE k.key_hash = ?`, keyHash).Scan(&id, &stored, &bodyDisabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
+		return nil, Errorf(ENOTFOUND, "apikey", "registry.no_such_api_key")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("api key: %w", err)
@@ -160,7 +160,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, keyHash string) (*APIKey, erro
 	// The lookup found the row by its hash; comparing again in constant
 	// time costs nothing and does not rely on how the index compares.
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(keyHash)) != 1 || bodyDisabled {
-		return nil, Errorf(ENOTFOUND, "apikey", "没有该接口密钥", "no such API key")
+		return nil, Errorf(ENOTFOUND, "apikey", "registry.no_such_api_key")
 	}
 	return s.apiKeyByID(ctx, id)
 }

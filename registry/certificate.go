@@ -29,24 +29,34 @@ const (
 // Statuses lists every status a reader can see, stored ones first.
 var Statuses = []Status{StatusValid, StatusSuspended, StatusRevoked, StatusWithdrawn, StatusExpired}
 
-var statusNames = map[Status][2]string{
-	StatusValid:     {"有效", "Valid"},
-	StatusSuspended: {"暂停", "Suspended"},
-	StatusRevoked:   {"撤销", "Revoked"},
-	StatusWithdrawn: {"注销", "Withdrawn"},
-	StatusExpired:   {"过期", "Expired"},
+// statusKeys are the message keys of the statuses' names.
+var statusKeys = map[Status]string{
+	StatusValid:     "status.valid",
+	StatusSuspended: "status.suspended",
+	StatusRevoked:   "status.revoked",
+	StatusWithdrawn: "status.withdrawn",
+	StatusExpired:   "status.expired",
 }
 
-// Name returns the status's name in lang.
-func (s Status) Name(lang string) string {
-	n, ok := statusNames[s]
-	if !ok {
-		return string(s)
+// MessageKey is the message key of the status's name: a Status given as a
+// message's argument reads as its name.
+func (s Status) MessageKey() string {
+	if k, ok := statusKeys[s]; ok {
+		return k
 	}
-	if lang == "en" {
-		return n[1]
-	}
-	return n[0]
+	return "status.unknown"
+}
+
+// Description is the message that says what the status means for a
+// reader.
+func (s Status) Description() Key { return statusDescriptions[s] }
+
+var statusDescriptions = map[Status]Key{
+	StatusValid:     "status.valid.desc",
+	StatusSuspended: "status.suspended.desc",
+	StatusRevoked:   "status.revoked.desc",
+	StatusWithdrawn: "status.withdrawn.desc",
+	StatusExpired:   "status.expired.desc",
 }
 
 // ParseStatus reads a status as written in English or Chinese. Expired is
@@ -154,14 +164,6 @@ const (
 	maxBodyName   = 200
 )
 
-// fieldNounEN is each field's name in English running text, for messages.
-var fieldNounEN = map[string]string{
-	"holder_name": "holder name", "holder_address": "holder address", "province": "province", "city": "city",
-	"scope": "scope", "first_issue_date": "first issue date", "issue_date": "issue date", "expiry_date": "expiry date",
-	"status_date": "status date", "status_reason": "status reason", "body_name": "certification body name",
-	"stage1_date": "stage 1 audit date", "stage2_date": "stage 2 audit date", "cpsq": "customer-perceived service quality index",
-}
-
 // Validate turns an Input into a Certificate (without IDs), using schemes to
 // derive the level. It returns every problem it finds; warnings come back
 // separately and do not make the input invalid. Fields of a generic kind
@@ -204,7 +206,7 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 			switch f.Kind { // the generic kinds
 			case KindText, KindLongText:
 				var s string
-				s, fe = cleanText(f.Name, f.ZH, fieldNounEN[f.Name], v, f.Max, f.Required)
+				s, fe = cleanText(f.Name, Key(f.Column), v, f.Max, f.Required)
 				switch {
 				case f.text != nil:
 					*f.text(&c) = s
@@ -213,11 +215,11 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 				}
 			case KindDate:
 				var t time.Time
-				t, fe = parseDateField(f.Name, f.ZH, fieldNounEN[f.Name], v, f.Required)
+				t, fe = parseDateField(f.Name, Key(f.Column), v, f.Required)
 				*f.date(&c) = t
 				parsed[f.Name] = fe == nil
 			case KindNumber:
-				x, has, nfe := parseNumberField(f.Name, f.ZH, fieldNounEN[f.Name], v)
+				x, has, nfe := parseNumberField(f.Name, Key(f.Column), v)
 				fe = nfe
 				p, set := f.num(&c)
 				*p, *set = x, has
@@ -228,26 +230,26 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 
 	issueOK, expiryOK := parsed["issue_date"], parsed["expiry_date"]
 	if issueOK && expiryOK && !c.ExpiryDate.After(c.IssueDate) {
-		add(ptr(fieldErr("expiry_date", "有效期至 %s 必须晚于发证日期 %s", "expiry date %s must be after issue date %s", c.ExpiryDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+		add(ptr(fieldErr("expiry_date", "registry.expiry_date_must_after", c.ExpiryDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 	}
 	if issueOK && expiryOK && c.ExpiryDate.After(c.IssueDate.AddDate(6, 0, 0)) {
-		add(ptr(fieldErr("expiry_date", "有效期至 %s 距发证日期超过 6 年：服务认证证书通常为 3 年", "expiry date %s is more than 6 years after the issue date: service certificates usually run 3 years", c.ExpiryDate.Format(DateLayout))))
+		add(ptr(fieldErr("expiry_date", "registry.expiry_date_more_than", c.ExpiryDate.Format(DateLayout))))
 	}
 	if parsed["first_issue_date"] && issueOK {
 		if c.FirstIssueDate.IsZero() {
 			c.FirstIssueDate = c.IssueDate
 		} else if c.FirstIssueDate.After(c.IssueDate) {
-			add(ptr(fieldErr("first_issue_date", "初次发证日期 %s 不能晚于发证日期 %s", "first issue date %s cannot be after issue date %s", c.FirstIssueDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+			add(ptr(fieldErr("first_issue_date", "registry.first_issue_date_cannot", c.FirstIssueDate.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 		}
 	}
 	if parsed["stage1_date"] && parsed["stage2_date"] {
 		if !c.Stage2Date.IsZero() && c.Stage1Date.IsZero() {
-			add(ptr(fieldErr("stage1_date", "有二阶段审核日期时必须给出一阶段审核日期", "a stage 2 audit date needs a stage 1 audit date")))
+			add(ptr(fieldErr("stage1_date", "registry.stage_2_audit_date")))
 		} else if !c.Stage2Date.IsZero() && c.Stage2Date.Before(c.Stage1Date) {
-			add(ptr(fieldErr("stage2_date", "二阶段审核日期 %s 不能早于一阶段审核日期 %s", "stage 2 audit date %s cannot be before stage 1 audit date %s", c.Stage2Date.Format(DateLayout), c.Stage1Date.Format(DateLayout))))
+			add(ptr(fieldErr("stage2_date", "registry.stage_2_audit_date_2", c.Stage2Date.Format(DateLayout), c.Stage1Date.Format(DateLayout))))
 		}
 		if issueOK && !c.Stage2Date.IsZero() && c.Stage2Date.After(c.IssueDate) && !c.IssueDate.IsZero() && c.FirstIssueDate.Equal(c.IssueDate) {
-			add(ptr(fieldErr("stage2_date", "二阶段审核日期 %s 不能晚于初次发证日期 %s", "stage 2 audit date %s cannot be after the first issue date %s", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+			add(ptr(fieldErr("stage2_date", "registry.stage_2_audit_date_3", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 		}
 	}
 	return c, warnings, errs
@@ -262,9 +264,9 @@ func (in *Input) validateScheme(schemes *Schemes, c *Certificate) *FieldError {
 			names = append(names, s.Code+" ("+s.Standard+")")
 		}
 		if strings.TrimSpace(in.Scheme) == "" {
-			return ptr(fieldErr("scheme", "认证依据不能为空；可用：%s", "scheme is required; known: %s", strings.Join(names, ", ")))
+			return ptr(fieldErr("scheme", "registry.scheme_required_known", strings.Join(names, ", ")))
 		}
-		return ptr(fieldErr("scheme", "未知的认证依据 %q；可用：%s", "unknown scheme %q; known: %s", in.Scheme, strings.Join(names, ", ")))
+		return ptr(fieldErr("scheme", "registry.unknown_scheme_known", in.Scheme, strings.Join(names, ", ")))
 	}
 	c.SchemeCode = scheme.Code
 	var fe *FieldError
@@ -280,20 +282,20 @@ func validateStatus(v string, c *Certificate) *FieldError {
 		return nil
 	}
 	if s := strings.TrimSpace(v); s == "过期" || strings.EqualFold(s, "expired") || s == "失效" {
-		return ptr(fieldErr("status", "证书状态不能设为“过期”：过期由有效期至自动得出", "status cannot be set to expired: expiry is derived from the expiry date"))
+		return ptr(fieldErr("status", "registry.status_cannot_set_expired"))
 	}
-	return ptr(fieldErr("status", "未知的证书状态 %q：应为 有效、暂停、撤销 或 注销", "unknown status %q: use valid, suspended, revoked or withdrawn (有效, 暂停, 撤销, 注销)", v))
+	return ptr(fieldErr("status", "registry.unknown_status_use_valid", v))
 }
 
 // parseNumberField reads an optional number from 0 to 100.
-func parseNumberField(field, zh, en, s string) (v float64, has bool, fe *FieldError) {
+func parseNumberField(field string, name Key, s string) (v float64, has bool, fe *FieldError) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false, nil
 	}
 	v, err := strconv.ParseFloat(FoldWidth(s), 64)
 	if err != nil || v < 0 || v > 100 || math.IsNaN(v) {
-		return 0, false, ptr(fieldErr(field, "%[1]s %[2]q 应为 0 至 100 之间的数", "%[3]s %[4]q must be a number from 0 to 100", zh, s, en, s))
+		return 0, false, ptr(fieldErr(field, "registry.input_not_a_percentage", name, s))
 	}
 	return v, true, nil
 }
@@ -305,12 +307,12 @@ func levelOf(s *Scheme, scoreText, levelText string) (level string, score float6
 	if scoreText != "" {
 		v, err := strconv.ParseFloat(scoreText, 64)
 		if err != nil {
-			return "", 0, false, ptr(fieldErr("score", "评价得分 %q 不是数字", "score %q is not a number", scoreText))
+			return "", 0, false, ptr(fieldErr("score", "registry.score_not_number", scoreText))
 		}
 		score, has = v, true
 	}
 	if s.Graded && !has {
-		return "", 0, false, ptr(fieldErr("score", "%s 为分级认证，评价得分不能为空", "%s is graded: a score is required", s.Standard))
+		return "", 0, false, ptr(fieldErr("score", "registry.graded_score_required", s.Standard))
 	}
 	var lv Level
 	if has {
@@ -324,10 +326,10 @@ func levelOf(s *Scheme, scoreText, levelText string) (level string, score float6
 	if t := strings.TrimSpace(levelText); t != "" {
 		stated, ok := findLevel(s, t)
 		if !ok {
-			return "", 0, false, ptr(fieldErr("level", "未知的星级 %q", "unknown level %q", t))
+			return "", 0, false, ptr(fieldErr("level", "registry.unknown_level", t))
 		}
 		if stated.Code != lv.Code {
-			return "", 0, false, ptr(fieldErr("level", "星级 %[1]q 与评价得分 %[2]s 不符：按 %[3]s，%[4]s 分应为%[5]s", "level %[6]q does not match score %[7]s: under %[8]s, %[9]s earns %[10]s", t, fmtScore(score), s.Standard, fmtScore(score), lv.NameZH, t, fmtScore(score), s.Standard, fmtScore(score), lv.NameEN))
+			return "", 0, false, ptr(fieldErr("level", "registry.level_does_not_match_score", t, fmtScore(score), s.Standard, fmtScore(score), Names{lv.NameZH, lv.NameEN}))
 		}
 	}
 	return lv.Code, score, has, nil
@@ -344,24 +346,25 @@ func findLevel(s *Scheme, t string) (Level, bool) {
 }
 
 // cleanText trims a free-text field and checks it is valid UTF-8, has no
-// control characters and is within max characters.
-func cleanText(field, zh, en, s string, max int, required bool) (string, *FieldError) {
+// control characters and is within max characters. name is the message
+// key of the field's name, for the messages.
+func cleanText(field string, name Key, s string, max int, required bool) (string, *FieldError) {
 	if !utf8.ValidString(s) {
-		return "", ptr(fieldErr(field, "%[1]s 含无效的 UTF-8 字节", "%[2]s has invalid UTF-8 bytes", zh, en))
+		return "", ptr(fieldErr(field, "registry.input_invalid_utf8", name))
 	}
 	s = strings.TrimSpace(strings.ReplaceAll(s, "\u3000", " "))
 	if s == "" {
 		if required {
-			return "", ptr(fieldErr(field, "%[1]s 不能为空", "%[2]s is required", zh, en))
+			return "", ptr(fieldErr(field, "registry.input_required", name))
 		}
 		return "", nil
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return "", ptr(fieldErr(field, "%[1]s 过长：最多 %[2]d 个字符，实为 %[3]d 个", "%[4]s is too long: at most %[5]d characters, has %[6]d", zh, max, n, en, max, n))
+		return "", ptr(fieldErr(field, "registry.input_too_long", name, max, n))
 	}
 	for _, r := range s {
 		if r < 0x20 && r != '\n' || r == 0x7f {
-			return "", ptr(fieldErr(field, "%[1]s 含控制字符", "%[2]s has a control character", zh, en))
+			return "", ptr(fieldErr(field, "registry.input_control_character", name))
 		}
 	}
 	return s, nil
@@ -392,16 +395,16 @@ func ParseDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad date %q", s)
 }
 
-func parseDateField(field, zh, en, s string, required bool) (time.Time, *FieldError) {
+func parseDateField(field string, name Key, s string, required bool) (time.Time, *FieldError) {
 	if strings.TrimSpace(s) == "" {
 		if required {
-			return time.Time{}, ptr(fieldErr(field, "%[1]s 不能为空", "%[2]s is required", zh, en))
+			return time.Time{}, ptr(fieldErr(field, "registry.input_required", name))
 		}
 		return time.Time{}, nil
 	}
 	t, err := ParseDate(s)
 	if err != nil {
-		return time.Time{}, ptr(fieldErr(field, "%[1]s %[2]q 不是有效日期：应写作 2024-03-05、2024/3/5 或 2024年3月5日", "%[3]s %[4]q is not a valid date: write 2024-03-05, 2024/3/5 or 2024年3月5日", zh, s, en, s))
+		return time.Time{}, ptr(fieldErr(field, "registry.input_not_a_date", name, s))
 	}
 	return t, nil
 }
@@ -421,15 +424,15 @@ func ParseSurveillanceList(s string) ([]Surveillance, *FieldError) {
 			continue
 		}
 		if len(f) < 2 {
-			return nil, ptr(fieldErr("surveillance", "监督审核 %q 应写作“日期 结果”，如 2024-05-01 通过", "surveillance audit %q must be written as \"date result\", e.g. 2024-05-01 pass", part))
+			return nil, ptr(fieldErr("surveillance", "registry.surveillance_audit_must_written", part))
 		}
 		d, err := ParseDate(f[0])
 		if err != nil {
-			return nil, ptr(fieldErr("surveillance", "监督审核日期 %q 无效", "surveillance audit date %q is invalid", f[0]))
+			return nil, ptr(fieldErr("surveillance", "registry.surveillance_audit_date_invalid", f[0]))
 		}
 		res, ok := ParseAuditResult(f[1])
 		if !ok {
-			return nil, ptr(fieldErr("surveillance", "监督审核结果 %q 应为 通过 或 不通过", "surveillance audit result %q must be pass or fail", f[1]))
+			return nil, ptr(fieldErr("surveillance", "registry.surveillance_audit_result_must", f[1]))
 		}
 		out = append(out, Surveillance{Date: d, Result: res, Note: strings.Join(f[2:], " ")})
 	}
@@ -604,7 +607,7 @@ func auditsFromJSON(raw json.RawMessage, line int) (string, error) {
 	parts := make([]string, 0, len(list))
 	for _, a := range list {
 		if strings.ContainsAny(a.Date+a.Result+a.Note, ";；") {
-			return "", ValidationErrors{{Line: line, Field: "surveillance", ZH: "监督审核的各项不能含有分号", EN: "surveillance audit fields cannot contain a semicolon"}}
+			return "", ValidationErrors{{Line: line, Field: "surveillance", Message: Message{Key: "registry.audit_has_semicolon"}}}
 		}
 		parts = append(parts, strings.TrimSpace(a.Date+" "+a.Result+" "+a.Note))
 	}

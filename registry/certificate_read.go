@@ -90,7 +90,7 @@ func scanCertificate(r scanner) (*Certificate, error) {
 func (s *Store) Certificate(ctx context.Context, number string) (*Certificate, error) {
 	n, fe := NormalizeNumber(number)
 	if fe != nil {
-		return nil, &Error{Code: ENOTFOUND, Field: "number", ZH: "未登记此证书编号：" + fe.ZH, EN: "no such certificate is registered: " + fe.EN}
+		return nil, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
 	}
 	c, err := scanCertificate(s.certByKey.QueryRowContext(ctx, NumberKey(n)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -103,7 +103,7 @@ func (s *Store) Certificate(ctx context.Context, number string) (*Certificate, e
 }
 
 func notRegistered(n string) *Error {
-	return Errorf(ENOTFOUND, "number", "本登记库中没有编号为 %s 的证书", "no certificate numbered %s is registered here", n)
+	return Errorf(ENOTFOUND, "number", "registry.no_certificate_numbered_registered", n)
 }
 
 // CertificatesByCreditCode returns every certificate held by the
@@ -202,7 +202,7 @@ func (s *Store) Body(ctx context.Context, approval string) (*Body, error) {
 		return nil, err
 	}
 	if len(bs) == 0 {
-		return nil, Errorf(ENOTFOUND, "body_approval", "没有批准号为 %s 的认证机构", "no certification body with approval number %s is registered", a)
+		return nil, Errorf(ENOTFOUND, "body_approval", "registry.no_certification_body_approval", a)
 	}
 	return bs[0], nil
 }
@@ -214,7 +214,7 @@ func (s *Store) BodyByID(ctx context.Context, id int64) (*Body, error) {
 		return nil, err
 	}
 	if len(bs) == 0 {
-		return nil, Errorf(ENOTFOUND, "body", "没有该认证机构", "no such certification body")
+		return nil, Errorf(ENOTFOUND, "body", "registry.no_such_certification_body")
 	}
 	return bs[0], nil
 }

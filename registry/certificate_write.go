@@ -175,7 +175,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			return err
 		}
 		if res.Rows == 0 {
-			addErr(fieldErr("", "没有数据行", "there are no data rows"))
+			addErr(fieldErr("", "registry.there_no_data_rows"))
 		}
 		if ierr.Total > 0 {
 			ierr.Rows = res.Rows
@@ -349,7 +349,7 @@ func (w *writer) body(approval, name string, create bool) (int64, *FieldError, e
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if !create || name == "" {
-			fe := fieldErr("body_approval", "未登记批准号为 %s 的认证机构：请由登记库管理员先添加该机构", "no certification body with approval number %s is registered: the registry operator must add it first", approval)
+			fe := fieldErr("body_approval", "registry.no_certification_body_approval_2", approval)
 			return 0, &fe, nil
 		}
 		id, err = w.insertBody(Body{Approval: approval, NameZH: name})
@@ -359,7 +359,7 @@ func (w *writer) body(approval, name string, create bool) (int64, *FieldError, e
 	case err != nil:
 		return 0, nil, err
 	case disabled != 0:
-		fe := fieldErr("body_approval", "认证机构 %s 已停用，不能发布证书", "certification body %s is disabled and cannot publish", approval)
+		fe := fieldErr("body_approval", "registry.certification_body_disabled_cannot", approval)
 		return 0, &fe, nil
 	}
 	w.bodies[approval] = id
@@ -389,16 +389,16 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, fe, err
 	}
 	if w.actor.BodyID != 0 && bodyID != w.actor.BodyID {
-		fe := fieldErr("body_approval", "您只能发布本机构的证书，此行属于认证机构 %s", "you can publish only your own body's certificates; this row names body %s", c.BodyApproval)
+		fe := fieldErr("body_approval", "registry.you_can_publish_only", c.BodyApproval)
 		return item, &fe, nil
 	}
 	c.BodyID = bodyID
 	if c.IssueDate.After(Today(w.now)) {
-		fe := fieldErr("issue_date", "发证日期 %s 晚于今天", "issue date %s is in the future", c.IssueDate.Format(DateLayout))
+		fe := fieldErr("issue_date", "registry.issue_date_future", c.IssueDate.Format(DateLayout))
 		return item, &fe, nil
 	}
 	if !c.StatusDate.IsZero() && (c.StatusDate.After(Today(w.now)) || c.StatusDate.Before(c.IssueDate)) {
-		fe := fieldErr("status_date", "状态变更日期 %s 应在发证日期与今天之间", "status date %s must be between the issue date and today", c.StatusDate.Format(DateLayout))
+		fe := fieldErr("status_date", "registry.status_date_must_between", c.StatusDate.Format(DateLayout))
 		return item, &fe, nil
 	}
 	key := NumberKey(c.Number)
@@ -414,7 +414,7 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
 		_ = w.tx.QueryRowContext(w.ctx, `SELECT line FROM temp.import_seen WHERE key = ?`, key).Scan(&firstLine)
-		fe := fieldErr("number", "证书编号 %s 在本文件中重复（第 %d 行已出现）", "certificate number %s appears twice in this file (first on line %d)", c.Number, firstLine)
+		fe := fieldErr("number", "registry.certificate_number_appears_twice", c.Number, firstLine)
 		return item, &fe, nil
 	}
 
@@ -431,11 +431,11 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, nil, err
 	}
 	if old.BodyID != bodyID {
-		fe := fieldErr("number", "证书编号 %s 已由另一认证机构（%s）登记", "certificate number %s is already registered by another body (%s)", c.Number, old.BodyApproval)
+		fe := fieldErr("number", "registry.certificate_number_already_registered", c.Number, old.BodyApproval)
 		return item, &fe, nil
 	}
 	if old.HolderCreditCode != c.HolderCreditCode {
-		fe := fieldErr("holder_credit_code", "证书编号 %s 已登记给另一获证组织（统一社会信用代码 %s）", "certificate number %s is already registered to another holder (credit code %s)", c.Number, old.HolderCreditCode)
+		fe := fieldErr("holder_credit_code", "registry.certificate_number_already_registered_2", c.Number, old.HolderCreditCode)
 		return item, &fe, nil
 	}
 	c.ID = old.ID
@@ -445,11 +445,11 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, nil, nil
 	}
 	if c.Status != old.Status && !CanMove(old.Status, c.Status) {
-		fe := fieldErr("status", "证书状态不能从“%[1]s”改为“%[2]s”：撤销和注销为终态；有效与暂停可互转", "status cannot move from %[3]s to %[4]s: revoked and withdrawn are final; valid and suspended move to each other", old.Status.Name("zh"), c.Status.Name("zh"), old.Status.Name("en"), c.Status.Name("en"))
+		fe := fieldErr("status", "registry.status_cannot_move", old.Status, c.Status)
 		return item, &fe, nil
 	}
 	if c.Status != old.Status && strings.TrimSpace(in.StatusReason) == "" && c.Status != StatusValid {
-		fe := fieldErr("status_reason", "将证书状态改为“%[1]s”需要填写原因", "a reason is required to move the status to %[2]s", c.Status.Name("zh"), c.Status.Name("en"))
+		fe := fieldErr("status_reason", "registry.status_reason_required", c.Status)
 		return item, &fe, nil
 	}
 	item.Action = "update"
@@ -702,15 +702,15 @@ func (s *Store) ChangeStatus(ctx context.Context, actor Actor, ch StatusChange) 
 		if err != nil {
 			return err
 		}
-		reason, fe := cleanText("reason", "原因", "reason", ch.Reason, maxReason, true)
+		reason, fe := cleanText("reason", "noun.reason", ch.Reason, maxReason, true)
 		if fe != nil {
 			return ValidationErrors{*fe}
 		}
 		if c.Status == ch.To {
-			return Errorf(ECONFLICT, "status", "证书 %[1]s 已是“%[2]s”状态", "certificate %[3]s is already %[4]s", c.Number, ch.To.Name("zh"), c.Number, ch.To.Name("en"))
+			return Errorf(ECONFLICT, "status", "registry.status_already", c.Number, ch.To)
 		}
 		if !CanMove(c.Status, ch.To) {
-			return Errorf(ECONFLICT, "status", "证书状态不能从“%[1]s”改为“%[2]s”：撤销和注销为终态；有效与暂停可互转", "status cannot move from %[3]s to %[4]s: revoked and withdrawn are final; valid and suspended move to each other", c.Status.Name("zh"), ch.To.Name("zh"), c.Status.Name("en"), ch.To.Name("en"))
+			return Errorf(ECONFLICT, "status", "registry.status_cannot_move", c.Status, ch.To)
 		}
 		eff := ch.Effective
 		today := Today(now)
@@ -718,10 +718,10 @@ func (s *Store) ChangeStatus(ctx context.Context, actor Actor, ch StatusChange) 
 			eff = today
 		}
 		if eff.After(today) {
-			return ValidationErrors{fieldErr("effective_date", "生效日期 %s 不能晚于今天", "effective date %s cannot be in the future", eff.Format(DateLayout))}
+			return ValidationErrors{fieldErr("effective_date", "registry.effective_date_cannot_future", eff.Format(DateLayout))}
 		}
 		if eff.Before(c.IssueDate) {
-			return ValidationErrors{fieldErr("effective_date", "生效日期 %s 不能早于发证日期 %s", "effective date %s cannot be before the issue date %s", eff.Format(DateLayout), c.IssueDate.Format(DateLayout))}
+			return ValidationErrors{fieldErr("effective_date", "registry.effective_date_cannot_before", eff.Format(DateLayout), c.IssueDate.Format(DateLayout))}
 		}
 		from := c.Status
 		c.Status, c.StatusDate, c.UpdatedAt, c.Version = ch.To, eff, now, c.Version+1
@@ -752,15 +752,15 @@ func (s *Store) AddSurveillance(ctx context.Context, actor Actor, number string,
 			return err
 		}
 		if c.Status == StatusRevoked || c.Status == StatusWithdrawn {
-			return Errorf(ECONFLICT, "status", "证书 %[1]s 已%[2]s，不能再记录监督审核", "certificate %[3]s is %[4]s: no more surveillance audits can be recorded", c.Number, c.Status.Name("zh"), c.Number, c.Status.Name("en"))
+			return Errorf(ECONFLICT, "status", "registry.no_audit_after_end", c.Number, c.Status)
 		}
 		if a.Result != "pass" && a.Result != "fail" {
-			return ValidationErrors{fieldErr("result", "监督审核结果应为 通过 或 不通过", "surveillance audit result must be pass or fail")}
+			return ValidationErrors{fieldErr("result", "registry.surveillance_audit_result_must_2")}
 		}
 		if a.Date.IsZero() || a.Date.After(Today(now)) || a.Date.Before(c.IssueDate) {
-			return ValidationErrors{fieldErr("date", "监督审核日期应在发证日期与今天之间", "the surveillance audit date must be between the issue date and today")}
+			return ValidationErrors{fieldErr("date", "registry.surveillance_audit_date_must")}
 		}
-		note, fe := cleanText("note", "备注", "note", a.Note, maxReason, false)
+		note, fe := cleanText("note", "noun.note", a.Note, maxReason, false)
 		if fe != nil {
 			return ValidationErrors{*fe}
 		}
@@ -809,27 +809,27 @@ func (s *Store) AddBody(ctx context.Context, actor Actor, b Body) (*Body, error)
 	}
 	b.Approval = a
 	for _, f := range []struct {
-		p         *string
-		field, zh string
-		en        string
-		max       int
-		required  bool
+		p        *string
+		field    string
+		name     Key
+		max      int
+		required bool
 	}{
-		{&b.NameZH, "name_zh", "机构名称", "body name", maxBodyName, true},
-		{&b.NameEN, "name_en", "英文名称", "English name", maxBodyName, false},
-		{&b.Website, "website", "网站", "website", 200, false},
-		{&b.Province, "province", "省份", "province", maxPlace, false},
-		{&b.City, "city", "城市", "city", maxPlace, false},
-		{&b.Contact, "contact", "联系方式", "contact", 200, false},
+		{&b.NameZH, "name_zh", "noun.body_name_zh", maxBodyName, true},
+		{&b.NameEN, "name_en", "noun.body_name_en", maxBodyName, false},
+		{&b.Website, "website", "noun.website", 200, false},
+		{&b.Province, "province", "column.province", maxPlace, false},
+		{&b.City, "city", "column.city", maxPlace, false},
+		{&b.Contact, "contact", "noun.contact", 200, false},
 	} {
-		v, fe := cleanText(f.field, f.zh, f.en, *f.p, f.max, f.required)
+		v, fe := cleanText(f.field, f.name, *f.p, f.max, f.required)
 		if fe != nil {
 			errs = append(errs, *fe)
 		}
 		*f.p = v
 	}
 	if b.Website != "" && !strings.HasPrefix(b.Website, "https://") && !strings.HasPrefix(b.Website, "http://") {
-		errs = append(errs, fieldErr("website", "网站应以 https:// 或 http:// 开头", "website must start with https:// or http://"))
+		errs = append(errs, fieldErr("website", "registry.website_must_start_https"))
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -840,7 +840,7 @@ func (s *Store) AddBody(ctx context.Context, actor Actor, b Body) (*Body, error)
 			return err
 		}
 		if n > 0 {
-			return Errorf(ECONFLICT, "approval", "批准号 %s 的认证机构已登记", "a body with approval number %s is already registered", b.Approval)
+			return Errorf(ECONFLICT, "approval", "registry.body_approval_number_already", b.Approval)
 		}
 		w, err := s.newWriter(ctx, tx, now, actor)
 		if err != nil {

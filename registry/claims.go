@@ -93,6 +93,18 @@ func (cl *Claims) Differences(live *Claims) []string {
 // SigCheck is the outcome of checking a QR code's signature.
 type SigCheck string
 
+// sigKeys are the message keys of what each outcome means to a reader.
+var sigKeys = map[SigCheck]string{
+	SigGood:       "verify.sig.good",
+	SigBad:        "verify.sig.bad",
+	SigUnknownKey: "verify.sig.unknown-key",
+	SigNone:       "verify.sig.none",
+	SigUnchecked:  "verify.sig.unchecked",
+}
+
+// MessageKey is the message key of what the outcome means to a reader.
+func (c SigCheck) MessageKey() string { return sigKeys[c] }
+
 // Signature outcomes.
 const (
 	SigGood       SigCheck = "good"        // the registry signed exactly these claims
@@ -143,21 +155,21 @@ func ClaimsOfInput(in Input, schemes *Schemes) (Claims, error) {
 	cl.Number = NumberKey(n)
 	cl.CreditCode, _, fe = NormalizeCreditCode(in.HolderCreditCode)
 	add(fe)
-	cl.HolderName, fe = cleanText("holder_name", "获证组织名称", "holder name", in.HolderName, maxHolderName, true)
+	cl.HolderName, fe = cleanText("holder_name", "column.holder_name", in.HolderName, maxHolderName, true)
 	add(fe)
 	if sc, ok := schemes.Find(strings.TrimSpace(in.Scheme)); ok {
 		cl.Scheme = sc.Code
 		if l, ok := findLevel(sc, strings.TrimSpace(in.Level)); ok {
 			cl.Level = l.Code
 		} else {
-			add(ptr(fieldErr("level", "未知的星级 %q", "unknown level %q", in.Level)))
+			add(ptr(fieldErr("level", "registry.unknown_level", in.Level)))
 		}
 	} else {
-		add(ptr(fieldErr("scheme", "未知的认证依据 %q", "unknown scheme %q", in.Scheme)))
+		add(ptr(fieldErr("scheme", "registry.unknown_scheme", in.Scheme)))
 	}
-	cl.IssueDate, fe = parseDateField("issue_date", "发证日期", "issue date", in.IssueDate, true)
+	cl.IssueDate, fe = parseDateField("issue_date", "column.issue_date", in.IssueDate, true)
 	add(fe)
-	cl.ExpiryDate, fe = parseDateField("expiry_date", "有效期至", "expiry date", in.ExpiryDate, true)
+	cl.ExpiryDate, fe = parseDateField("expiry_date", "column.expiry_date", in.ExpiryDate, true)
 	add(fe)
 	cl.BodyApproval, fe = NormalizeApproval(in.BodyApproval)
 	add(fe)

@@ -2,7 +2,9 @@
 // certificates and their lifecycle, validation, and the SQLite store.
 //
 // It never imports net/http or anything that renders pages; the site and the
-// command line build on it.
+// command line build on it. Its errors carry a code and a message key of
+// the catalogue (site/i18n) with its arguments: the site and the command
+// line render them in Chinese and English.
 package registry
 
 import (
@@ -11,47 +13,84 @@ import (
 	"strings"
 )
 
-// Error codes. Their messages are safe to show a user.
+// Error codes. Each has one HTTP status (see site's error mapper).
 const (
 	ENOTFOUND     = "not_found"
-	EINVALID      = "invalid"
+	EINVALID      = "invalid" // a request that cannot be read as asked: a bad parameter, a malformed value
 	ECONFLICT     = "conflict"
 	EUNAUTHORIZED = "unauthorized"
 	EFORBIDDEN    = "forbidden"
+	ETOOLARGE     = "too_large"         // the input is larger than the registry takes
+	EUNSUPPORTED  = "unsupported"       // the input is of a type the registry does not read
+	EUNREADABLE   = "unreadable"        // the input is of the right type but its content cannot be used
+	ETOOMANY      = "too_many_requests" // too many attempts or requests: wait and try again
 	EINTERNAL     = "internal"
 )
 
-// Error is a domain error with a message in Chinese and English. Field names
-// the input field at fault, when there is one.
+// Message is a message of the catalogue: its key, and the values of its
+// verbs. An argument that is itself a message (a Key, a Status) is
+// rendered in the same language: a field's name inside "%s is required".
+type Message struct {
+	Key  string `json:"key"`
+	Args []any  `json:"args,omitempty"`
+}
+
+// MessageKey is the message's key in the catalogue.
+func (m Message) MessageKey() string { return m.Key }
+
+// MessageArgs are the values of the message's verbs.
+func (m Message) MessageArgs() []any { return m.Args }
+
+// Key is a message key given as an argument of another message.
+type Key string
+
+// MessageKey is the key itself.
+func (k Key) MessageKey() string { return string(k) }
+
+// Names is a value named in each language by data rather than the
+// catalogue (a scheme's level), given as an argument of a message.
+type Names struct{ ZH, EN string }
+
+// In returns the name in lang.
+func (n Names) In(lang string) string {
+	if lang == "en" && n.EN != "" {
+		return n.EN
+	}
+	return n.ZH
+}
+
+// String writes the message for a log: its key and arguments, not words.
+func (m Message) String() string {
+	if len(m.Args) == 0 {
+		return m.Key
+	}
+	return fmt.Sprintf("%s%v", m.Key, m.Args)
+}
+
+// Error is a domain error: a code, the input field at fault when there is
+// one, and a message safe to show a user.
 type Error struct {
 	Code  string
 	Field string
-	ZH    string
-	EN    string
+	Message
 }
 
 func (e *Error) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.EN)
+		return e.Code + ": " + e.Field + ": " + e.Message.String()
 	}
-	return fmt.Sprintf("%s: %s", e.Code, e.EN)
+	return e.Code + ": " + e.Message.String()
 }
 
-// Message returns the message in lang ("zh" or "en").
-func (e *Error) Message(lang string) string {
-	if lang == "en" {
-		return e.EN
-	}
-	return e.ZH
+// Errorf returns an *Error with code and the message key with its
+// arguments.
+func Errorf(code, field, key string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: Message{Key: key, Args: args}}
 }
 
-// Errorf returns an *Error with code and a bilingual message.
-func Errorf(code, field, zh, en string, args ...any) *Error {
-	return &Error{Code: code, Field: field, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
-}
-
-// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
-// for any other non-nil error, and "" for nil.
+// ErrorCode returns the code of the first *Error in err's chain, EINVALID
+// for validation errors, EINTERNAL for any other non-nil error, and "" for
+// nil.
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
@@ -67,42 +106,16 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
-// ErrorMessage returns a message safe to show a user in lang. Internal errors
-// get a generic message so that nothing of the machine leaks.
-func ErrorMessage(err error, lang string) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message(lang)
-	}
-	var ve ValidationErrors
-	if errors.As(err, &ve) {
-		return ve.Message(lang)
-	}
-	if lang == "en" {
-		return "Internal error. Please try again later."
-	}
-	return "内部错误，请稍后再试。"
-}
-
 // FieldError is one problem with one field of one input row. Line is the
 // 1-based line (or row) in the source file, 0 when the input is not a file.
 // Warning marks a problem that is recorded and shown but does not reject the
 // row (a credit code whose check character does not match).
 type FieldError struct {
-	Line    int    `json:"line,omitempty"`
-	Column  string `json:"column,omitempty"`
-	Field   string `json:"field"`
-	ZH      string `json:"message_zh"`
-	EN      string `json:"message_en"`
-	Warning bool   `json:"warning,omitempty"`
-}
-
-// Message returns the message in lang.
-func (f FieldError) Message(lang string) string {
-	if lang == "en" {
-		return f.EN
-	}
-	return f.ZH
+	Line   int
+	Column string // the column as the file's header names it
+	Field  string
+	Message
+	Warning bool
 }
 
 func (f FieldError) String() string {
@@ -115,9 +128,7 @@ func (f FieldError) String() string {
 	} else if f.Field != "" {
 		fmt.Fprintf(&b, "%s: ", f.Field)
 	}
-	b.WriteString(f.EN)
-	b.WriteString(" / ")
-	b.WriteString(f.ZH)
+	b.WriteString(f.Message.String())
 	return b.String()
 }
 
@@ -142,20 +153,13 @@ func (v ValidationErrors) Error() string {
 	return b.String()
 }
 
-// Message returns a one-line summary in lang.
-func (v ValidationErrors) Message(lang string) string {
-	if len(v) == 0 {
-		return ""
-	}
-	if len(v) == 1 {
-		return v[0].Message(lang)
-	}
-	if lang == "en" {
-		return fmt.Sprintf("%d problems, first: %s", len(v), v[0].EN)
-	}
-	return fmt.Sprintf("共 %d 处错误，第一处：%s", len(v), v[0].ZH)
+// Invalid is the problem of one field of a submission: content that a
+// well-formed request states and the registry refuses (EINVALID, by
+// contrast, is a request that cannot be read as asked).
+func Invalid(field, key string, args ...any) ValidationErrors {
+	return ValidationErrors{fieldErr(field, key, args...)}
 }
 
-func fieldErr(field, zh, en string, args ...any) FieldError {
-	return FieldError{Field: field, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
+func fieldErr(field, key string, args ...any) FieldError {
+	return FieldError{Field: field, Message: Message{Key: key, Args: args}}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // FuzzNormalizeNumber checks that a normalized number is always in the
@@ -16,7 +17,7 @@ func FuzzNormalizeNumber(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		n, fe := registry.NormalizeNumber(s)
 		if fe != nil {
-			if fe.ZH == "" || fe.EN == "" {
+			if i18n.ZH.Render(fe) == "" || i18n.EN.Render(fe) == "" {
 				t.Fatalf("error without message for %q", s)
 			}
 			return

@@ -37,16 +37,16 @@ func CreditCodeCheck(first17 string) (byte, bool) {
 func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) {
 	code = strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if code == "" {
-		fe := fieldErr("holder_credit_code", "统一社会信用代码不能为空", "unified social credit code is required")
+		fe := fieldErr("holder_credit_code", "registry.unified_social_credit_code")
 		return "", false, &fe
 	}
 	if n := utf8.RuneCountInString(code); n != 18 {
-		fe := fieldErr("holder_credit_code", "统一社会信用代码应为 18 位，实为 %d 位", "unified social credit code must have 18 characters, has %d", n)
+		fe := fieldErr("holder_credit_code", "registry.unified_social_credit_code_2", n)
 		return "", false, &fe
 	}
 	for i := 0; i < len(code); i++ {
 		if strings.IndexByte(CreditAlphabet, code[i]) < 0 {
-			fe := fieldErr("holder_credit_code", "统一社会信用代码第 %d 位 %q 不是允许的字符（0-9 及除 I、O、S、V、Z 外的大写字母）", "character %d of the unified social credit code, %q, is not allowed (0-9 and A-Z except I, O, S, V, Z)", i+1, string(code[i]))
+			fe := fieldErr("holder_credit_code", "registry.character_unified_social_credit", i+1, string(code[i]))
 			return "", false, &fe
 		}
 	}
@@ -58,7 +58,7 @@ func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) 
 // character does not match.
 func CreditCodeWarning(code string) FieldError {
 	want, _ := CreditCodeCheck(code[:17])
-	fe := fieldErr("holder_credit_code", "统一社会信用代码 %s 的校验位应为 %c：请核对；早期试点地区的合法代码可能校验不通过，已记录此警告", "the check character of unified social credit code %s should be %c: please check it; legal codes from early pilot regions can fail the check, so this is recorded as a warning", code, want)
+	fe := fieldErr("holder_credit_code", "registry.check_character_unified_social", code, want)
 	fe.Warning = true
 	return fe
 }
@@ -72,23 +72,23 @@ var numberPattern = regexp.MustCompile(`^[A-Za-z0-9./-]{4,40}$`)
 func NormalizeNumber(s string) (string, *FieldError) {
 	n := FoldWidth(strings.TrimSpace(s))
 	if n == "" {
-		fe := fieldErr("number", "证书编号不能为空", "certificate number is required")
+		fe := fieldErr("number", "registry.certificate_number_required")
 		return "", &fe
 	}
 	if !numberPattern.MatchString(n) {
 		if c := utf8.RuneCountInString(n); c < 4 || c > 40 {
-			fe := fieldErr("number", "证书编号应为 4 至 40 个字符，实为 %d 个", "certificate number must have 4 to 40 characters, has %d", c)
+			fe := fieldErr("number", "registry.certificate_number_must_have", c)
 			return "", &fe
 		}
 		for _, r := range n {
 			if !(r < utf8.RuneSelf && (r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '/' || r == '.')) {
-				fe := fieldErr("number", "证书编号含不允许的字符 %q：只可使用字母、数字、-、/、.", "certificate number has a character that is not allowed, %q: use only letters, digits, -, / and .", string(r))
+				fe := fieldErr("number", "registry.certificate_number_has_character", string(r))
 				return "", &fe
 			}
 		}
 	}
 	if strings.Contains(n, "..") || n[0] == '.' || n[0] == '/' || n[len(n)-1] == '/' {
-		fe := fieldErr("number", "证书编号不能以 / 或 . 开头、以 / 结尾，也不能含 ..", "certificate number cannot start with / or ., end with /, or contain ..")
+		fe := fieldErr("number", "registry.certificate_number_cannot_start")
 		return "", &fe
 	}
 	return n, nil
@@ -124,11 +124,11 @@ var approvalPattern = regexp.MustCompile(`^CNCA-(R-\d{4}-\d{3}|RF-\d{4}-\d{2})$`
 func NormalizeApproval(s string) (string, *FieldError) {
 	a := strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if a == "" {
-		fe := fieldErr("body_approval", "认证机构批准号不能为空", "certification body approval number is required")
+		fe := fieldErr("body_approval", "registry.certification_body_approval_number")
 		return "", &fe
 	}
 	if !approvalPattern.MatchString(a) {
-		fe := fieldErr("body_approval", "认证机构批准号 %q 格式不对：应为 CNCA-R-年份-三位序号（如 CNCA-R-2002-001）或 CNCA-RF-年份-两位序号", "certification body approval number %q is malformed: expected CNCA-R-YYYY-NNN (e.g. CNCA-R-2002-001) or CNCA-RF-YYYY-NN", s)
+		fe := fieldErr("body_approval", "registry.certification_body_approval_number_2", s)
 		return "", &fe
 	}
 	return a, nil

@@ -63,7 +63,7 @@ func (s *Store) LatestCheckpoint(ctx context.Context) (*StoredCheckpoint, error)
 	err := s.db.QueryRowContext(ctx, `SELECT id, size, root, note, signed_at FROM translog_checkpoints ORDER BY id DESC LIMIT 1`).
 		Scan(&cp.ID, &cp.Size, &cp.Root, &cp.Note, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Errorf(ENOTFOUND, "", "公开日志尚无签名检查点", "the public log has no signed checkpoint yet")
+		return nil, Errorf(ENOTFOUND, "", "registry.public_log_has_no")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("transparency log checkpoint: %w", err)

@@ -80,7 +80,7 @@ func (s *Scheme) MinScore() float64 {
 // error when it is out of range or too low to be certified.
 func (s *Scheme) LevelFor(score float64) (Level, *FieldError) {
 	if math.IsNaN(score) || score < 0 || (s.MaxScore > 0 && score > s.MaxScore) {
-		fe := fieldErr("score", "评价得分 %s 超出范围：应在 0 至 %s 之间", "score %s is out of range: it must be from 0 to %s", fmtScore(score), fmtScore(s.MaxScore))
+		fe := fieldErr("score", "registry.score_out_range_must", fmtScore(score), fmtScore(s.MaxScore))
 		return Level{}, &fe
 	}
 	if !s.Graded {
@@ -91,7 +91,7 @@ func (s *Scheme) LevelFor(score float64) (Level, *FieldError) {
 			return l, nil
 		}
 	}
-	fe := fieldErr("score", "评价得分 %s 低于 %s 分，按 %s 不能获证", "score %s is below %s: it cannot be certified under %s", fmtScore(score), fmtScore(s.MinScore()), s.Standard)
+	fe := fieldErr("score", "registry.score_below_cannot_certified", fmtScore(score), fmtScore(s.MinScore()), s.Standard)
 	return Level{}, &fe
 }
 

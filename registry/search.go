@@ -74,14 +74,14 @@ func (f Filter) DefaultSort() string {
 func (f *Filter) Validate(schemes *Schemes) error {
 	f.Query = strings.TrimSpace(FoldWidth(f.Query))
 	if n := utf8.RuneCountInString(f.Query); n > maxQueryRunes {
-		return Errorf(EINVALID, "q", "查询内容过长：最多 %d 个字符，实为 %d 个", "the search text is too long: at most %d characters, got %d", maxQueryRunes, n)
+		return Errorf(EINVALID, "q", "registry.search_text_too_long", maxQueryRunes, n)
 	}
 	if !utf8.ValidString(f.Query) {
-		return Errorf(EINVALID, "q", "查询内容含无效字符", "the search text has invalid characters")
+		return Errorf(EINVALID, "q", "registry.search_text_has_invalid")
 	}
 	if f.Scheme != "" {
 		if _, ok := schemes.Get(f.Scheme); !ok {
-			return Errorf(EINVALID, "scheme", "未知的认证依据 %q", "unknown scheme %q", f.Scheme)
+			return Errorf(EINVALID, "scheme", "registry.unknown_scheme", f.Scheme)
 		}
 	}
 	if f.Level != "" {
@@ -95,22 +95,22 @@ func (f *Filter) Validate(schemes *Schemes) error {
 			}
 		}
 		if !found {
-			return Errorf(EINVALID, "level", "未知的等级 %q", "unknown level %q", f.Level)
+			return Errorf(EINVALID, "level", "registry.unknown_level_2", f.Level)
 		}
 	}
 	if f.Status != "" {
-		if _, ok := statusNames[f.Status]; !ok {
-			return Errorf(EINVALID, "status", "未知的证书状态 %q", "unknown status %q", f.Status)
+		if _, ok := statusKeys[f.Status]; !ok {
+			return Errorf(EINVALID, "status", "registry.unknown_status", f.Status)
 		}
 	}
 	if f.Year != 0 && (f.Year < 1990 || f.Year > 2100) {
-		return Errorf(EINVALID, "year", "发证年份 %d 不在 1990 至 2100 之间", "issue year %d is not between 1990 and 2100", f.Year)
+		return Errorf(EINVALID, "year", "registry.issue_year_not_between", f.Year)
 	}
 	if f.Sort == "" {
 		f.Sort = f.DefaultSort()
 	}
 	if _, ok := sortSQL[f.Sort]; !ok {
-		return Errorf(EINVALID, "sort", "未知的排序方式 %q", "unknown sort order %q", f.Sort)
+		return Errorf(EINVALID, "sort", "registry.unknown_sort_order", f.Sort)
 	}
 	if f.PerPage <= 0 {
 		f.PerPage = DefaultPerPage
@@ -122,7 +122,7 @@ func (f *Filter) Validate(schemes *Schemes) error {
 		f.Page = 1
 	}
 	if (f.Page-1)*f.PerPage >= CountCap {
-		return Errorf(EINVALID, "page", "只能翻阅前 %d 条结果，请加筛选条件缩小范围", "only the first %d results can be paged through: add filters to narrow the search", CountCap)
+		return Errorf(EINVALID, "page", "registry.only_first_results_can", CountCap)
 	}
 	f.Province = strings.TrimSpace(f.Province)
 	f.City = strings.TrimSpace(f.City)

@@ -235,7 +235,7 @@ func bumpGeneration(tx *sql.Tx) error {
 // INTO and checks it with PRAGMA integrity_check. dest must not exist.
 func (s *Store) Backup(ctx context.Context, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
-		return Errorf(ECONFLICT, "dest", "备份目标 %s 已存在", "backup destination %s already exists", dest)
+		return Errorf(ECONFLICT, "dest", "registry.backup_destination_already_exists", dest)
 	}
 	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
 		return fmt.Errorf("backup to %s: %w", dest, err)

@@ -27,56 +27,24 @@ const (
 	VerdictMismatch      Verdict = "mismatch"       // the paper (or what was typed) does not match the record
 )
 
-var verdictText = map[Verdict][4]string{
-	VerdictValid: {"有效", "VALID",
-		"证书已登记且当前有效：可作为投标资格的证明。请核对下列各项与纸质证书一致。",
-		"The certificate is registered and currently valid: a bid may rely on it. Check that every field below matches the paper."},
-	VerdictSuspended: {"暂停", "SUSPENDED",
-		"证书已被认证机构暂停：暂停期间不能作为有效证书使用，投标中不应认可。",
-		"The certification body has suspended the certificate: while suspended it is not valid and a bid cannot rely on it."},
-	VerdictRevoked: {"撤销", "REVOKED",
-		"证书已被认证机构撤销：证书无效，投标中不应认可。",
-		"The certification body has revoked the certificate: it is void and a bid cannot rely on it."},
-	VerdictWithdrawn: {"注销", "WITHDRAWN",
-		"证书已注销（应持证组织申请或经营终止）：证书无效，投标中不应认可。",
-		"The certificate was withdrawn (at the holder's request or because the business ended): it is void and a bid cannot rely on it."},
-	VerdictExpired: {"已过期", "EXPIRED",
-		"证书已超过有效期：证书无效，投标中不应认可。",
-		"The certificate's validity has ended: it is void and a bid cannot rely on it."},
-	VerdictNotRegistered: {"未登记", "NOT REGISTERED",
-		"本登记库中没有此证书：它可能是伪造的，或编号有误。请向出具证书的认证机构核实。",
-		"This registry holds no such certificate: it may be forged, or the number may be wrong. Ask the certification body that issued it."},
-	VerdictForged: {"二维码伪造或被篡改", "FORGED QR CODE",
-		"二维码上的签名不是本登记库签发的，或证书内容已被改动：不要认可这份证书，并向招标方报告。",
-		"The QR code's signature was not issued by this registry, or the certificate's content was altered: do not accept this certificate, and report it to the tendering party."},
-	VerdictMismatch: {"与登记信息不符", "DOES NOT MATCH",
-		"纸质证书上的内容与登记库中的记录不一致：以登记库为准，投标中不应按纸质证书认可。",
-		"What the paper states does not match the registry's record: the registry prevails, and a bid cannot rely on the paper as printed."},
+// verdictKeys are the message keys of each verdict's badge text and of
+// what it means for a bid.
+var verdictKeys = map[Verdict][2]string{
+	VerdictValid:         {"verdict.valid", "verdict.valid.meaning"},
+	VerdictSuspended:     {"verdict.suspended", "verdict.suspended.meaning"},
+	VerdictRevoked:       {"verdict.revoked", "verdict.revoked.meaning"},
+	VerdictWithdrawn:     {"verdict.withdrawn", "verdict.withdrawn.meaning"},
+	VerdictExpired:       {"verdict.expired", "verdict.expired.meaning"},
+	VerdictNotRegistered: {"verdict.not_registered", "verdict.not_registered.meaning"},
+	VerdictForged:        {"verdict.forged", "verdict.forged.meaning"},
+	VerdictMismatch:      {"verdict.mismatch", "verdict.mismatch.meaning"},
 }
 
-// Name returns the verdict's badge text in lang ("zh" or "en").
-func (v Verdict) Name(lang string) string {
-	t, ok := verdictText[v]
-	if !ok {
-		return string(v)
-	}
-	if lang == "en" {
-		return t[1]
-	}
-	return t[0]
-}
+// MessageKey is the message key of the verdict's badge text.
+func (v Verdict) MessageKey() string { return verdictKeys[v][0] }
 
-// Meaning says what the verdict means for a bid, in lang.
-func (v Verdict) Meaning(lang string) string {
-	t, ok := verdictText[v]
-	if !ok {
-		return ""
-	}
-	if lang == "en" {
-		return t[3]
-	}
-	return t[2]
-}
+// Meaning is the message that says what the verdict means for a bid.
+func (v Verdict) Meaning() Key { return Key(verdictKeys[v][1]) }
 
 // OK reports whether a bid may rely on the certificate.
 func (v Verdict) OK() bool { return v == VerdictValid }
@@ -141,21 +109,12 @@ type Verification struct {
 	// the printed claims differ from the live record, or, for a manual
 	// check, the fields typed that do not match.
 	Differences []string `json:"differences,omitempty"`
-	// Note explains the verdict further, in both languages, when there is
-	// more to say (a malformed number, an unknown key).
-	NoteZH string `json:"note_zh,omitempty"`
-	NoteEN string `json:"note_en,omitempty"`
+	// Note explains the verdict further when there is more to say (a
+	// malformed number, an unknown key).
+	Note *Message `json:"note,omitempty"`
 
 	// Certificate is the live record, for pages; never stored or sent.
 	Certificate *Certificate `json:"-"`
-}
-
-// Note returns the note in lang.
-func (v *Verification) Note(lang string) string {
-	if lang == "en" {
-		return v.NoteEN
-	}
-	return v.NoteZH
 }
 
 // SetCertificate fills the verification from a registered certificate:
@@ -207,14 +166,14 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 	now := s.Now().UTC()
 	n, fe := NormalizeNumber(number)
 	if fe != nil {
-		return nil, &Error{Code: EINVALID, Field: "number", ZH: fe.ZH, EN: fe.EN}
+		return nil, &Error{Code: EINVALID, Field: "number", Message: fe.Message}
 	}
 	holder = strings.TrimSpace(FoldWidth(holder))
 	if holder == "" {
-		return nil, Errorf(EINVALID, "holder", "请填写证书上的获证组织名称或统一社会信用代码", "enter the holder's name or unified social credit code as printed on the certificate")
+		return nil, Errorf(EINVALID, "holder", "registry.enter_holder_s_name")
 	}
 	if len(holder) > 4*maxHolderName {
-		return nil, Errorf(EINVALID, "holder", "获证组织名称过长", "the holder name is too long")
+		return nil, Errorf(EINVALID, "holder", "registry.holder_name_too_long")
 	}
 	v := &Verification{Number: NumberKey(n), Signature: SigNone, CheckedAt: now}
 	c, err := s.Certificate(ctx, n)
@@ -230,9 +189,9 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 		v.Verdict = VerdictMismatch
 		v.Differences = []string{field}
 		if field == "holder_credit_code" {
-			v.NoteZH, v.NoteEN = "该编号的证书不属于这个统一社会信用代码。", "The certificate with this number does not belong to this unified social credit code."
+			v.Note = &Message{Key: "registry.not_holders_code"}
 		} else {
-			v.NoteZH, v.NoteEN = "该编号的证书不属于这个名称的组织。", "The certificate with this number does not belong to an organisation of this name."
+			v.Note = &Message{Key: "registry.not_holders_name"}
 		}
 		return v, nil
 	}
@@ -276,7 +235,7 @@ type BatchResult struct {
 // number is answered as not registered, with a note saying why.
 func (s *Store) VerifyBatch(ctx context.Context, lines []BatchLine) ([]BatchResult, error) {
 	if len(lines) > MaxBatch {
-		return nil, Errorf(EINVALID, "lines", "一次最多核验 %d 行，收到 %d 行：请分批提交", "at most %d lines can be checked at once, got %d: split the list", MaxBatch, len(lines))
+		return nil, Errorf(EINVALID, "lines", "registry.at_most_lines_can", MaxBatch, len(lines))
 	}
 	now := s.Now().UTC()
 	out := make([]BatchResult, len(lines))
@@ -289,7 +248,7 @@ func (s *Store) VerifyBatch(ctx context.Context, lines []BatchLine) ([]BatchResu
 		if fe != nil {
 			out[i].Number = strings.TrimSpace(l.Number)
 			out[i].Verdict = VerdictNotRegistered
-			out[i].NoteZH, out[i].NoteEN = "编号格式无效："+fe.ZH, "malformed number: "+fe.EN
+			out[i].Note = &Message{Key: "registry.malformed_number", Args: []any{fe.Message}}
 			continue
 		}
 		out[i].Verification.Number = NumberKey(n)
@@ -320,7 +279,7 @@ func (s *Store) VerifyBatch(ctx context.Context, lines []BatchLine) ([]BatchResu
 			if field, ok := holderMatches(c, cc); !ok {
 				r.Verdict = VerdictMismatch
 				r.Differences = []string{field}
-				r.NoteZH, r.NoteEN = "该编号的证书不属于这个统一社会信用代码。", "The certificate with this number does not belong to this unified social credit code."
+				r.Note = &Message{Key: "registry.not_holders_code"}
 				continue
 			}
 		}
@@ -347,7 +306,7 @@ func ParseBatch(text string) ([]BatchLine, error) {
 			continue
 		}
 		if len(out) == MaxBatch {
-			return nil, Errorf(EINVALID, "lines", "一次最多核验 %d 行：请分批提交", "at most %d lines can be checked at once: split the list", MaxBatch)
+			return nil, Errorf(EINVALID, "lines", "file.at_most_lines_can", MaxBatch)
 		}
 		l := BatchLine{Line: i + 1, Number: f[0]}
 		if len(f) > 1 {
@@ -356,7 +315,7 @@ func ParseBatch(text string) ([]BatchLine, error) {
 		out = append(out, l)
 	}
 	if len(out) == 0 {
-		return nil, Errorf(EINVALID, "lines", "没有收到证书编号：每行填写一个编号，可在其后加统一社会信用代码", "no certificate numbers were given: one number a line, optionally followed by the holder's credit code")
+		return nil, Errorf(EINVALID, "lines", "registry.no_certificate_numbers_were")
 	}
 	return out, nil
 }
@@ -473,7 +432,7 @@ func (s *Store) SaveReceipt(ctx context.Context, v *Verification) (*Receipt, err
 // Receipt returns the receipt with id (case-insensitive).
 func (s *Store) Receipt(ctx context.Context, id string) (*Receipt, error) {
 	id = strings.ToUpper(strings.TrimSpace(id))
-	notFound := Errorf(ENOTFOUND, "id", "没有编号为 %s 的核验回执", "there is no verification receipt %s", id)
+	notFound := Errorf(ENOTFOUND, "id", "registry.there_no_verification_receipt", id)
 	if len(id) != receiptIDLen {
 		return nil, notFound
 	}

@@ -214,7 +214,7 @@ func (kr *KeyRing) Key(id string) (*Key, bool) {
 func (kr *KeyRing) Sign(msg []byte) (keyID string, sig []byte, err error) {
 	k := kr.Current()
 	if k == nil {
-		return "", nil, registry.Errorf(registry.EINTERNAL, "", "没有可用的签名密钥", "no signing key")
+		return "", nil, registry.Errorf(registry.EINTERNAL, "", "qr.no_signing_key")
 	}
 	return k.ID, ed25519.Sign(k.private, msg), nil
 }

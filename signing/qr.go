@@ -105,17 +105,17 @@ const maxQRURL = 512
 func ParseQRURL(raw string) (*ParsedQR, error) {
 	raw = strings.TrimSpace(raw)
 	if len(raw) > maxQRURL {
-		return nil, registry.Errorf(registry.EINVALID, "url", "二维码内容过长（%d 字节）：不是证书二维码", "the QR code's content is too long (%d bytes): it is not a certificate QR code", len(raw))
+		return nil, registry.Errorf(registry.EINVALID, "url", "qr.qr_code_s_content", len(raw))
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (!strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) {
-		return nil, registry.Errorf(registry.EINVALID, "url", "二维码内容不是网址：不是证书二维码", "the QR code does not hold a web address: it is not a certificate QR code")
+		return nil, registry.Errorf(registry.EINVALID, "url", "qr.qr_code_does_not")
 	}
 	p := &ParsedQR{Origin: strings.ToLower(u.Scheme + "://" + u.Host)}
 	path := u.EscapedPath()
 	i := strings.Index(strings.ToUpper(path), QRPath)
 	if i < 0 {
-		return p, registry.Errorf(registry.EINVALID, "url", "网址 %s 不是证书二维码网址（应含 /V/）", "the address %s is not a certificate QR code address (it should contain /V/)", p.Origin+path)
+		return p, registry.Errorf(registry.EINVALID, "url", "qr.address_not_certificate_qr", p.Origin+path)
 	}
 	qs, err := ParseQRPath(path[i+len(QRPath):])
 	if err != nil {
@@ -128,26 +128,26 @@ func ParseQRURL(raw string) (*ParsedQR, error) {
 // ParseQRPath reads what follows /V/ in a QR code URL: "<token>/<number>".
 // Letters may come in either case.
 func ParseQRPath(rest string) (*QRSignature, error) {
-	bad := func(zh, en string) error {
-		return &registry.Error{Code: registry.EINVALID, Field: "url", ZH: "证书二维码网址不完整或已损坏：" + zh, EN: "the certificate QR code address is incomplete or damaged: " + en}
+	bad := func(why any) error {
+		return registry.Errorf(registry.EINVALID, "url", "qr.damaged", why)
 	}
 	if len(rest) > maxQRURL {
-		return nil, bad("过长", "it is too long")
+		return nil, bad(registry.Key("qr.too_long"))
 	}
 	token, number, ok := strings.Cut(rest, "/")
 	if !ok {
-		return nil, bad("缺少证书编号", "the certificate number is missing")
+		return nil, bad(registry.Key("qr.certificate_number_missing"))
 	}
 	token = strings.ToUpper(token)
 	blob, err := b32.DecodeString(token)
 	// Base32 of 67 bytes leaves 4 unused bits in the last character; a
 	// token whose unused bits are set is not the one the registry printed.
 	if err != nil || len(blob) != qrBlobLen || b32.EncodeToString(blob) != token {
-		return nil, bad("签名部分的长度或字符不对", "the signature part has the wrong length or characters")
+		return nil, bad(registry.Key("qr.signature_part_has_wrong"))
 	}
 	n, fe := registry.NormalizeNumber(number)
 	if fe != nil {
-		return nil, bad("证书编号无效（"+fe.ZH+"）", "the certificate number is invalid ("+fe.EN+")")
+		return nil, bad(registry.Message{Key: "qr.number_invalid", Args: []any{fe.Message}})
 	}
 	return &QRSignature{
 		Number:    registry.NumberKey(n),

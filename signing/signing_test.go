@@ -14,6 +14,7 @@ import (
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 const testBase = "https://certreg.example.cn"
@@ -402,7 +403,7 @@ func TestVerifyQRVerdicts(t *testing.T) {
 				t.Errorf("printed %+v equals live %+v", v.Printed, v.Live)
 			}
 			for _, lang := range []string{"zh", "en"} {
-				if v.Verdict.Name(lang) == "" || v.Verdict.Meaning(lang) == "" {
+				if i18n.Lang(lang).Render(v.Verdict) == "" || i18n.Lang(lang).Render(v.Verdict.Meaning()) == "" {
 					t.Errorf("verdict %s has no %s text", v.Verdict, lang)
 				}
 			}

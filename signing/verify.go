@@ -2,7 +2,6 @@ package signing
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -23,7 +22,7 @@ func (kr *KeyRing) VerifyQR(ctx context.Context, s *registry.Store, qs *QRSignat
 		v.Verdict, v.Signature = registry.VerdictNotRegistered, registry.SigUnchecked
 		if _, ok := kr.Key(qs.KeyID); !ok {
 			v.Verdict, v.Signature = registry.VerdictForged, registry.SigUnknownKey
-			v.NoteZH, v.NoteEN = unknownKeyNote(qs.KeyID)
+			v.Note = &registry.Message{Key: "qr.unknown_key", Args: []any{qs.KeyID}}
 		}
 		return v, nil
 	}
@@ -39,7 +38,7 @@ func (kr *KeyRing) VerifyQR(ctx context.Context, s *registry.Store, qs *QRSignat
 		return v, nil
 	case registry.SigUnknownKey:
 		v.Verdict = registry.VerdictForged
-		v.NoteZH, v.NoteEN = unknownKeyNote(qs.KeyID)
+		v.Note = &registry.Message{Key: "qr.unknown_key", Args: []any{qs.KeyID}}
 		return v, nil
 	}
 	past, err := s.PastClaims(ctx, c.ID)
@@ -54,20 +53,13 @@ func (kr *KeyRing) VerifyQR(ctx context.Context, s *registry.Store, qs *QRSignat
 			if v.Verdict == registry.VerdictValid {
 				v.Verdict = registry.VerdictMismatch
 			}
-			v.NoteZH = "二维码签名真实，但证书内容在打印后已变更：以下标出的项目与登记库当前记录不同，请以登记库为准。"
-			v.NoteEN = "The QR code's signature is genuine, but the certificate changed after it was printed: the fields marked below differ from the registry's current record, which prevails."
+			v.Note = &registry.Message{Key: "qr.changed_since_printed"}
 			return v, nil
 		}
 	}
 	v.Verdict = registry.VerdictForged
-	v.NoteZH = "签名与本证书任何时候的登记内容都不符：二维码或证书内容被伪造或篡改。"
-	v.NoteEN = "The signature matches none of this certificate's registered contents, past or present: the QR code or the certificate was forged or altered."
+	v.Note = &registry.Message{Key: "qr.matches_no_contents"}
 	return v, nil
-}
-
-func unknownKeyNote(id string) (zh, en string) {
-	return fmt.Sprintf("签名密钥 %s 不是本登记库发布的密钥：二维码是伪造的。", id),
-		fmt.Sprintf("The signing key %s is not one this registry has published: the QR code is forged.", id)
 }
 
 // Names reports whether the QR code names the registry whose canonical
@@ -88,8 +80,7 @@ func ForeignVerification(p *ParsedQR, base string, now time.Time) *registry.Veri
 		host = u.Host
 	}
 	v := &registry.Verification{Verdict: registry.VerdictForged, Signature: registry.SigUnchecked, CheckedAt: now.UTC(),
-		NoteZH: fmt.Sprintf("二维码指向 %s，而不是本登记库（%s）：很可能是伪造的。", p.Origin, host),
-		NoteEN: fmt.Sprintf("The QR code points to %s, not to this registry (%s): it is likely forged.", p.Origin, host)}
+		Note: &registry.Message{Key: "qr.foreign_host", Args: []any{p.Origin, host}}}
 	if p.Signature != nil {
 		v.Number = p.Signature.Number
 	}

@@ -70,8 +70,8 @@ func (s *Server) apiShowCertificate(w http.ResponseWriter, r *http.Request) erro
 		}
 		out.History = append(out.History, ae)
 	}
-	if s.tlog != nil {
-		p, err := s.tlog.Log.Inclusion(r.Context(), c.Number)
+	if s.cfg.Log != nil {
+		p, err := s.cfg.Log.Inclusion(r.Context(), c.Number)
 		switch {
 		case err == nil:
 			out.Log = p
@@ -103,7 +103,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > registry.MaxPerPage {
-			return registry.Errorf(registry.EINVALID, "per_page", "per_page 应为 1 至 %d 的整数", "per_page must be a whole number from 1 to %d", registry.MaxPerPage)
+			return registry.Errorf(registry.EINVALID, "per_page", "api.per_page_must_whole", registry.MaxPerPage)
 		}
 		perPage = n
 	}

@@ -16,7 +16,7 @@ import (
 // batch (1-based) so that errors point at it.
 func forKey(in *registry.Input, key *registry.APIKey, line int) error {
 	if in.BodyApproval != "" && !strings.EqualFold(strings.TrimSpace(in.BodyApproval), key.BodyApproval) {
-		return registry.Errorf(registry.EFORBIDDEN, "body_approval", "此接口密钥只能发布认证机构 %s 的证书", "this API key publishes only the certificates of body %s", key.BodyApproval)
+		return registry.Errorf(registry.EFORBIDDEN, "body_approval", "api.api_key_publishes_only", key.BodyApproval)
 	}
 	in.BodyApproval, in.Line = key.BodyApproval, line
 	return nil
@@ -52,7 +52,7 @@ func (s *Server) pubOwnCertificate(a *apiRequest) (*registry.Certificate, error)
 		return nil, err
 	}
 	if c.BodyID != a.key.BodyID {
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", "本机构没有编号为 %s 的证书", "your body has no certificate numbered %s", c.Number)
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "api.your_body_has_no", c.Number)
 	}
 	return c, nil
 }
@@ -82,14 +82,14 @@ func (s *Server) pubListCertificates(a *apiRequest) (int, any, error) {
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 10000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "page", "页码应为 1–10000", "page must be 1–10000")
+			return 0, nil, registry.Errorf(registry.EINVALID, "page", "api.page_must_1_10000")
 		}
 		f.Page = n
 	}
 	if p := q.Get("per_page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 1000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "每页条数应为 1–1000", "per_page must be 1–1000")
+			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "api.per_page_must_1")
 		}
 		f.PerPage = n
 	}
@@ -126,12 +126,12 @@ func (s *Server) pubPutCertificate(a *apiRequest) (int, any, error) {
 		in.Number = number
 	}
 	if registry.NumberKey(strings.TrimSpace(in.Number)) != registry.NumberKey(number) {
-		return 0, nil, registry.Errorf(registry.EINVALID, "number", "请求体中的证书编号 %s 与地址中的 %s 不一致", "the number in the body, %s, differs from the number in the URL, %s", in.Number, number)
+		return 0, nil, registry.Invalid("number", "api.number_body_differs_from", in.Number, number)
 	}
 	// Another body's certificate: forbidden, said plainly (its existence is
 	// public), before validation says anything about it.
 	if old, err := s.store.Certificate(a.r.Context(), number); err == nil && old.BodyID != a.key.BodyID {
-		return 0, nil, registry.Errorf(registry.EFORBIDDEN, "number", "证书 %s 属于另一认证机构，不能修改", "certificate %s belongs to another body and cannot be changed", old.Number)
+		return 0, nil, registry.Errorf(registry.EFORBIDDEN, "number", "api.certificate_belongs_another_body", old.Number)
 	}
 	if err := forKey(&in, a.key, 0); err != nil {
 		return 0, nil, err
@@ -182,7 +182,7 @@ func (s *Server) pubPutBatch(a *apiRequest) (int, any, error) {
 		return 0, nil, err
 	}
 	if len(b.Certificates) > maxBatchSize {
-		return 0, nil, registry.Errorf(registry.EINVALID, "certificates", "一批最多 %d 张证书", "a batch holds at most %d certificates", maxBatchSize)
+		return 0, nil, registry.Invalid("certificates", "api.batch_holds_at_most", maxBatchSize)
 	}
 	inputs := make([]registry.Input, len(b.Certificates))
 	var problems registry.ValidationErrors
@@ -228,13 +228,13 @@ func (s *Server) pubChangeStatus(a *apiRequest) (int, any, error) {
 	}
 	to, ok := registry.ParseStatus(req.Status)
 	if !ok || strings.TrimSpace(req.Status) == "" {
-		return 0, nil, registry.Errorf(registry.EINVALID, "status", "状态应为 valid、suspended、revoked 或 withdrawn", "status must be valid, suspended, revoked or withdrawn")
+		return 0, nil, registry.Invalid("status", "api.status_must_valid_suspended")
 	}
 	var eff time.Time
 	if req.EffectiveDate != "" {
 		d, err := registry.ParseDate(req.EffectiveDate)
 		if err != nil {
-			return 0, nil, registry.Errorf(registry.EINVALID, "effective_date", "生效日期 %q 无效", "effective date %q is invalid", req.EffectiveDate)
+			return 0, nil, registry.Invalid("effective_date", "api.effective_date_invalid", req.EffectiveDate)
 		}
 		eff = d
 	}
@@ -260,11 +260,11 @@ func (s *Server) pubAddSurveillance(a *apiRequest) (int, any, error) {
 	}
 	d, err := registry.ParseDate(req.Date)
 	if err != nil {
-		return 0, nil, registry.Errorf(registry.EINVALID, "date", "监督审核日期 %q 无效", "surveillance audit date %q is invalid", req.Date)
+		return 0, nil, registry.Invalid("date", "registry.surveillance_audit_date_invalid", req.Date)
 	}
 	res, ok := registry.ParseAuditResult(req.Result)
 	if !ok {
-		return 0, nil, registry.Errorf(registry.EINVALID, "result", "结果应为 pass 或 fail", "result must be pass or fail")
+		return 0, nil, registry.Invalid("result", "api.result_must_pass_fail")
 	}
 	c, err := s.store.AddSurveillance(a.r.Context(), a.actor(), views.ParseURLNumber(a.r.PathValue("number")),
 		registry.Surveillance{Date: d, Result: res, Note: req.Note})

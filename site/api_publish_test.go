@@ -123,7 +123,7 @@ func (f *publishFixture) call(t *testing.T, method, path, key string, v any, hdr
 // errorCode returns the error code of a JSON error body.
 func errorCode(t *testing.T, r response) string {
 	t.Helper()
-	var e apiErrorBody
+	var e errorJSON
 	if err := json.Unmarshal([]byte(r.body), &e); err != nil {
 		t.Fatalf("not a JSON error: %d %q", r.status, r.body)
 	}
@@ -296,7 +296,7 @@ func TestAPIBatchAllOrNothing(t *testing.T) {
 	if r.status != 422 {
 		t.Fatalf("bad batch: %d %s", r.status, r.body)
 	}
-	var e apiErrorBody
+	var e errorJSON
 	json.Unmarshal([]byte(r.body), &e)
 	if e.Error.Total < 2 || e.Error.Errors[0].Line != 2 {
 		t.Fatalf("errors do not point at item 2: %s", r.body)

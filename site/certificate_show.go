@@ -44,8 +44,8 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		SchemeURL: views.SchemePath(c.SchemeCode), FeedURL: views.CertificateFeedPath(c.Number),
 		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
 	}
-	if s.tlog != nil {
-		idx, ok, err := s.tlog.Log.LatestEntry(r.Context(), c.ID)
+	if s.cfg.Log != nil {
+		idx, ok, err := s.cfg.Log.LatestEntry(r.Context(), c.ID)
 		if err != nil {
 			return err
 		}
@@ -75,8 +75,7 @@ func (s *Server) certificate(r *http.Request, number string) (*registry.Certific
 		if len([]rune(shown)) > 60 {
 			shown = string([]rune(shown)[:60]) + "…"
 		}
-		m, _ := i18n.Lookup("cert.notfound")
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", m.ZH, m.EN, shown)
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "cert.notfound", shown)
 	}
 	return c, err
 }
@@ -122,7 +121,7 @@ func historyItem(lang i18n.Lang, sc *registry.Scheme, e registry.Event) views.Hi
 func changeValue(lang i18n.Lang, sc *registry.Scheme, field, v string) string {
 	switch field {
 	case "status":
-		return registry.Status(v).Name(string(lang))
+		return lang.Render(registry.Status(v))
 	case "level":
 		if l, ok := sc.Level(v); ok {
 			return l.Name(string(lang))

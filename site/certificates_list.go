@@ -45,7 +45,7 @@ func (s *Server) parseBrowse(r *http.Request, perPage int) (*browseQuery, error)
 	if a := bq.values.Get("body"); a != "" {
 		b, err := s.store.Body(r.Context(), a)
 		if registry.ErrorCode(err) == registry.ENOTFOUND {
-			return nil, registry.Errorf(registry.EINVALID, "body", "没有批准号为 %s 的认证机构", "no certification body has the approval number %s", a)
+			return nil, registry.Errorf(registry.EINVALID, "body", "page.no_certification_body_has", a)
 		}
 		if err != nil {
 			return nil, err
@@ -60,7 +60,7 @@ func (s *Server) parseBrowse(r *http.Request, perPage int) (*browseQuery, error)
 		if v := bq.values.Get(p.name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
-				return nil, registry.Errorf(registry.EINVALID, p.name, "参数 %s 应为正整数，而不是 %q", "parameter %s must be a positive whole number, not %q", p.name, v)
+				return nil, registry.Errorf(registry.EINVALID, p.name, "page.parameter_must_positive_whole", p.name, v)
 			}
 			*p.dst = n
 		}
@@ -217,7 +217,7 @@ func (s *Server) browseSelects(lang i18n.Lang, bq *browseQuery, sn *snapshot) []
 		}
 	}
 	for _, st := range registry.Statuses {
-		statuses = append(statuses, views.Option{Value: string(st), Text: st.Name(string(lang))})
+		statuses = append(statuses, views.Option{Value: string(st), Text: lang.Render(st)})
 	}
 	for _, p := range sn.provinces {
 		provinces = append(provinces, views.Option{Value: p, Text: p})

@@ -22,47 +22,6 @@ import (
 // the cookie exactly as production sets it.
 const SessionCookie = "__Host-certreg_session"
 
-// consoleRoutes are the routes of the console: certification bodies'
-// publishers manage their certificates, the operator manages bodies,
-// accounts and reads the audit log. Every route is in both languages and
-// none is cached. Every state change is a POST behind cross-origin
-// protection; no GET changes anything.
-func (s *Server) consoleRoutes() []route {
-	return []route{
-		{"GET /console", s.redirectConsole, bilingual},
-		{"GET /console/login", s.showLogin, bilingual},
-		{"POST /console/login", s.csrf(s.login), bilingual},
-		{"POST /console/logout", s.csrf(s.logout), bilingual},
-		{"GET /console/{$}", s.signedIn(anyRole, s.consoleHome), bilingual},
-		{"GET /console/certificates/new", s.signedIn(publisher, s.newCertificateForm), bilingual},
-		{"POST /console/certificates/new", s.signedIn(publisher, s.saveCertificate), bilingual},
-		{"GET /console/certificates/{number}", s.signedIn(publisher, s.editCertificateForm), bilingual},
-		{"POST /console/certificates/{number}", s.signedIn(publisher, s.saveCertificate), bilingual},
-		{"POST /console/certificates/{number}/status", s.signedIn(publisher, s.consoleChangeStatus), bilingual},
-		{"POST /console/certificates/{number}/surveillance", s.signedIn(publisher, s.consoleAddSurveillance), bilingual},
-		{"GET /console/certificates/{number}/qr.png", s.signedIn(publisher, s.qrPNG), bilingual},
-		{"GET /console/certificates/{number}/qr.svg", s.signedIn(publisher, s.qrSVG), bilingual},
-		{"GET /console/upload", s.signedIn(publisher, s.showUpload), bilingual},
-		{"POST /console/upload", s.signedIn(publisher, s.upload), bilingual},
-		{"POST /console/upload/{id}/confirm", s.signedIn(publisher, s.confirmUpload), bilingual},
-		{"GET /console/template.xlsx", s.signedIn(publisher, s.downloadTemplate), bilingual},
-		{"GET /console/certificates.xlsx", s.signedIn(publisher, s.downloadCertificates), bilingual},
-		{"GET /console/keys", s.signedIn(publisher, s.showKeys), bilingual},
-		{"POST /console/keys", s.signedIn(publisher, s.createKey), bilingual},
-		{"POST /console/keys/{id}/revoke", s.signedIn(publisher, s.revokeKey), bilingual},
-		{"GET /console/account", s.signedIn(anyRole, s.showAccount), bilingual},
-		{"POST /console/account/password", s.signedIn(anyRole, s.changeOwnPassword), bilingual},
-		{"POST /console/account/totp", s.signedIn(anyRole, s.setOwnTOTP), bilingual},
-		{"GET /console/bodies", s.signedIn(operator, s.showBodies), bilingual},
-		{"POST /console/bodies", s.signedIn(operator, s.addBody), bilingual},
-		{"POST /console/bodies/{approval}/disable", s.signedIn(operator, s.disableBody), bilingual},
-		{"GET /console/users", s.signedIn(operator, s.showUsers), bilingual},
-		{"POST /console/users", s.signedIn(operator, s.addUser), bilingual},
-		{"POST /console/users/{name}/disable", s.signedIn(operator, s.disableUser), bilingual},
-		{"GET /console/audit", s.signedIn(operator, s.showAudit), bilingual},
-	}
-}
-
 // redirectConsole sends /console to /console/.
 func (s *Server) redirectConsole(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, langOf(r).Path("/console/"), http.StatusMovedPermanently)
@@ -85,7 +44,7 @@ type consoleFunc func(w http.ResponseWriter, r *http.Request, u *registry.User) 
 // cookie as a second line.
 var crossOrigin = http.NewCrossOriginProtection()
 
-var errCrossOrigin = errStatus(http.StatusForbidden, "拒绝跨站请求：请在本站页面上操作。", "Cross-site request refused: please use this site's own pages.")
+var errCrossOrigin = registry.Errorf(registry.EFORBIDDEN, "", "page.cross_site_request_refused")
 
 // csrf guards a state-changing handler against cross-site requests.
 func (s *Server) csrf(h handlerFunc) handlerFunc {
@@ -129,7 +88,7 @@ func (s *Server) signedIn(role registry.Role, h consoleFunc) handlerFunc {
 			return err
 		}
 		if role != anyRole && u.Role != role {
-			return registry.Errorf(registry.EFORBIDDEN, "", "您的账户无权使用此页面", "your account may not use this page")
+			return registry.Errorf(registry.EFORBIDDEN, "", "page.your_account_may_not")
 		}
 		return h(w, r, u)
 	}
@@ -195,17 +154,17 @@ func fieldErrors(err error, lang i18n.Lang) (map[string][]string, string) {
 	var ve registry.ValidationErrors
 	if errors.As(err, &ve) {
 		for _, fe := range ve {
-			out[fe.Field] = append(out[fe.Field], fe.Message(string(lang)))
+			out[fe.Field] = append(out[fe.Field], lang.Render(fe))
 		}
 		return out, ""
 	}
 	var re *registry.Error
 	if errors.As(err, &re) {
 		if re.Field != "" {
-			out[re.Field] = append(out[re.Field], re.Message(string(lang)))
+			out[re.Field] = append(out[re.Field], lang.Render(re))
 			return out, ""
 		}
-		return out, re.Message(string(lang))
+		return out, lang.Render(re)
 	}
 	return out, ""
 }

@@ -38,7 +38,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, u *regist
 func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
 	ok, err := s.accounts.CheckPassword(r.Context(), u.ID, r.PostForm.Get("current"))
@@ -70,14 +70,14 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *re
 func (s *Server) setOwnTOTP(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
 	secret := ""
 	if r.PostForm.Get("action") == "enable" {
 		secret = strings.TrimSpace(r.PostForm.Get("secret"))
 		if len(secret) != 32 {
-			return registry.Errorf(registry.EINVALID, "secret", "密钥无效，请刷新页面重试", "invalid secret: reload the page and try again")
+			return registry.Errorf(registry.EINVALID, "secret", "console.invalid_secret_reload_page")
 		}
 	}
 	err := s.accounts.SetTOTP(r.Context(), u.Actor("console", clientHost(r)), u.ID, secret, r.PostForm.Get("code"))

@@ -99,7 +99,7 @@ func (s *Server) ownCertificate(r *http.Request, u *registry.User) (*registry.Ce
 		return nil, err
 	}
 	if c.BodyID != u.BodyID {
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", "本机构没有编号为 %s 的证书", "your body has no certificate numbered %s", c.Number)
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "api.your_body_has_no", c.Number)
 	}
 	return c, nil
 }
@@ -160,7 +160,7 @@ func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, u *registry.
 func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
 	isNew := r.PathValue("number") == ""
@@ -169,9 +169,9 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 	var old *registry.Certificate
 	if isNew {
 		if c, err := s.store.Certificate(r.Context(), in.Number); err == nil {
-			msg := registry.Errorf(registry.ECONFLICT, "number", "证书编号 %s 已登记，请在证书列表中修改", "certificate number %s is already registered: edit it from the list", c.Number)
+			msg := registry.Errorf(registry.ECONFLICT, "number", "console.certificate_number_already_registered", c.Number)
 			if c.BodyID != u.BodyID {
-				msg = registry.Errorf(registry.ECONFLICT, "number", "证书编号 %s 已由另一认证机构登记", "certificate number %s is already registered by another body", c.Number)
+				msg = registry.Errorf(registry.ECONFLICT, "number", "console.certificate_number_already_registered_2", c.Number)
 			}
 			errs, _ := fieldErrors(msg, lang)
 			return s.renderNew(w, r, u, formValues(in), errs, nil)
@@ -188,12 +188,12 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 	_, warnings, verrs := in.Validate(s.store.Schemes())
 	warns := map[string][]string{}
 	for _, fw := range warnings {
-		warns[fw.Field] = append(warns[fw.Field], fw.Message(string(lang)))
+		warns[fw.Field] = append(warns[fw.Field], lang.Render(fw))
 	}
 	acked := r.PostForm.Get("ack_credit_code") == "1"
 	errs := map[string][]string{}
 	for _, fe := range verrs {
-		errs[fe.Field] = append(errs[fe.Field], fe.Message(string(lang)))
+		errs[fe.Field] = append(errs[fe.Field], lang.Render(fe))
 	}
 	if len(errs) == 0 && (len(warns) == 0 || acked) {
 		_, err := s.store.PutCertificates(r.Context(), u.Actor("console", clientHost(r)), []registry.Input{in}, registry.ImportOptions{})
@@ -205,7 +205,7 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 			return err
 		}
 		for _, fe := range ie.Errors {
-			errs[fe.Field] = append(errs[fe.Field], fe.Message(string(lang)))
+			errs[fe.Field] = append(errs[fe.Field], lang.Render(fe))
 		}
 	}
 	if isNew {
@@ -231,7 +231,7 @@ func (s *Server) renderNew(w http.ResponseWriter, r *http.Request, u *registry.U
 func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	c, err := s.ownCertificate(r, u)
 	if err != nil {
@@ -242,11 +242,11 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 	eff.Number, eff.To, eff.Reason = c.Number, to, r.PostForm.Get("reason")
 	err = nil
 	if !ok || strings.TrimSpace(r.PostForm.Get("status")) == "" {
-		err = registry.Errorf(registry.EINVALID, "status", "请选择新的状态", "choose the new status")
+		err = registry.Errorf(registry.EINVALID, "status", "console.choose_new_status")
 	} else if d := strings.TrimSpace(r.PostForm.Get("effective_date")); d != "" {
 		t, perr := registry.ParseDate(d)
 		if perr != nil {
-			err = registry.Errorf(registry.EINVALID, "effective_date", "生效日期 %q 无效", "effective date %q is invalid", d)
+			err = registry.Errorf(registry.EINVALID, "effective_date", "api.effective_date_invalid", d)
 		}
 		eff.Effective = t
 	}
@@ -263,7 +263,7 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	c, err := s.ownCertificate(r, u)
 	if err != nil {
@@ -273,9 +273,9 @@ func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, 
 	res, ok := registry.ParseAuditResult(r.PostForm.Get("result"))
 	switch {
 	case derr != nil:
-		err = registry.Errorf(registry.EINVALID, "date", "请填写有效的审核日期", "enter a valid audit date")
+		err = registry.Errorf(registry.EINVALID, "date", "console.enter_valid_audit_date")
 	case !ok:
-		err = registry.Errorf(registry.EINVALID, "result", "请选择审核结果", "choose the audit result")
+		err = registry.Errorf(registry.EINVALID, "result", "console.choose_audit_result")
 	default:
 		_, err = s.store.AddSurveillance(r.Context(), u.Actor("console", clientHost(r)), c.Number, registry.Surveillance{Date: d, Result: res, Note: r.PostForm.Get("note")})
 		if err == nil {

@@ -22,7 +22,7 @@ func (s *Server) listOwnCertificates(w http.ResponseWriter, r *http.Request, u *
 	f := registry.Filter{BodyID: u.BodyID, Query: v.Query, Page: page, PerPage: consolePerPage}
 	v.Statuses = append(v.Statuses, views.Option{Value: "", Text: lang.T("console.list.allstatus")})
 	for _, st := range registry.Statuses {
-		v.Statuses = append(v.Statuses, views.Option{Value: string(st), Text: st.Name(string(lang)), Selected: v.Status == string(st)})
+		v.Statuses = append(v.Statuses, views.Option{Value: string(st), Text: lang.Render(st), Selected: v.Status == string(st)})
 		if v.Status == string(st) {
 			f.Status = st
 		}

@@ -41,7 +41,7 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u *registry.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	days, err := strconv.Atoi(r.PostForm.Get("days"))
 	if err != nil || days < 1 || days > 731 {
@@ -62,7 +62,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, u *registry.U
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return registry.Errorf(registry.ENOTFOUND, "", "没有该接口密钥", "no such API key")
+		return registry.Errorf(registry.ENOTFOUND, "", "registry.no_such_api_key")
 	}
 	if err := s.store.RevokeAPIKey(r.Context(), u.Actor("console", clientHost(r)), id); err != nil {
 		return err

@@ -38,7 +38,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
 	v := views.ConsoleLoginView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
@@ -47,15 +47,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds())+1))
-		v.Error = te.Message(string(lang))
+		v.Error = lang.Render(te)
 		return s.renderLogin(w, r, http.StatusTooManyRequests, v)
 	case err == accounts.ErrTOTPRequired:
 		v.NeedTOTP = true
-		v.Error = registry.ErrorMessage(err, string(lang))
+		v.Error = lang.Render(answer(err).message)
 		return s.renderLogin(w, r, http.StatusUnauthorized, v)
 	case registry.ErrorCode(err) == registry.EUNAUTHORIZED || registry.ErrorCode(err) == registry.EFORBIDDEN:
 		v.NeedTOTP = r.PostForm.Get("totp") != ""
-		v.Error = registry.ErrorMessage(err, string(lang))
+		v.Error = lang.Render(answer(err).message)
 		return s.renderLogin(w, r, http.StatusUnauthorized, v)
 	case err != nil:
 		return err

@@ -30,7 +30,7 @@ func (s *Server) renderBodies(w http.ResponseWriter, r *http.Request, u *registr
 func (s *Server) addBody(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	f := r.PostForm.Get
 	b := registry.Body{Approval: f("approval"), NameZH: f("name_zh"), NameEN: f("name_en"), Website: f("website"), Province: f("province"), City: f("city")}
@@ -87,7 +87,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, u *registry
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	f := r.PostForm.Get
 	nu := registry.NewUser{Name: f("name"), Role: registry.Role(f("role"))}

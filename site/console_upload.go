@@ -16,6 +16,7 @@ import (
 
 	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
 
@@ -156,14 +157,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	cb := s.consoleBase(r, u, "console.upload.title", "upload")
 	if r.ContentLength > maxUploadBytes+(64<<10) {
 		w.Header().Set("Connection", "close")
-		return errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("文件过大：上限 %d MB", maxUploadBytes>>20), fmt.Sprintf("The file is too large: the limit is %d MB", maxUploadBytes>>20))
+		return registry.Errorf(registry.ETOOLARGE, "file", "console.file_too_large", maxUploadBytes>>20)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes+(64<<10))
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errStatus(http.StatusRequestEntityTooLarge, fmt.Sprintf("文件过大：上限 %d MB", maxUploadBytes>>20), fmt.Sprintf("The file is too large: the limit is %d MB", maxUploadBytes>>20))
+			return registry.Errorf(registry.ETOOLARGE, "file", "console.file_too_large", maxUploadBytes>>20)
 		}
 		return s.render(w, r, http.StatusBadRequest, views.ConsoleUpload(cb, views.ConsoleUploadView{Error: lang.T("console.upload.nofile")}))
 	}
@@ -199,7 +200,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 	defer f.Close()
 	rows, err := fileformat.OpenRows(p.name, f)
 	if err != nil {
-		v.Error = registry.ErrorMessage(err, lang)
+		v.Error = i18n.Lang(lang).Render(answer(err).message)
 		if registry.ErrorCode(err) == registry.EINTERNAL {
 			var ie *registry.ImportError
 			if !errors.As(err, &ie) {
@@ -212,13 +213,13 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 	res, err := s.store.Import(r.Context(), u.Actor("console", clientHost(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
 	v.Rows, v.Unchanged = res.Rows, res.Unchanged
 	for _, fw := range res.Warnings {
-		v.Warnings = append(v.Warnings, views.ConsolePreviewError{Line: fw.Line, Field: fw.Field, Message: fw.Message(lang)})
+		v.Warnings = append(v.Warnings, views.ConsolePreviewError{Line: fw.Line, Field: fw.Field, Message: i18n.Lang(lang).Render(fw)})
 	}
 	var ie *registry.ImportError
 	if errors.As(err, &ie) {
 		v.ErrorTotal = ie.Total
 		for _, fe := range ie.Errors {
-			v.Errors = append(v.Errors, views.ConsolePreviewError{Line: fe.Line, Field: fe.Field, Message: fe.Message(lang)})
+			v.Errors = append(v.Errors, views.ConsolePreviewError{Line: fe.Line, Field: fe.Field, Message: i18n.Lang(lang).Render(fe)})
 		}
 		return v, nil
 	}
@@ -246,12 +247,12 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusRequestEntityTooLarge, "表单过大", "The form is too large")
+		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
 	p, ok := s.uploads.take(u, r.PathValue("id"))
 	if !ok {
-		return registry.Errorf(registry.ENOTFOUND, "", "找不到此次上传（已确认、已过期或不属于您）：请重新上传文件", "no such upload (already confirmed, expired or not yours): please upload the file again")
+		return registry.Errorf(registry.ENOTFOUND, "", "console.no_such_upload_already")
 	}
 	cb := s.consoleBase(r, u, "console.upload.title", "upload")
 	v, err := s.previewUpload(r, u, p, true)

@@ -127,7 +127,7 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 			Number:     qs.Number,
 			RecordURL:  views.APICertificatePath(c.Number),
 			Status:     string(status),
-			StatusName: status.Name(string(lang)),
+			StatusName: lang.Render(status),
 			AsOf:       now,
 			LiveURL:    qs.URL(s.cfg.BaseURL),
 			Host:       s.canonicalHost(),
@@ -371,7 +371,7 @@ func (x *searchIndex) files() ([]*exportFile, error) {
 	}
 	statuses := map[string][2]string{}
 	for _, st := range registry.Statuses {
-		statuses[string(st)] = [2]string{st.Name("zh"), st.Name("en")}
+		statuses[string(st)] = [2]string{i18n.ZH.Render(st), i18n.EN.Render(st)}
 	}
 	facetValues := map[string][]string{}
 	for _, f := range searchFacets {

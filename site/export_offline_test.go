@@ -22,6 +22,7 @@ import (
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
 	"github.com/certreg/certreg/site/browsertest"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // offlineExport exports a small synthetic registry and returns the site
@@ -98,7 +99,7 @@ func TestExportOffline(t *testing.T) {
 			page := string(b)
 			want := []string{`id="offline-verdict"`, "CERTREG.TEST" + p, "2026"}
 			if prefix == "" {
-				want = append(want, "脚本未运行", "截至导出时间", c.EffectiveStatus(store.Now()).Name("zh"), c.HolderName)
+				want = append(want, "脚本未运行", "截至导出时间", i18n.ZH.Render(c.EffectiveStatus(store.Now())), c.HolderName)
 			} else {
 				want = append(want, "did not run", "Status as of the export")
 			}

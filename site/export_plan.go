@@ -107,8 +107,8 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 		logEntries: logEntries,
 		qrCurrent:  qrCurrent,
 	}
-	if s.tlog != nil {
-		if p.logByCert, err = s.tlog.Log.LatestEntries(ctx); err != nil {
+	if s.cfg.Log != nil {
+		if p.logByCert, err = s.cfg.Log.LatestEntries(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -222,8 +222,8 @@ func (s *Server) exportSalt(ctx context.Context, h http.Handler) (string, error)
 		return "", err
 	}
 	verifier := ""
-	if s.tlog != nil {
-		verifier = s.tlog.VerifierKey
+	if s.cfg.Log != nil {
+		verifier = s.cfg.LogKey
 	}
 	return hashKey(manifestFormat, exe, s.cfg.BaseURL, rec.Body.String(), string(bj), verifier), nil
 }

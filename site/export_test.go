@@ -37,9 +37,7 @@ func TestExportMatchesLiveAndCrawls(t *testing.T) {
 	newSite := func() *site.Server {
 		// The test fetches every QR image from the live site, past what
 		// one client may look up.
-		srv := site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Limits: site.Limits{LookupBurst: 1 << 20}, Keys: keys})
-		srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
-		return srv
+		return site.New(store, site.Config{BaseURL: "https://certreg.test", NoCache: true, Limits: site.Limits{LookupBurst: 1 << 20}, Keys: keys, Log: l, LogKey: vkey})
 	}
 	srv := newSite()
 	live := httptest.NewServer(srv.Handler())

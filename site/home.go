@@ -89,7 +89,7 @@ func levelTotals(lang i18n.Lang, st *registry.Stats) []views.Total {
 func statusTotals(lang i18n.Lang, st *registry.Stats) []views.Total {
 	var out []views.Total
 	for _, s := range registry.Statuses {
-		out = append(out, views.Total{Label: s.Name(string(lang)), N: lang.Int(st.ByStatus[s]),
+		out = append(out, views.Total{Label: lang.Render(s), N: lang.Int(st.ByStatus[s]),
 			URL: lang.Path("/certificates?status=" + string(s)), Class: "badge-" + string(s)})
 	}
 	return out

@@ -67,8 +67,7 @@ func logTestStore(t *testing.T, n int) (*httptest.Server, *translog.Log, note.Ve
 	if _, err := l.Sequence(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := &site.LogHandlers{Log: l, VerifierKey: vkey}
-	ts := httptest.NewServer(h.Handler())
+	ts := httptest.NewServer(site.New(s, site.Config{BaseURL: "https://certreg.test", Log: l, LogKey: vkey}).Handler())
 	t.Cleanup(ts.Close)
 	return ts, l, verifier, vkey, s
 }
@@ -212,8 +211,7 @@ func TestLogHandlers(t *testing.T) {
 // its middleware (security headers, compression) and its error pages.
 func TestLogMountedOnSite(t *testing.T) {
 	_, l, verifier, vkey, store := logTestStore(t, 3)
-	srv := site.New(store, site.Config{BaseURL: "https://certreg.test"})
-	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", Log: l, LogKey: vkey})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 
@@ -248,8 +246,7 @@ func TestLogMountedOnSite(t *testing.T) {
 // is logged (sequencing refreshes cached pages).
 func TestLogInCertificateAPI(t *testing.T) {
 	_, l, verifier, vkey, store := logTestStore(t, 5)
-	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", CacheCheck: time.Millisecond})
-	srv.MountLog(&site.LogHandlers{Log: l, VerifierKey: vkey})
+	srv := site.New(store, site.Config{BaseURL: "https://certreg.test", CacheCheck: time.Millisecond, Log: l, LogKey: vkey})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	proof := func() *translog.InclusionProof {

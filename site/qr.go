@@ -26,7 +26,7 @@ func (s *Server) serveQR(w http.ResponseWriter, r *http.Request) error {
 	}
 	qs, err := signing.ParseQRPath(r.PathValue("token") + "/" + views.ParseURLNumber(r.PathValue("number")))
 	if err != nil {
-		return registry.Errorf(registry.ENOTFOUND, "", "没有这个二维码", "there is no such QR code")
+		return registry.Errorf(registry.ENOTFOUND, "", "page.there_no_such_qr")
 	}
 	content := qs.URL(s.cfg.BaseURL)
 	// The signature is checked once per content; later requests for any
@@ -37,7 +37,7 @@ func (s *Server) serveQR(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if v.Signature != registry.SigGood {
-			return registry.Errorf(registry.ENOTFOUND, "", "没有这个二维码", "there is no such QR code")
+			return registry.Errorf(registry.ENOTFOUND, "", "page.there_no_such_qr")
 		}
 		s.verify.markChecked(content)
 	}

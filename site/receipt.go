@@ -15,7 +15,7 @@ import (
 func (s *Server) createReceipt(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "表单内容有误", "the form could not be read")
+		return registry.Errorf(registry.EINVALID, "", "verify.form_could_not_read")
 	}
 	f := r.PostForm
 	var v *registry.Verification
@@ -30,7 +30,7 @@ func (s *Server) createReceipt(w http.ResponseWriter, r *http.Request) error {
 	case "manual":
 		v, err = s.store.VerifyManual(r.Context(), f.Get("number"), f.Get("holder"))
 	default:
-		return errStatus(http.StatusBadRequest, "请从核验结果页生成回执", "make a receipt from a verification page")
+		return registry.Errorf(registry.EINVALID, "", "verify.make_receipt_from_verification")
 	}
 	if err != nil {
 		return err

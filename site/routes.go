@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/i18n"
 )
 
@@ -17,8 +18,10 @@ const (
 	// cached responses are kept, rendered and compressed, until the
 	// registry changes (or the day changes: expiry is derived from it).
 	cached
-	// api routes answer errors as JSON.
+	// api routes answer errors as JSON, plain routes as text (the log's
+	// files); the others as a page.
 	api
+	plain
 	// firstVisit sends a visitor from elsewhere whose browser prefers
 	// English to the English page (only "/").
 	firstVisit
@@ -33,10 +36,15 @@ type route struct {
 
 // routeTable is every route of the site, in one place. Patterns are the
 // standard library's; {number} is a certificate number in its URL form
-// (see CertificatePath).
+// (views.URLNumber). Every link to them is built by the path functions of
+// views/paths.go, and a test checks that each path function's URL is
+// served by its route.
 func (s *Server) routeTable() []route {
 	page := bilingual | cached
-	routes := []route{
+	lookup := func(h handlerFunc) handlerFunc { return s.limited(&s.verify.lookups, h) }
+	batch := func(h handlerFunc) handlerFunc { return s.limited(&s.verify.batches, h) }
+	return []route{
+		// The public registry.
 		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
@@ -55,7 +63,7 @@ func (s *Server) routeTable() []route {
 		{"GET /data", s.showData, page},
 		{"GET /api", s.showAPI, page},
 
-		// Language-neutral: downloads, the JSON API, files for crawlers.
+		// Language-neutral: downloads, the read API, files for crawlers.
 		{"GET /data/certificates.csv", s.downloadCSV, 0},
 		{"GET /data/certificates.ndjson", s.downloadNDJSON, 0},
 		{"GET /api/v1/certificates", s.apiListCertificates, api | cached},
@@ -67,11 +75,79 @@ func (s *Server) routeTable() []route {
 		{"GET /robots.txt", s.robots, 0},
 		{"GET /healthz", s.healthz, api},
 		{"GET /static/{file}", s.serveStatic, 0},
+
+		// Verification: what a QR code opens (/v/ for a URL typed in lower
+		// case), the forms, receipts, QR images, the key set and the API.
+		{"GET /V/{rest...}", lookup(s.showVerdict), bilingual},
+		{"GET /v/{rest...}", lookup(s.showVerdict), bilingual},
+		{"GET /verify", s.showVerifyForm, page},
+		{"GET /verify/check", lookup(s.checkManual), bilingual},
+		{"POST /verify/image", lookup(s.checkImage), bilingual},
+		{"GET /verify/batch", s.showBatch, page},
+		{"POST /verify/batch", batch(s.checkBatch), bilingual},
+		{"POST /receipts", lookup(s.createReceipt), bilingual},
+		{"GET /receipts/{id}", s.showReceipt, bilingual},
+		{"GET /receipts/{id}/qr.svg", s.receiptQR, 0},
+		{"GET /qr/{format}/{token}/{number}", lookup(s.serveQR), 0},
+		{"GET /.well-known/certreg-keys.json", s.publicKeys, api},
+		{"POST /api/v1/verify", s.apiVerify, api},
+
+		// The publishing API: JSON only, errors in both languages.
+		{"GET /api/v1/openapi.json", s.serveOpenAPI, api},
+		{"GET /api/v1/publish/certificates", s.api(0, s.pubListCertificates), api},
+		{"POST /api/v1/publish/certificates", s.api(maxBatchBody, s.pubPutBatch), api},
+		{"GET /api/v1/publish/certificates/{number}", s.api(0, s.pubGetCertificate), api},
+		{"PUT /api/v1/publish/certificates/{number}", s.api(maxAPIBody, s.pubPutCertificate), api},
+		{"POST /api/v1/publish/certificates/{number}/status", s.api(maxAPIBody, s.pubChangeStatus), api},
+		{"POST /api/v1/publish/certificates/{number}/surveillance", s.api(maxAPIBody, s.pubAddSurveillance), api},
+
+		// The console: publishers manage their body's certificates, the
+		// operator bodies and accounts and reads the audit log. Nothing is
+		// cached; every state change is a POST behind cross-origin
+		// protection, and no GET changes anything.
+		{"GET /console", s.redirectConsole, bilingual},
+		{"GET /console/login", s.showLogin, bilingual},
+		{"POST /console/login", s.csrf(s.login), bilingual},
+		{"POST /console/logout", s.csrf(s.logout), bilingual},
+		{"GET /console/{$}", s.signedIn(anyRole, s.consoleHome), bilingual},
+		{"GET /console/certificates/new", s.signedIn(publisher, s.newCertificateForm), bilingual},
+		{"POST /console/certificates/new", s.signedIn(publisher, s.saveCertificate), bilingual},
+		{"GET /console/certificates/{number}", s.signedIn(publisher, s.editCertificateForm), bilingual},
+		{"POST /console/certificates/{number}", s.signedIn(publisher, s.saveCertificate), bilingual},
+		{"POST /console/certificates/{number}/status", s.signedIn(publisher, s.consoleChangeStatus), bilingual},
+		{"POST /console/certificates/{number}/surveillance", s.signedIn(publisher, s.consoleAddSurveillance), bilingual},
+		{"GET /console/certificates/{number}/qr.png", s.signedIn(publisher, s.qrPNG), bilingual},
+		{"GET /console/certificates/{number}/qr.svg", s.signedIn(publisher, s.qrSVG), bilingual},
+		{"GET /console/upload", s.signedIn(publisher, s.showUpload), bilingual},
+		{"POST /console/upload", s.signedIn(publisher, s.upload), bilingual},
+		{"POST /console/upload/{id}/confirm", s.signedIn(publisher, s.confirmUpload), bilingual},
+		{"GET /console/template.xlsx", s.signedIn(publisher, s.downloadTemplate), bilingual},
+		{"GET /console/certificates.xlsx", s.signedIn(publisher, s.downloadCertificates), bilingual},
+		{"GET /console/keys", s.signedIn(publisher, s.showKeys), bilingual},
+		{"POST /console/keys", s.signedIn(publisher, s.createKey), bilingual},
+		{"POST /console/keys/{id}/revoke", s.signedIn(publisher, s.revokeKey), bilingual},
+		{"GET /console/account", s.signedIn(anyRole, s.showAccount), bilingual},
+		{"POST /console/account/password", s.signedIn(anyRole, s.changeOwnPassword), bilingual},
+		{"POST /console/account/totp", s.signedIn(anyRole, s.setOwnTOTP), bilingual},
+		{"GET /console/bodies", s.signedIn(operator, s.showBodies), bilingual},
+		{"POST /console/bodies", s.signedIn(operator, s.addBody), bilingual},
+		{"POST /console/bodies/{approval}/disable", s.signedIn(operator, s.disableBody), bilingual},
+		{"GET /console/users", s.signedIn(operator, s.showUsers), bilingual},
+		{"POST /console/users", s.signedIn(operator, s.addUser), bilingual},
+		{"POST /console/users/{name}/disable", s.signedIn(operator, s.disableUser), bilingual},
+		{"GET /console/audit", s.signedIn(operator, s.showAudit), bilingual},
+
+		// The public transparency log (C2SP tlog-tiles): the same bytes in
+		// every language, never page-cached (the checkpoint must be fresh).
+		{"GET /log/checkpoint", s.showCheckpoint, plain},
+		{"GET /log/key", s.showLogKey, plain},
+		{"GET /log/tile/{path...}", s.showTile, plain},
+		{"GET /log/entry/{index}", s.showEntry, plain},
+		{"GET /log/proof/{number}", s.showProof, api},
+
+		{"GET /en", s.redirectEnglishHome, 0},
 		{"/", s.notFound, bilingual},
 	}
-	routes = append(routes, s.verifyRoutes()...)
-	routes = append(routes, s.publishRoutes()...)
-	return append(routes, s.consoleRoutes()...)
 }
 
 // routes registers the route table on the mux.
@@ -84,12 +160,18 @@ func (s *Server) routes() {
 		if rt.opts&firstVisit != 0 {
 			h = s.pickLanguage(h)
 		}
-		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, rt.opts&api != 0))
+		format := asPage
+		switch {
+		case rt.opts&api != 0:
+			format = asJSON
+		case rt.opts&plain != 0:
+			format = asPlain
+		}
+		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, format))
 		if rt.opts&bilingual != 0 {
-			s.mux.Handle(enPattern(rt.pattern), s.adapt(i18n.EN, h, rt.opts&api != 0))
+			s.mux.Handle(enPattern(rt.pattern), s.adapt(i18n.EN, h, format))
 		}
 	}
-	s.mux.Handle("GET /en", http.RedirectHandler("/en/", http.StatusMovedPermanently))
 }
 
 // enPattern returns the English twin of a pattern: "GET /x" → "GET /en/x".
@@ -106,12 +188,12 @@ func enPattern(p string) string {
 }
 
 // adapt turns a handlerFunc into an http.Handler for one language: it puts
-// the language in the request and maps a returned error to its status page.
-func (s *Server) adapt(lang i18n.Lang, h handlerFunc, asJSON bool) http.Handler {
+// the language in the request and answers a returned error in format.
+func (s *Server) adapt(lang i18n.Lang, h handlerFunc, format errorFormat) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withLang(r, lang)
 		if err := h(w, r); err != nil {
-			s.serveError(w, r, err, asJSON)
+			s.serveError(w, r, err, format)
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			// A write through this process shows on the next page view.
@@ -120,7 +202,30 @@ func (s *Server) adapt(lang i18n.Lang, h handlerFunc, asJSON bool) http.Handler 
 	})
 }
 
-// notFound answers every URL that names no page.
+// errNotFoundPage is the error of a URL that names no page.
+var errNotFoundPage = registry.Errorf(registry.ENOTFOUND, "", "error.notfound.page")
+
+// notFound answers every URL that no route serves: 405 with the methods
+// allowed when a route serves the path for another method (POST to a
+// page), 404 otherwise.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); m != r.Method && pattern != "/" && pattern != "/en/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return registry.Errorf(codeMethodNotAllowed, "", "error.method")
+	}
 	return errNotFoundPage
+}
+
+// redirectEnglishHome sends /en to /en/.
+func (s *Server) redirectEnglishHome(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/en/", http.StatusMovedPermanently)
+	return nil
 }

@@ -24,7 +24,7 @@ func (s *Server) showScheme(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
 	sc, ok := s.store.Schemes().Get(r.PathValue("code"))
 	if !ok {
-		return registry.Errorf(registry.ENOTFOUND, "scheme", "没有代码为 %s 的认证依据", "no scheme has the code %s", r.PathValue("code"))
+		return registry.Errorf(registry.ENOTFOUND, "scheme", "page.no_scheme_has_code", r.PathValue("code"))
 	}
 	v := views.SchemeView{Scheme: sc, CertsURL: lang.Path("/certificates?scheme=" + sc.Code)}
 	for _, l := range sc.Levels {

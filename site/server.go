@@ -15,6 +15,7 @@ import (
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/translog"
 	"github.com/certreg/certreg/views"
 )
 
@@ -37,6 +38,11 @@ type Config struct {
 	Keys *signing.KeyRing
 	// Limits bounds lookups per client address; zero fields take defaults.
 	Limits Limits
+	// Log is the registry's transparency log, served under /log/ and shown
+	// with every certificate; nil serves none. LogKey is its published
+	// signed-note verifier key ("name+hash+base64"), served at /log/key.
+	Log    *translog.Log
+	LogKey string
 }
 
 // Server serves the public site.
@@ -50,7 +56,6 @@ type Server struct {
 	mux      *http.ServeMux
 	snaps    snapshotCache
 	verify   *verifier
-	tlog     *LogHandlers // the transparency log, once MountLog is called
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.

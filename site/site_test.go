@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/certreg/certreg/registry"
@@ -84,23 +85,30 @@ func TestLanguageInURL(t *testing.T) {
 func TestErrorAdapter(t *testing.T) {
 	var logged bytes.Buffer
 	s := New(demoRegistry(t), Config{BaseURL: testBase, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	registerTestMessages(map[string]i18n.Msg{
+		"test.notfound": {ZH: "没有此证书", EN: "no such certificate"}, "test.invalid": {ZH: "输入有误", EN: "bad input"},
+		"test.exists": {ZH: "已存在", EN: "exists"}, "test.forbidden": {ZH: "无权", EN: "not yours"},
+		"test.signin": {ZH: "请登录", EN: "sign in"}, "test.short": {ZH: "编号太短", EN: "number too short"},
+		"test.slow": {ZH: "慢一点", EN: "slow down"},
+	})
 	for _, tc := range []struct {
 		err    error
 		status int
 		zh, en string
 	}{
-		{registry.Errorf(registry.ENOTFOUND, "", "没有此证书", "no such certificate"), 404, "没有此证书", "no such certificate"},
-		{registry.Errorf(registry.EINVALID, "q", "输入有误", "bad input"), 400, "输入有误", "bad input"},
-		{registry.Errorf(registry.ECONFLICT, "", "已存在", "exists"), 409, "已存在", "exists"},
-		{registry.Errorf(registry.EFORBIDDEN, "", "无权", "not yours"), 403, "无权", "not yours"},
-		{registry.Errorf(registry.EUNAUTHORIZED, "", "请登录", "sign in"), 401, "请登录", "sign in"},
-		{registry.ValidationErrors{{Field: "number", ZH: "编号太短", EN: "number too short"}}, 400, "编号太短", "number too short"},
-		{errStatus(http.StatusTooManyRequests, "慢一点", "slow down"), 429, "慢一点", "slow down"},
+		{registry.Errorf(registry.ENOTFOUND, "", "test.notfound"), 404, "没有此证书", "no such certificate"},
+		{registry.Errorf(registry.EINVALID, "q", "test.invalid"), 400, "输入有误", "bad input"},
+		{registry.Errorf(registry.ECONFLICT, "", "test.exists"), 409, "已存在", "exists"},
+		{registry.Errorf(registry.EFORBIDDEN, "", "test.forbidden"), 403, "无权", "not yours"},
+		{registry.Errorf(registry.EUNAUTHORIZED, "", "test.signin"), 401, "请登录", "sign in"},
+		// A submission whose content is refused: 422 on every surface, with its problems.
+		{registry.ValidationErrors{{Field: "number", Message: registry.Message{Key: "test.short"}}}, 422, "编号太短", "number too short"},
+		{registry.Errorf(registry.ETOOMANY, "", "test.slow"), 429, "慢一点", "slow down"},
 		{errors.New("disk on fire at /var/secret"), 500, "内部错误", "Internal error"},
 	} {
 		for _, lang := range i18n.Langs {
 			logged.Reset()
-			h := s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, false)
+			h := s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, asPage)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, httptest.NewRequest("GET", lang.Path("/x"), nil))
 			want := tc.zh
@@ -118,7 +126,7 @@ func TestErrorAdapter(t *testing.T) {
 			}
 			// The same error as JSON for the API.
 			rec = httptest.NewRecorder()
-			s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, true).ServeHTTP(rec, httptest.NewRequest("GET", "/api/x", nil))
+			s.adapt(lang, func(w http.ResponseWriter, r *http.Request) error { return tc.err }, asJSON).ServeHTTP(rec, httptest.NewRequest("GET", "/api/x", nil))
 			if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
 				!strings.Contains(rec.Body.String(), `"message_en"`) || strings.Contains(rec.Body.String(), "/var/secret") {
 				t.Errorf("%v as JSON: %d %s", tc.err, rec.Code, rec.Body.String())
@@ -211,4 +219,18 @@ func TestAcceptLanguageOnlyForFirstVisit(t *testing.T) {
 			t.Errorf("%s %q from %q: %d %q", tc.path, tc.accept, tc.referer, r.status, r.header.Get("Location"))
 		}
 	}
+}
+
+var registerOnce sync.Map
+
+// registerTestMessages adds messages that only tests use to the catalogue,
+// once per test binary.
+func registerTestMessages(msgs map[string]i18n.Msg) {
+	todo := map[string]i18n.Msg{}
+	for k, m := range msgs {
+		if _, loaded := registerOnce.LoadOrStore(k, true); !loaded {
+			todo[k] = m
+		}
+	}
+	i18n.Register(todo)
 }

@@ -31,7 +31,7 @@ func (s *Server) showStatistics(w http.ResponseWriter, r *http.Request) error {
 		case registry.StatusSuspended:
 			class = "bar-warn"
 		}
-		status.Bars = append(status.Bars, views.Bar{Label: stt.Name(string(lang)), N: st.ByStatus[stt], Text: lang.Int(st.ByStatus[stt]), Class: class,
+		status.Bars = append(status.Bars, views.Bar{Label: lang.Render(stt), N: st.ByStatus[stt], Text: lang.Int(st.ByStatus[stt]), Class: class,
 			URL: lang.Path("/certificates?status=" + string(stt))})
 	}
 	prov := views.Chart{ID: "by-province", Title: lang.T("stats.by_province")}

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -91,28 +90,6 @@ func newVerifier(cfg Config) *verifier {
 // Keys returns the key ring the site signs and checks QR codes with.
 func (s *Server) Keys() *signing.KeyRing { return s.verify.keys }
 
-// verifyRoutes are the verification routes, added to the route table.
-func (s *Server) verifyRoutes() []route {
-	lookup := func(h handlerFunc) handlerFunc { return s.limited(&s.verify.lookups, h) }
-	batch := func(h handlerFunc) handlerFunc { return s.limited(&s.verify.batches, h) }
-	return []route{
-		// What a QR code opens; /v/ for a URL typed in lower case.
-		{"GET /V/{rest...}", lookup(s.showVerdict), bilingual},
-		{"GET /v/{rest...}", lookup(s.showVerdict), bilingual},
-		{"GET /verify", s.showVerifyForm, bilingual | cached},
-		{"GET /verify/check", lookup(s.checkManual), bilingual},
-		{"POST /verify/image", lookup(s.checkImage), bilingual},
-		{"GET /verify/batch", s.showBatch, bilingual | cached},
-		{"POST /verify/batch", batch(s.checkBatch), bilingual},
-		{"POST /receipts", lookup(s.createReceipt), bilingual},
-		{"GET /receipts/{id}", s.showReceipt, bilingual},
-		{"GET /receipts/{id}/qr.svg", s.receiptQR, 0},
-		{"GET /qr/{format}/{token}/{number}", lookup(s.serveQR), 0},
-		{"GET /.well-known/certreg-keys.json", s.publicKeys, api},
-		{"POST /api/v1/verify", s.apiVerify, api},
-	}
-}
-
 // clientLimiters keeps one token bucket per client address. Buckets idle
 // for ten minutes are dropped, so the map stays small.
 type clientLimiters struct {
@@ -197,8 +174,7 @@ func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) err
 	}
 	secs := int(math.Ceil(d.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	m, _ := i18n.Lookup("ratelimit.message")
-	return &statusError{status: http.StatusTooManyRequests, msg: i18n.Msg{ZH: fmt.Sprintf(m.ZH, secs), EN: fmt.Sprintf(m.EN, secs)}}
+	return registry.Errorf(registry.ETOOMANY, "", "ratelimit.message", secs)
 }
 
 // claimFields are the claims in the order pages show them, with the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // verifyRequest is the body of POST /api/v1/verify: exactly one of a QR
@@ -28,11 +29,17 @@ type apiVerification struct {
 	VerdictEN string `json:"verdict_en"`
 	MeaningZH string `json:"meaning_zh"`
 	MeaningEN string `json:"meaning_en"`
+	NoteZH    string `json:"note_zh,omitempty"`
+	NoteEN    string `json:"note_en,omitempty"`
 }
 
 func newAPIVerification(v registry.Verification) apiVerification {
-	return apiVerification{Verification: v, VerdictZH: v.Verdict.Name("zh"), VerdictEN: v.Verdict.Name("en"),
-		MeaningZH: v.Verdict.Meaning("zh"), MeaningEN: v.Verdict.Meaning("en")}
+	a := apiVerification{Verification: v, VerdictZH: i18n.ZH.Render(v.Verdict), VerdictEN: i18n.EN.Render(v.Verdict),
+		MeaningZH: i18n.ZH.Render(v.Verdict.Meaning()), MeaningEN: i18n.EN.Render(v.Verdict.Meaning())}
+	if v.Note != nil {
+		a.NoteZH, a.NoteEN = i18n.ZH.Render(v.Note), i18n.EN.Render(v.Note)
+	}
+	return a
 }
 
 // apiVerify is POST /api/v1/verify for procurement platforms: JSON in,
@@ -46,12 +53,12 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errStatus(http.StatusRequestEntityTooLarge, "请求体过大（最多 256 KB）", "the request body is too large (at most 256 KB)")
+			return registry.Errorf(registry.ETOOLARGE, "", "verify.request_body_too_large")
 		}
-		return registry.Errorf(registry.EINVALID, "", "请求体不是有效的 JSON：%v", "the request body is not valid JSON: %v", err)
+		return registry.Errorf(registry.EINVALID, "", "verify.request_body_not_valid", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return registry.Errorf(registry.EINVALID, "", "请求体只能含一个 JSON 对象", "the request body must hold one JSON object")
+		return registry.Errorf(registry.EINVALID, "", "verify.request_body_must_hold")
 	}
 	kinds := 0
 	for _, set := range []bool{req.URL != "", req.Number != "" || req.Holder != "", len(req.Lines) > 0, len(req.Numbers) > 0} {
@@ -60,7 +67,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if kinds != 1 {
-		return registry.Errorf(registry.EINVALID, "", "请只给出以下一种：url；number 和 holder；lines；numbers", "give exactly one of: url; number and holder; lines; numbers")
+		return registry.Errorf(registry.EINVALID, "", "verify.give_exactly_one_url")
 	}
 	ctx := r.Context()
 	if len(req.Lines) > 0 || len(req.Numbers) > 0 {

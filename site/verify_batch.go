@@ -51,7 +51,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 		lines, err = registry.ParseBatch(form.lines)
 	}
 	if registry.ErrorCode(err) == registry.EINVALID {
-		return s.renderBatch(w, r, http.StatusBadRequest, views.BatchView{Lines: clip(form.lines, 64<<10), Error: registry.ErrorMessage(err, string(lang))})
+		return s.renderBatch(w, r, http.StatusBadRequest, views.BatchView{Lines: clip(form.lines, 64<<10), Error: lang.Render(answer(err).message)})
 	}
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	for _, vd := range []registry.Verdict{registry.VerdictValid, registry.VerdictSuspended, registry.VerdictRevoked, registry.VerdictWithdrawn,
 		registry.VerdictExpired, registry.VerdictNotRegistered, registry.VerdictMismatch} {
 		if n := counts[vd]; n > 0 {
-			v.Summary = append(v.Summary, views.Link{Text: fmt.Sprintf("%s %d", vd.Name(string(lang)), n)})
+			v.Summary = append(v.Summary, views.Link{Text: fmt.Sprintf("%s %d", lang.Render(vd), n)})
 		}
 	}
 	return s.renderBatch(w, r, http.StatusOK, v)
@@ -92,7 +92,10 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 
 // batchRow words one result for the table.
 func (s *Server) batchRow(lang i18n.Lang, x *registry.BatchResult) views.BatchRow {
-	row := views.BatchRow{Line: x.Line, Input: x.Input, Verdict: x.Verdict, Note: x.Note(string(lang))}
+	row := views.BatchRow{Line: x.Line, Input: x.Input, Verdict: x.Verdict}
+	if x.Note != nil {
+		row.Note = lang.Render(x.Note)
+	}
 	if c := x.Certificate; c != nil {
 		row.URL = views.CertificatePath(c.Number)
 		row.Holder = c.HolderName
@@ -135,9 +138,7 @@ type batchForm struct {
 func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 	var f batchForm
 	limit := int64(fileformat.MaxBatchBytes + 256<<10)
-	tooLarge := errStatus(http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("上传的内容过大（最多 %d MB）", fileformat.MaxBatchBytes>>20),
-		fmt.Sprintf("the upload is too large (at most %d MB)", fileformat.MaxBatchBytes>>20))
+	tooLarge := registry.Errorf(registry.ETOOLARGE, "file", "verify.upload_too_large", fileformat.MaxBatchBytes>>20)
 	if r.ContentLength > limit {
 		return f, tooLarge
 	}
@@ -148,13 +149,13 @@ func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 			if errors.As(err, &mbe) {
 				return f, tooLarge
 			}
-			return f, errStatus(http.StatusBadRequest, "表单内容有误", "the form could not be read")
+			return f, registry.Errorf(registry.EINVALID, "", "verify.form_could_not_read")
 		}
 		return batchForm{lines: r.PostForm.Get("lines"), format: r.PostForm.Get("format")}, nil
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return f, errStatus(http.StatusBadRequest, "表单内容有误", "the form could not be read")
+		return f, registry.Errorf(registry.EINVALID, "", "verify.form_could_not_read")
 	}
 	for {
 		part, err := mr.NextPart()
@@ -166,7 +167,7 @@ func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 			if errors.As(err, &mbe) {
 				return f, tooLarge
 			}
-			return f, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+			return f, registry.Errorf(registry.EINVALID, "", "verify.upload_incomplete")
 		}
 		b, err := readPart(part, fileformat.MaxBatchBytes)
 		if err != nil {
@@ -188,13 +189,17 @@ var batchColumns = []string{"line", "number", "verdict", "verdict_zh", "verdict_
 	"scheme", "level", "issue_date", "expiry_date", "body_approval", "checked_at", "note_zh", "note_en"}
 
 func batchRecord(x *registry.BatchResult) []string {
-	rec := []string{fmt.Sprint(x.Line), cell(x.Input), string(x.Verdict), x.Verdict.Name("zh"), x.Verdict.Name("en"), string(x.Status)}
+	rec := []string{fmt.Sprint(x.Line), cell(x.Input), string(x.Verdict), i18n.ZH.Render(x.Verdict), i18n.EN.Render(x.Verdict), string(x.Status)}
 	if l := x.Live; l != nil {
 		rec = append(rec, cell(l.HolderName), l.CreditCode, l.Scheme, l.Level, l.IssueDate, l.ExpiryDate, l.BodyApproval)
 	} else {
 		rec = append(rec, "", "", "", "", "", "", "")
 	}
-	return append(rec, x.CheckedAt.Format(time.RFC3339), x.NoteZH, x.NoteEN)
+	rec = append(rec, x.CheckedAt.Format(time.RFC3339), "", "")
+	if x.Note != nil {
+		rec[len(rec)-2], rec[len(rec)-1] = i18n.ZH.Render(x.Note), i18n.EN.Render(x.Note)
+	}
+	return rec
 }
 
 // cell keeps a value from being read as a formula by a spreadsheet.

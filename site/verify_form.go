@@ -40,7 +40,7 @@ func (s *Server) checkManual(w http.ResponseWriter, r *http.Request) error {
 			holder = holder[:800]
 		}
 		return s.renderVerifyForm(w, r, http.StatusBadRequest, views.VerifyFormView{
-			Number: number, Holder: holder, Error: registry.ErrorMessage(err, string(langOf(r))),
+			Number: number, Holder: holder, Error: langOf(r).Render(answer(err).message),
 		})
 	}
 	if err != nil {

@@ -5,23 +5,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"strconv"
 
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
-
-// imageStatus is the status of each way an uploaded QR image can fail.
-var imageStatus = map[string]int{
-	"image.empty":   http.StatusBadRequest,
-	"image.size":    http.StatusRequestEntityTooLarge,
-	"image.pixels":  http.StatusRequestEntityTooLarge,
-	"image.type":    http.StatusUnsupportedMediaType,
-	"image.damaged": http.StatusUnprocessableEntity,
-	"image.noqr":    http.StatusUnprocessableEntity,
-}
 
 // checkImage reads the QR code in an uploaded screenshot or scan. A code
 // for this registry opens its verdict; a code for another domain is
@@ -35,12 +25,6 @@ func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	text, err := qrimage.DecodeUpload(b)
 	if err != nil {
-		var re *registry.Error
-		if errors.As(err, &re) {
-			if st, ok := imageStatus[re.Field]; ok {
-				return errStatus(st, re.ZH, re.EN)
-			}
-		}
 		return err
 	}
 	p, perr := signing.ParseQRURL(text)
@@ -50,7 +34,7 @@ func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 		return s.renderForeign(w, r, http.StatusOK, fv)
 	}
 	if perr != nil {
-		fv.Message = registry.ErrorMessage(perr, lang)
+		fv.Message = i18n.Lang(lang).Render(answer(perr).message)
 		return s.renderForeign(w, r, http.StatusUnprocessableEntity, fv)
 	}
 	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, p.Signature)
@@ -78,28 +62,26 @@ func (s *Server) renderForeign(w http.ResponseWriter, r *http.Request, status in
 // max bytes while reading (the body is bounded too, so a huge upload is
 // cut off, not read to its end).
 func readUpload(w http.ResponseWriter, r *http.Request, name string, max int) ([]byte, error) {
-	tooLarge := errStatus(http.StatusRequestEntityTooLarge,
-		"上传的文件过大（最多 "+strconv.Itoa(max>>20)+" MB）",
-		"the upload is too large (at most "+strconv.Itoa(max>>20)+" MB)")
+	tooLarge := registry.Errorf(registry.ETOOLARGE, name, "verify.file_too_large", max>>20)
 	if r.ContentLength > int64(max)+64<<10 {
 		return nil, tooLarge
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, int64(max)+64<<10)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return nil, errStatus(http.StatusBadRequest, "请通过表单上传文件", "upload the file with the form (multipart/form-data)")
+		return nil, registry.Errorf(registry.EINVALID, "", "verify.upload_file_form_multipart")
 	}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, errStatus(http.StatusBadRequest, "没有收到文件：请选择一个文件", "no file was received: choose a file")
+			return nil, registry.Errorf(registry.EINVALID, "", "verify.no_file_was_received")
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				return nil, tooLarge
 			}
-			return nil, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+			return nil, registry.Errorf(registry.EINVALID, "", "verify.upload_incomplete")
 		}
 		if part.FormName() != name {
 			part.Close()
@@ -111,7 +93,7 @@ func readUpload(w http.ResponseWriter, r *http.Request, name string, max int) ([
 			if errors.As(err, &mbe) || errors.Is(err, errPartTooLarge) {
 				return nil, tooLarge
 			}
-			return nil, errStatus(http.StatusBadRequest, "上传的内容不完整", "the upload is incomplete")
+			return nil, registry.Errorf(registry.EINVALID, "", "verify.upload_incomplete")
 		}
 		return b, nil
 	}

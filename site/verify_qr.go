@@ -32,7 +32,7 @@ func (s *Server) renderVerdict(w http.ResponseWriter, r *http.Request, v *regist
 	if err != nil {
 		return err
 	}
-	b := s.base(r, lang.Tf("verify.result.title", v.Verdict.Name(string(lang))))
+	b := s.base(r, lang.Tf("verify.result.title", lang.Render(v.Verdict)))
 	b.NoIndex = true
 	b.Nav = "verify"
 	w.Header().Set("Cache-Control", "no-store")

@@ -23,6 +23,7 @@ import (
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // verifySite serves store with a key ring of its own.
@@ -82,7 +83,7 @@ func TestVerdictPages(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("%s: %d\n%s", kind, r.status, r.body)
 		}
-		mustContain(t, kind, r.body, `verdict-panel verdict-`+want, v.Name("zh"), v.Meaning("zh"), "真实：二维码由本登记库签发",
+		mustContain(t, kind, r.body, `verdict-panel verdict-`+want, i18n.ZH.Render(v), i18n.ZH.Render(v.Meaning()), "真实：二维码由本登记库签发",
 			"https://certreg.example.cn", "纸质证书与登记记录对照", `name="kind" value="qr"`, "/qr/svg/")
 		if want != "valid" && strings.Contains(r.body, "verdict-valid") {
 			t.Errorf("%s: page shows a valid badge", kind)
@@ -91,7 +92,7 @@ func TestVerdictPages(t *testing.T) {
 			t.Errorf("%s: Cache-Control %q", kind, cc)
 		}
 		en := get(t, ts, "/en"+pathOf(u))
-		mustContain(t, kind+" en", en.body, v.Name("en"), html.EscapeString(v.Meaning("en")), `lang="en"`)
+		mustContain(t, kind+" en", en.body, i18n.EN.Render(v), html.EscapeString(i18n.EN.Render(v.Meaning())), `lang="en"`)
 	}
 
 	valid := qrURL(t, s, sampleNumber(t, "valid"))

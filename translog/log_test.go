@@ -20,6 +20,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/translog"
 )
 
@@ -363,7 +364,7 @@ func wantProblem(t *testing.T, l *translog.Log, v note.Verifier, number string, 
 	}
 	if len(kinds) > 0 {
 		p := audit.Problems[0]
-		if p.Number != number || !strings.Contains(p.EN, number) || !strings.Contains(p.ZH, number) || audit.Err() == nil {
+		if p.Number != number || !strings.Contains(i18n.EN.Render(p), number) || !strings.Contains(i18n.ZH.Render(p), number) || audit.Err() == nil {
 			t.Fatalf("problem %+v does not name certificate %s", p, number)
 		}
 	}

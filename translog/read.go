@@ -44,7 +44,7 @@ func ParseTilePath(path string) (tlog.Tile, error) {
 
 // errNoTile is the answer for a tile the current tree does not have.
 func errNoTile(path string) error {
-	return registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有 %s", "the public log has no %s", path)
+	return registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_2", path)
 }
 
 // Tile returns the bytes of the tile or entry bundle at a C2SP tlog-tiles
@@ -53,7 +53,7 @@ func errNoTile(path string) error {
 func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	t, err := ParseTilePath(path)
 	if err != nil {
-		return nil, registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有 %s：路径格式不对", "the public log has no %s: malformed path", path)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_3", path)
 	}
 	cp, err := l.Checkpoint(ctx)
 	if err != nil {
@@ -118,7 +118,7 @@ func (l *Log) Entry(ctx context.Context, index int64) ([]byte, error) {
 		return nil, err
 	}
 	if index < 0 || index >= cp.Size {
-		return nil, registry.Errorf(registry.ENOTFOUND, "", "公开日志中没有第 %d 条记录", "the public log has no entry #%d", index)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_4", index)
 	}
 	b, err := l.entryBundle(ctx, index, 1)
 	if err != nil {
@@ -161,7 +161,7 @@ func (l *Log) Inclusion(ctx context.Context, number string) (*InclusionProof, er
 		return nil, fmt.Errorf("inclusion proof %s: %w", c.Number, err)
 	}
 	if !ok {
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", "证书 %[1]s 尚未记入公开日志", "certificate %[1]s is not recorded in the public log yet", c.Number)
+		return nil, registry.Errorf(registry.ENOTFOUND, "number", "log.not_recorded_yet", c.Number)
 	}
 	p.Index, p.EventID = leaf.Index, leaf.EventID
 	if p.Pending, err = l.store.EventsAfter(ctx, c.ID, p.EventID); err != nil {
@@ -199,7 +199,7 @@ func (l *Log) Consistency(ctx context.Context, oldSize int64) (tlog.TreeProof, *
 		return nil, nil, err
 	}
 	if oldSize < 1 || oldSize > cp.Size {
-		return nil, nil, registry.Errorf(registry.EINVALID, "size", "树大小 %d 应在 1 与 %d 之间", "the tree size %d must be between 1 and %d", oldSize, cp.Size)
+		return nil, nil, registry.Errorf(registry.EINVALID, "size", "log.tree_size_must_between", oldSize, cp.Size)
 	}
 	p, err := tlog.ProveTree(cp.Size, oldSize, l.stored(ctx))
 	return p, cp, err

@@ -23,7 +23,7 @@ type Problem struct {
 	Index   int64  // the log entry (leaf index), or -1
 	EventID int64
 	Number  string
-	ZH, EN  string
+	registry.Message
 }
 
 // Audit is the result of Verify.
@@ -85,12 +85,11 @@ type logAuditor struct {
 	stored  []tlog.Hash // translog_hashes, by index
 }
 
-func (v *logAuditor) problem(kind string, index, eventID, certID int64, zh, en string, args ...any) {
-	p := Problem{Kind: kind, Index: index, EventID: eventID}
+func (v *logAuditor) problem(kind string, index, eventID, certID int64, key string, args ...any) {
+	p := Problem{Kind: kind, Index: index, EventID: eventID, Message: registry.Message{Key: key, Args: args}}
 	if certID != 0 {
 		p.Number = v.number(certID)
 	}
-	p.ZH, p.EN = fmt.Sprintf(zh, args...), fmt.Sprintf(en, args...)
 	v.audit.Problems = append(v.audit.Problems, p)
 }
 
@@ -129,11 +128,11 @@ func (v *logAuditor) readLeaves() error {
 	var lastEvent int64
 	err := v.snap.EachLeaf(func(r registry.LogLeaf) error {
 		if r.Index != int64(len(v.leaves)) {
-			v.problem("leaves", int64(len(v.leaves)), 0, 0, "日志第 %d 条记录的叶子行缺失", "the leaf row of log entry #%d is missing", len(v.leaves))
+			v.problem("leaves", int64(len(v.leaves)), 0, 0, "log.leaf_missing", len(v.leaves))
 			return errStop
 		}
 		if r.EventID <= lastEvent {
-			v.problem("leaves", r.Index, r.EventID, r.CertificateID, "日志第 %d 条记录的事件编号 %d 不大于前一条的 %d", "log entry #%d names event #%d, not after the previous entry's #%d", r.Index, r.EventID, lastEvent)
+			v.problem("leaves", r.Index, r.EventID, r.CertificateID, "log.leaf_out_of_order", r.Index, r.EventID, lastEvent)
 		}
 		lastEvent = r.EventID
 		v.leaves = append(v.leaves, r)
@@ -149,7 +148,7 @@ func (v *logAuditor) readLeaves() error {
 func (v *logAuditor) readHashes() error {
 	err := v.snap.EachHash(func(id int64, b []byte) error {
 		if id != int64(len(v.stored)) || len(b) != tlog.HashSize {
-			v.problem("hashes", -1, 0, 0, "日志的哈希表在第 %d 项处缺失或损坏", "the log's hash table is missing or damaged at stored hash %d", len(v.stored))
+			v.problem("hashes", -1, 0, 0, "log.hash_table_damaged", len(v.stored))
 			return errStop
 		}
 		v.stored = append(v.stored, tlog.Hash(b))
@@ -162,7 +161,7 @@ func (v *logAuditor) readHashes() error {
 		return err
 	}
 	if want := tlog.StoredHashCount(int64(len(v.leaves))); int64(len(v.stored)) != want {
-		v.problem("hashes", -1, 0, 0, "日志有 %d 条记录，应有 %d 个哈希，实有 %d 个", "the log has %d entries and should have %d stored hashes, not %d", len(v.leaves), want, len(v.stored))
+		v.problem("hashes", -1, 0, 0, "log.hash_count_wrong", len(v.leaves), want, len(v.stored))
 	}
 	return nil
 }
@@ -185,8 +184,7 @@ func (v *logAuditor) checkEvents() error {
 	backdated := func(e registry.LogEvent, idx int64) {
 		at, _ := time.Parse(time.RFC3339Nano, e.At)
 		if at.IsZero() || at.Before(latest.Add(-BackdateTolerance)) {
-			v.problem("backdated", idx, e.ID, e.CertificateID, "证书 %[2]s 的事件 #%[1]d 记为 %[3]s，早于已记入日志的事件 #%[4]d（%[5]s）：时间被倒填",
-				"event #%[1]d of certificate %[2]s is dated %[3]s, before event #%[4]d logged earlier (%[5]s): back-dated",
+			v.problem("backdated", idx, e.ID, e.CertificateID, "log.backdated",
 				e.ID, v.number(e.CertificateID), e.At, latestID, latest.UTC().Format(time.RFC3339Nano))
 		}
 		if at.After(latest) {
@@ -194,8 +192,7 @@ func (v *logAuditor) checkEvents() error {
 		}
 	}
 	deleted := func(lf registry.LogLeaf) {
-		v.problem("deleted", lf.Index, lf.EventID, lf.CertificateID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）不见了：该行被删除",
-			"event #%[1]d of certificate %[2]s (log entry #%[3]d) is missing: the row was deleted", lf.EventID, v.number(lf.CertificateID), lf.Index)
+		v.problem("deleted", lf.Index, lf.EventID, lf.CertificateID, "log.deleted", lf.EventID, v.number(lf.CertificateID), lf.Index)
 	}
 	err := v.snap.EachEvent(func(e registry.LogEvent) error {
 		for j < len(v.leaves) && v.leaves[j].EventID < e.ID {
@@ -208,8 +205,7 @@ func (v *logAuditor) checkEvents() error {
 			entry, err := logEntry(e)
 			stored, ok := v.storedLeaf(lf.Index)
 			if err != nil || !ok || e.CertificateID != lf.CertificateID || tlog.RecordHash(entry) != stored {
-				v.problem("edited", lf.Index, e.ID, lf.CertificateID, "证书 %[2]s 的事件 #%[1]d（日志第 %[3]d 条）与公开日志记录的不一致：该行被修改",
-					"event #%[1]d of certificate %[2]s (log entry #%[3]d) differs from what the log recorded: the row was edited", e.ID, v.number(lf.CertificateID), lf.Index)
+				v.problem("edited", lf.Index, e.ID, lf.CertificateID, "log.edited", e.ID, v.number(lf.CertificateID), lf.Index)
 			}
 			backdated(e, lf.Index)
 			return nil
@@ -218,8 +214,7 @@ func (v *logAuditor) checkEvents() error {
 			return nil // not a certificate event: not logged
 		}
 		if j < len(v.leaves) {
-			v.problem("inserted", -1, e.ID, e.CertificateID, "证书 %[2]s 的事件 #%[1]d 不在公开日志中，而其后的事件已记入：该行是事后插入的",
-				"event #%[1]d of certificate %[2]s is not in the log though later events are: it was inserted in the past", e.ID, v.number(e.CertificateID))
+			v.problem("inserted", -1, e.ID, e.CertificateID, "log.inserted", e.ID, v.number(e.CertificateID))
 			return nil
 		}
 		v.audit.Pending++
@@ -255,14 +250,13 @@ func (v *logAuditor) checkTree() memHashes {
 		if tree[x] != v.stored[x] {
 			if bad == 0 {
 				level, n := tlog.SplitStoredHashIndex(int64(x))
-				v.problem("hashes", -1, 0, 0, "日志的第 %[1]d 个哈希（第 %[2]d 层第 %[3]d 个）与叶子不符：哈希表被修改",
-					"stored hash %[1]d (level %[2]d, #%[3]d) does not follow from the leaves: the hash table was edited", x, level, n)
+				v.problem("hashes", -1, 0, 0, "log.hash_edited", x, level, n)
 			}
 			bad++
 		}
 	}
 	if bad > 1 {
-		v.problem("hashes", -1, 0, 0, "共有 %d 个哈希与叶子不符", "%d stored hashes in all do not follow from the leaves", bad)
+		v.problem("hashes", -1, 0, 0, "log.hashes_edited", bad)
 	}
 	return tree
 }
@@ -276,43 +270,43 @@ func (v *logAuditor) checkCheckpoints(tree memHashes, keys []note.Verifier) erro
 	return v.snap.EachCheckpoint(func(stored registry.StoredCheckpoint) error {
 		id, size := stored.ID, stored.Size
 		v.audit.Checkpoints++
-		bad := func(zh, en string, args ...any) {
-			v.problem("checkpoint", -1, 0, 0, "检查点 %d（大小 %d）："+zh, "checkpoint %d (size %d): "+en, append([]any{id, size}, args...)...)
+		bad := func(key string, args ...any) {
+			v.problem("checkpoint", -1, 0, 0, "log.checkpoint_problem", id, size, registry.Message{Key: key, Args: args})
 		}
 		var cp *Checkpoint
 		var err error
 		if len(keys) > 0 {
 			cp, err = ParseCheckpoint([]byte(stored.Note), keys...)
 			if err != nil {
-				bad("签名无效（%s）", "bad signature (%s)", err)
+				bad("log.bad_signature", err)
 				return nil
 			}
 		} else {
 			text, _, _ := cutNote(stored.Note)
 			if cp, err = parseCheckpointText(text); err != nil {
-				bad("格式错误", "malformed")
+				bad("log.malformed")
 				return nil
 			}
 		}
 		if cp.Size != size || string(cp.Hash[:]) != string(stored.Root) {
-			bad("签名内容与存储的大小或根哈希不符", "the signed text does not match the stored size or root")
+			bad("log.signed_text_does_not")
 		}
 		if origin == "" {
 			origin = cp.Origin
 		} else if cp.Origin != origin {
-			bad("来源行 %q 与之前的 %q 不同", "its origin %q differs from the earlier %q", cp.Origin, origin)
+			bad("log.origin_differs_from_earlier", cp.Origin, origin)
 		}
 		if size < lastSize {
-			bad("比前一个检查点（%d）小", "smaller than the checkpoint before (%d)", lastSize)
+			bad("log.smaller_than_checkpoint_before", lastSize)
 		}
 		lastSize = max(lastSize, size)
 		if size > int64(len(v.leaves)) {
-			bad("超出日志的 %d 条记录", "beyond the log's %d entries", len(v.leaves))
+			bad("log.beyond_log_s_entries", len(v.leaves))
 			return nil
 		}
 		th, err := tlog.TreeHash(size, tree)
 		if err != nil || th != cp.Hash {
-			bad("根哈希与日志中的树不符", "its root hash is not that of the log's tree")
+			bad("log.root_hash_not_log")
 		}
 		return nil
 	})

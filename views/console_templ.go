@@ -70,9 +70,9 @@ func ConsoleLayout(cb ConsoleBase) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var4 string
-				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(cb.Role.Name(string(cb.Lang)))
+				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(cb.Lang.Render(cb.Role))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 17, Col: 52}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 17, Col: 46}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -4118,9 +4118,9 @@ func ConsoleUsers(cb ConsoleBase, v ConsoleUsersView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var237 string
-				templ_7745c5c3_Var237, templ_7745c5c3_Err = templ.JoinStringErrs(u.Role.Name(string(cb.Lang)))
+				templ_7745c5c3_Var237, templ_7745c5c3_Err = templ.JoinStringErrs(cb.Lang.Render(u.Role))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 511, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 511, Col: 35}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var237))
 				if templ_7745c5c3_Err != nil {
@@ -4293,9 +4293,9 @@ func ConsoleUsers(cb ConsoleBase, v ConsoleUsersView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var248 string
-			templ_7745c5c3_Var248, templ_7745c5c3_Err = templ.JoinStringErrs(registry.RolePublisher.Name(string(cb.Lang)))
+			templ_7745c5c3_Var248, templ_7745c5c3_Err = templ.JoinStringErrs(cb.Lang.Render(registry.RolePublisher))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 542, Col: 120}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 542, Col: 114}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var248))
 			if templ_7745c5c3_Err != nil {
@@ -4316,9 +4316,9 @@ func ConsoleUsers(cb ConsoleBase, v ConsoleUsersView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var249 string
-			templ_7745c5c3_Var249, templ_7745c5c3_Err = templ.JoinStringErrs(registry.RoleOperator.Name(string(cb.Lang)))
+			templ_7745c5c3_Var249, templ_7745c5c3_Err = templ.JoinStringErrs(cb.Lang.Render(registry.RoleOperator))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 543, Col: 118}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/console.templ`, Line: 543, Col: 112}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var249))
 			if templ_7745c5c3_Err != nil {

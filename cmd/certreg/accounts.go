@@ -8,8 +8,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"github.com/certreg/certreg/registry"
 )
 
 // subcommands runs the action named by args[0] from actions, for command
@@ -56,20 +54,4 @@ func readPassword(e *env, prompt string) (string, error) {
 	}
 	fmt.Fprintln(e.stderr)
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// describe turns validation errors into one line per problem.
-func describe(err error) error {
-	var ve registry.ValidationErrors
-	if errors.As(err, &ve) {
-		var b strings.Builder
-		for i, fe := range ve {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(fe.String())
-		}
-		return errors.New(b.String())
-	}
-	return err
 }

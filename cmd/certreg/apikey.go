@@ -34,7 +34,7 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			defer s.Close()
 			key, k, err := accounts.New(s).CreateAPIKey(ctx, registry.Actor{Name: *actor, Source: "cli"}, *body, *name, s.Now().Add(time.Duration(*days)*24*time.Hour))
 			if err != nil {
-				return describe(err)
+				return err
 			}
 			fmt.Fprintf(e.stderr, "API key %d for %s, expires %s. It is shown once and cannot be shown again:\n", k.ID, k.BodyApproval, k.Expires.Format(registry.DateLayout))
 			fmt.Fprintln(e.stdout, key)

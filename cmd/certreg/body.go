@@ -36,7 +36,7 @@ func runBody(ctx context.Context, e *env, args []string) error {
 			defer s.Close()
 			nb, err := s.AddBody(ctx, registry.Actor{Name: *actor, Source: "cli"}, b)
 			if err != nil {
-				return describe(err)
+				return err
 			}
 			fmt.Fprintf(e.stdout, "added body %s %s\n", nb.Approval, nb.NameZH)
 			return nil

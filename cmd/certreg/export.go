@@ -60,27 +60,25 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("export: signing keys: %w", err)
 	}
-	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler), Keys: keys})
-
 	// The log as of now, read-only: an export never signs, but publishes
 	// the verifier key of its checkpoint: CERTREG_LOG_KEY, or the key of the
 	// key ring that signed it (the same ring serve signs with).
 	vars := map[string]string{"CERTREG_LOG_KEY": e.getenv("CERTREG_LOG_KEY")}
-	logs, _, err := serveLog(&env{getenv: func(k string) string { return vars[k] }}, store, *baseURL, nil)
+	tlog, logKey, _, err := serveLog(&env{getenv: func(k string) string { return vars[k] }}, store, *baseURL, nil)
 	if err != nil {
 		return err
 	}
-	if logs.VerifierKey == "" {
-		if cp, err := logs.Log.Checkpoint(ctx); err == nil {
-			logs.VerifierKey = signingKey(cp, keys)
+	if logKey == "" {
+		if cp, err := tlog.Checkpoint(ctx); err == nil {
+			logKey = signingKey(cp, keys)
 		}
 	}
-	srv.MountLog(logs)
+	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler), Keys: keys, Log: tlog, LogKey: logKey})
 	var extra []string
-	if logs.VerifierKey != "" {
+	if logKey != "" {
 		extra = append(extra, "/log/key")
 	}
-	paths, err := logs.Log.Paths(ctx)
+	paths, err := tlog.Paths(ctx)
 	switch {
 	case err == nil:
 		for _, p := range paths {

@@ -78,14 +78,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	actor := registry.Actor{Name: *actorName, Source: "cli"}
 	res, err := s.Import(ctx, actor, next, registry.ImportOptions{CreateBodies: !*noCreate, DryRun: *dry})
 	for _, w := range res.Warnings {
-		fmt.Fprintln(e.stderr, "warning:", w.String())
+		fmt.Fprintln(e.stderr, "warning:", problemText(w))
 	}
 	if err != nil {
 		var ie *registry.ImportError
 		if errors.As(err, &ie) {
 			fmt.Fprintf(e.stderr, "nothing imported / 未导入任何数据: %d problem(s) in %d row(s)\n", ie.Total, ie.Rows)
 			for _, fe := range ie.Errors {
-				fmt.Fprintln(e.stderr, "  "+fe.String())
+				fmt.Fprintln(e.stderr, "  "+problemText(fe))
 			}
 			if ie.Total > len(ie.Errors) {
 				fmt.Fprintf(e.stderr, "  … and %d more\n", ie.Total-len(ie.Errors))
@@ -116,8 +116,7 @@ func prefixFile(name string, err error) error {
 	var ie *registry.ImportError
 	if errors.As(err, &ie) {
 		for i := range ie.Errors {
-			ie.Errors[i].ZH = name + "：" + ie.Errors[i].ZH
-			ie.Errors[i].EN = name + ": " + ie.Errors[i].EN
+			ie.Errors[i].Message = registry.Message{Key: "cli.in_file", Args: []any{name, ie.Errors[i].Message}}
 		}
 		return ie
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
-	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/translog"
 )
 
@@ -141,7 +141,7 @@ func runLogVerify(ctx context.Context, e *env, args []string) error {
 		if p.Number != "" {
 			where += " certificate " + p.Number
 		}
-		fmt.Fprintf(e.stdout, "\n%s%s\n  %s\n  %s\n", strings.ToUpper(p.Kind), where, p.ZH, p.EN)
+		fmt.Fprintf(e.stdout, "\n%s%s\n  %s\n  %s\n", strings.ToUpper(p.Kind), where, i18n.ZH.Render(p), i18n.EN.Render(p))
 	}
 	if err := audit.Err(); err != nil {
 		return err
@@ -180,38 +180,38 @@ func parseSignerKey(v string) (note.Signer, string, error) {
 // registry's key ring (the key that signs QR codes), if ring is not nil.
 // The origin, also the key's name, is CERTREG_LOG_ORIGIN, by default the
 // base URL without its scheme + "/log": set it once and keep it.
-func serveLog(e *env, store *registry.Store, baseURL string, ring *signing.KeyRing) (h *site.LogHandlers, sequence bool, err error) {
+func serveLog(e *env, store *registry.Store, baseURL string, ring *signing.KeyRing) (l *translog.Log, vkey string, sequence bool, err error) {
 	origin := envOr(e, "CERTREG_LOG_ORIGIN", "")
 	if origin == "" {
 		origin = strings.TrimSuffix(baseURL[strings.Index(baseURL, "://")+3:], "/") + "/log"
 	}
 	var signer note.Signer
-	vkey := envOr(e, "CERTREG_LOG_KEY", "")
+	vkey = envOr(e, "CERTREG_LOG_KEY", "")
 	switch k := envOr(e, "CERTREG_LOG_SIGNER_KEY", ""); {
 	case k != "":
 		if signer, vkey, err = parseSignerKey(k); err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 	case ring != nil && ring.Current() != nil:
 		if signer, err = ring.NoteSigner(origin); err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 		if vkey, err = translog.NoteVerifierKey(origin, ring.Current().Public); err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 	case vkey != "":
 		if vkey, err = readKey(vkey); err != nil {
-			return nil, false, err
+			return nil, "", false, err
 		}
 	}
 	if signer == nil {
 		origin = ""
 	}
-	l, err := translog.New(store, origin, signer)
+	l, err = translog.New(store, origin, signer)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
-	return &site.LogHandlers{Log: l, VerifierKey: vkey}, signer != nil, nil
+	return l, vkey, signer != nil, nil
 }
 
 func runLogSequence(ctx context.Context, e *env, args []string) error {

@@ -61,7 +61,7 @@ func newLogFixture(t *testing.T, key logKey, prefix string, n int) *logFixture {
 	if f.log, err = translog.New(s, "certreg.test/log", key.signer); err != nil {
 		t.Fatal(err)
 	}
-	f.ts = httptest.NewServer((&site.LogHandlers{Log: f.log, VerifierKey: key.vkey}).Handler())
+	f.ts = httptest.NewServer(site.New(s, site.Config{BaseURL: "https://certreg.test", Log: f.log, LogKey: key.vkey}).Handler())
 	t.Cleanup(f.ts.Close)
 	f.add(t, prefix, 1, n)
 	return f
@@ -184,7 +184,7 @@ func TestLogMonitor(t *testing.T) {
 	}
 	defer ss.Close()
 	ro, _ := translog.New(ss, "", nil)
-	mirror := httptest.NewServer((&site.LogHandlers{Log: ro}).Handler())
+	mirror := httptest.NewServer(site.New(ss, site.Config{BaseURL: "https://certreg.test", Log: ro}).Handler())
 	defer mirror.Close()
 
 	a.add(t, "SAC", 301, 200)
@@ -204,6 +204,7 @@ func TestLogMonitor(t *testing.T) {
 	// A server that alters a tile is caught by the tile check.
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
+		r.Header.Del("Accept-Encoding") // the bytes as sent, to alter one
 		a.ts.Config.Handler.ServeHTTP(rec, r)
 		b := rec.Body.Bytes()
 		if strings.HasPrefix(r.URL.Path, "/log/tile/0/") {

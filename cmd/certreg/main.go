@@ -81,7 +81,7 @@ func run(ctx context.Context, e *env, args []string) error {
 		usage(e.stderr)
 		return usageError{fmt.Sprintf("unknown subcommand %q", args[0])}
 	}
-	return cmd.run(ctx, e, args[1:])
+	return readable(cmd.run(ctx, e, args[1:]))
 }
 
 func usage(w io.Writer) {

@@ -50,7 +50,7 @@ func qr(ctx context.Context, e *env, args []string) error {
 	}
 	c, err := store.Certificate(ctx, fs.Arg(0))
 	if err != nil {
-		return fmt.Errorf("qr: %s", registry.ErrorMessage(err, "en"))
+		return fmt.Errorf("qr: %s", errText(err))
 	}
 	qs, err := kr.SignClaims(registry.ClaimsOf(c))
 	if err != nil {

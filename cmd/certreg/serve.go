@@ -71,14 +71,13 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if !*accessLog {
 		reqLog = slog.New(&errorsOnly{log.Handler()})
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys})
-	tlog, sequence, err := serveLog(e, store, base, keys)
+	tlog, logKey, sequence, err := serveLog(e, store, base, keys)
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
-	srv.MountLog(tlog)
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey})
 	if sequence {
-		go tlog.Log.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+		go tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),

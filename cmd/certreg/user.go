@@ -38,7 +38,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 			defer s.Close()
 			u, err := accounts.New(s).AddUser(ctx, registry.Actor{Name: *actor, Source: "cli"}, registry.NewUser{Name: fs.Arg(0), Role: registry.Role(*role), BodyApproval: *body}, pw)
 			if err != nil {
-				return describe(err)
+				return err
 			}
 			fmt.Fprintf(e.stdout, "added %s %s %s\n", u.Role, u.Name, u.BodyApproval)
 			return nil
@@ -110,7 +110,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 			}
 			defer s.Close()
 			if err := accounts.New(s).SetPassword(ctx, registry.Actor{Name: *actor, Source: "cli"}, fs.Arg(0), pw); err != nil {
-				return describe(err)
+				return err
 			}
 			fmt.Fprintf(e.stdout, "password of %s changed; every session of the user has ended\n", fs.Arg(0))
 			return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 func init() {
@@ -62,7 +63,7 @@ func verify(ctx context.Context, e *env, args []string) error {
 		if p != nil && *base != "" && !p.Names(*base) {
 			fmt.Fprintf(w, "WARNING:        the QR code points to %s, not to the registry (%s): likely forged\n", p.Origin, *base)
 		}
-		fmt.Fprintf(w, "Result:         NOT A CERTIFICATE QR CODE: %s\n", registry.ErrorMessage(err, "en"))
+		fmt.Fprintf(w, "Result:         NOT A CERTIFICATE QR CODE: %s\n", errText(err))
 		return errVerifyFailed
 	}
 	untrusted := false
@@ -179,9 +180,9 @@ func verifyWithDB(ctx context.Context, w io.Writer, path string, kr *signing.Key
 		fmt.Fprintf(w, "Changed since printing: %s\n", strings.Join(v.Differences, ", "))
 	}
 	fmt.Fprintf(w, "Signature:      %s\n", v.Signature)
-	fmt.Fprintf(w, "Verdict:        %s — %s\n", v.Verdict.Name("en"), v.Verdict.Meaning("en"))
-	if n := v.Note("en"); n != "" {
-		fmt.Fprintf(w, "                %s\n", n)
+	fmt.Fprintf(w, "Verdict:        %s — %s\n", i18n.EN.Render(v.Verdict), i18n.EN.Render(v.Verdict.Meaning()))
+	if v.Note != nil {
+		fmt.Fprintf(w, "                %s\n", i18n.EN.Render(v.Note))
 	}
 	if !v.Verdict.OK() || untrusted {
 		return errVerifyFailed
@@ -206,11 +207,11 @@ func qrText(arg string) (string, error) {
 		return "", fmt.Errorf("verify: %w", err)
 	}
 	if len(b) > qrimage.MaxUploadBytes {
-		return "", fmt.Errorf("verify %s: %s", arg, registry.ErrorMessage(qrimage.ErrUploadTooLarge(), "en"))
+		return "", fmt.Errorf("verify %s: %s", arg, errText(qrimage.ErrUploadTooLarge()))
 	}
 	text, err := qrimage.DecodeUpload(b)
 	if err != nil {
-		return "", fmt.Errorf("verify %s: %s", arg, registry.ErrorMessage(err, "en"))
+		return "", fmt.Errorf("verify %s: %s", arg, errText(err))
 	}
 	return text, nil
 }

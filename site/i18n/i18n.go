@@ -90,9 +90,42 @@ func (l Lang) Label(key string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// Tf formats the message for key with args.
+// Tf formats the message for key with args. An argument that is itself a
+// message (Keyed: a field's name, a status) is rendered in l first, as is
+// one that names itself in each language (Localized: a level of a scheme).
 func (l Lang) Tf(key string, args ...any) string {
-	return fmt.Sprintf(l.T(key), args...)
+	if len(args) == 0 {
+		return l.T(key)
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case Keyed:
+			out[i] = l.Render(a)
+		case Localized:
+			out[i] = a.In(string(l))
+		default:
+			out[i] = a
+		}
+	}
+	return fmt.Sprintf(l.T(key), out...)
+}
+
+// Keyed is a message of the catalogue given by its key: a registry error,
+// a field error, a status. If it also has arguments (MessageArgs), they
+// fill the message's verbs.
+type Keyed interface{ MessageKey() string }
+
+// Localized is a value that names itself in each language, from data
+// rather than the catalogue (a scheme's level).
+type Localized interface{ In(lang string) string }
+
+// Render returns the message m in l.
+func (l Lang) Render(m Keyed) string {
+	if a, ok := m.(interface{ MessageArgs() []any }); ok {
+		return l.Tf(m.MessageKey(), a.MessageArgs()...)
+	}
+	return l.T(m.MessageKey())
 }
 
 // Pick returns zh or en by l: for text that comes from data (a scheme's or a

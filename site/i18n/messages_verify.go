@@ -88,6 +88,17 @@ func init() {
 		"receipt.by.qr":   {"证书二维码（签名已核对）", "the certificate's QR code (signature checked)"},
 		"receipt.by.form": {"证书编号与获证组织", "certificate number and holder"},
 
-		"ratelimit.message": {"请求过于频繁：请在 %d 秒后再试。需要核验多份证书时，请使用批量核验（一次最多 1000 份）。", "Too many requests: try again in %d seconds. To check many certificates, use the batch check (up to 1,000 at once)."},
+		"ratelimit.message":                     {"请求过于频繁：请在 %d 秒后再试。需要核验多份证书时，请使用批量核验（一次最多 1000 份）。", "Too many requests: try again in %d seconds. To check many certificates, use the batch check (up to 1,000 at once)."},
+		"verify.form_could_not_read":            {"表单内容有误", "the form could not be read"},
+		"verify.make_receipt_from_verification": {"请从核验结果页生成回执", "make a receipt from a verification page"},
+		"verify.request_body_not_valid":         {"请求体不是有效的 JSON：%v", "the request body is not valid JSON: %v"},
+		"verify.request_body_must_hold":         {"请求体只能含一个 JSON 对象", "the request body must hold one JSON object"},
+		"verify.give_exactly_one_url":           {"请只给出以下一种：url；number 和 holder；lines；numbers", "give exactly one of: url; number and holder; lines; numbers"},
+		"verify.request_body_too_large":         {"请求体过大（最多 256 KB）", "the request body is too large (at most 256 KB)"},
+		"verify.upload_incomplete":              {"上传的内容不完整", "the upload is incomplete"},
+		"verify.upload_file_form_multipart":     {"请通过表单上传文件", "upload the file with the form (multipart/form-data)"},
+		"verify.no_file_was_received":           {"没有收到文件：请选择一个文件", "no file was received: choose a file"},
+		"verify.upload_too_large":               {"上传的内容过大（最多 %d MB）", "the upload is too large (at most %d MB)"},
+		"verify.file_too_large":                 {"上传的文件过大（最多 %d MB）", "the upload is too large (at most %d MB)"},
 	})
 }

@@ -1,0 +1,8 @@
+package i18n
+
+// Messages of the command line (cmd/certreg).
+func init() {
+	Register(map[string]Msg{
+		"cli.in_file": {"%s：%s", "%s: %s"},
+	})
+}
