@@ -164,8 +164,12 @@ func (s *Server) showAPI(w http.ResponseWriter, r *http.Request) error {
 			{Method: "GET", Path: "/api/v1/certificates?q=…", Desc: lang.T("api.list"), Example: "/api/v1/certificates?level=five-star&city=" + url.QueryEscape("宁波")},
 		},
 	}
-	for _, p := range []string{"q", "scheme", "level", "status", "province", "city", "body", "year", "sort", "page", "per_page"} {
-		v.Params = append(v.Params, views.Column{Name: p, Desc: lang.T("api.param." + p)})
+	for _, p := range [][2]string{
+		{"q", "api.param.q"}, {"scheme", "api.param.scheme"}, {"level", "api.param.level"}, {"status", "api.param.status"},
+		{"province", "api.param.province"}, {"city", "api.param.city"}, {"body", "api.param.body"}, {"year", "api.param.year"},
+		{"sort", "api.param.sort"}, {"page", "api.param.page"}, {"per_page", "api.param.per_page"},
+	} {
+		v.Params = append(v.Params, views.Column{Name: p[0], Desc: lang.T(p[1])})
 	}
 	b := s.base(r, lang.T("api.title"))
 	return s.render(w, r, http.StatusOK, views.APIPage(b, v))

@@ -96,12 +96,12 @@ func surveillanceResult(lang i18n.Lang, a registry.Surveillance) string {
 
 // historyItem words one event for the history list.
 func historyItem(lang i18n.Lang, sc *registry.Scheme, e registry.Event) views.HistoryItem {
-	h := views.HistoryItem{Date: e.EffectiveDate, Kind: e.Kind, Title: lang.T("event." + e.Kind), Reason: e.Reason}
+	h := views.HistoryItem{Date: e.EffectiveDate, Kind: e.Kind, Title: e.Kind, Reason: e.Reason}
+	if key, ok := eventTitles[e.Kind]; ok {
+		h.Title = lang.T(key)
+	}
 	if h.Date.IsZero() {
 		h.Date = e.At
-	}
-	if _, ok := i18n.Lookup("event." + e.Kind); !ok {
-		h.Title = e.Kind
 	}
 	for _, ch := range e.Changes {
 		if ch.Field == "status" && e.Kind != registry.EventChanged || ch.Field == "surveillance" && e.Kind == registry.EventSurveillance {
@@ -151,4 +151,16 @@ func (s *Server) redirectCertificate(w http.ResponseWriter, r *http.Request) err
 	}
 	http.Redirect(w, r, langOf(r).Path(views.CertificatePath(c.Number)+suffix), http.StatusMovedPermanently)
 	return nil
+}
+
+// eventTitles are the message keys of the certificate events' titles in a
+// history.
+var eventTitles = map[string]string{
+	registry.EventIssued:       "event.issued",
+	registry.EventChanged:      "event.changed",
+	registry.EventSuspended:    "event.suspended",
+	registry.EventReinstated:   "event.reinstated",
+	registry.EventRevoked:      "event.revoked",
+	registry.EventWithdrawn:    "event.withdrawn",
+	registry.EventSurveillance: "event.surveillance",
 }

@@ -245,11 +245,11 @@ func (s *Server) browseSelects(lang i18n.Lang, bq *browseQuery, sn *snapshot) []
 	defSort := (registry.Filter{Status: registry.Status(cur.Get("status"))}).DefaultSort()
 	for _, so := range registry.Sorts {
 		if so != defSort {
-			sorts = append(sorts, views.Option{Value: so, Text: lang.T("sort." + so)})
+			sorts = append(sorts, views.Option{Value: so, Text: lang.T(sortKeys[so])})
 		}
 	}
 	sortSel := sel("sort", lang.T("browse.sort"), sorts)
-	sortSel.Options[0].Text = lang.T("sort." + defSort)
+	sortSel.Options[0].Text = lang.T(sortKeys[defSort])
 	return []views.Select{
 		sel("scheme", lang.T("field.kind"), schemes),
 		sel("level", lang.T("field.level"), levels),
@@ -269,4 +269,13 @@ func hasOption(opts []views.Option, v string) bool {
 		}
 	}
 	return false
+}
+
+// sortKeys are the message keys of the sort orders' names.
+var sortKeys = map[string]string{
+	registry.SortIssuedDesc: "sort.issued-desc",
+	registry.SortIssuedAsc:  "sort.issued-asc",
+	registry.SortExpiryAsc:  "sort.expiry-asc",
+	registry.SortExpiryDesc: "sort.expiry-desc",
+	registry.SortNumber:     "sort.number",
 }

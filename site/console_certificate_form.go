@@ -134,7 +134,7 @@ func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, u *registry.
 	}
 	for _, to := range []registry.Status{registry.StatusSuspended, registry.StatusValid, registry.StatusRevoked, registry.StatusWithdrawn} {
 		if registry.CanMove(c.Status, to) {
-			v.Moves = append(v.Moves, views.Option{Value: string(to), Text: lang.T("console.move." + string(to))})
+			v.Moves = append(v.Moves, views.Option{Value: string(to), Text: lang.T(moveKeys[to])})
 		}
 	}
 	evs, err := s.store.History(r.Context(), c.ID)
@@ -302,4 +302,12 @@ func (s *Server) actionFailed(w http.ResponseWriter, r *http.Request, u *registr
 		return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, errs, nil)
 	}
 	return s.renderEdit(w, r, u, c, http.StatusUnprocessableEntity, s.currentValues(c), nil, nil, false, nil, errs)
+}
+
+// moveKeys are the message keys of the status moves the console offers.
+var moveKeys = map[registry.Status]string{
+	registry.StatusSuspended: "console.move.suspended",
+	registry.StatusValid:     "console.move.valid",
+	registry.StatusRevoked:   "console.move.revoked",
+	registry.StatusWithdrawn: "console.move.withdrawn",
 }

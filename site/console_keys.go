@@ -19,15 +19,15 @@ func (s *Server) renderKeys(w http.ResponseWriter, r *http.Request, u *registry.
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now, lang := s.now(), langOf(r)
 	v := views.ConsoleKeysView{NewKey: newKey, Errors: errs}
 	for _, k := range keys {
-		state := "live"
+		state := lang.T("console.keys.state.live")
 		switch {
 		case !k.Revoked.IsZero():
-			state = "revoked"
+			state = lang.T("console.keys.state.revoked")
 		case !k.Live(now):
-			state = "expired"
+			state = lang.T("console.keys.state.expired")
 		}
 		v.Keys = append(v.Keys, views.ConsoleKeyRow{ID: k.ID, Prefix: k.Prefix, Name: k.Name, State: state, Created: k.Created,
 			Expires: k.Expires, LastUsed: k.LastUsed, CreatedBy: k.CreatedBy})

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/certreg/certreg/registry"
@@ -85,25 +84,19 @@ func TestLanguageInURL(t *testing.T) {
 func TestErrorAdapter(t *testing.T) {
 	var logged bytes.Buffer
 	s := New(demoRegistry(t), Config{BaseURL: testBase, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	registerTestMessages(map[string]i18n.Msg{
-		"test.notfound": {ZH: "没有此证书", EN: "no such certificate"}, "test.invalid": {ZH: "输入有误", EN: "bad input"},
-		"test.exists": {ZH: "已存在", EN: "exists"}, "test.forbidden": {ZH: "无权", EN: "not yours"},
-		"test.signin": {ZH: "请登录", EN: "sign in"}, "test.short": {ZH: "编号太短", EN: "number too short"},
-		"test.slow": {ZH: "慢一点", EN: "slow down"},
-	})
 	for _, tc := range []struct {
 		err    error
 		status int
 		zh, en string
 	}{
-		{registry.Errorf(registry.ENOTFOUND, "", "test.notfound"), 404, "没有此证书", "no such certificate"},
-		{registry.Errorf(registry.EINVALID, "q", "test.invalid"), 400, "输入有误", "bad input"},
-		{registry.Errorf(registry.ECONFLICT, "", "test.exists"), 409, "已存在", "exists"},
-		{registry.Errorf(registry.EFORBIDDEN, "", "test.forbidden"), 403, "无权", "not yours"},
-		{registry.Errorf(registry.EUNAUTHORIZED, "", "test.signin"), 401, "请登录", "sign in"},
+		{registry.Errorf(registry.ENOTFOUND, "", "registry.no_certificate_numbered_registered", "X-1"), 404, "本登记库中没有编号为 X-1 的证书", "no certificate numbered X-1 is registered here"},
+		{registry.Errorf(registry.EINVALID, "q", "registry.search_text_has_invalid"), 400, "查询内容含无效字符", "the search text has invalid characters"},
+		{registry.Errorf(registry.ECONFLICT, "", "registry.user_name_taken", "bob"), 409, "用户名 bob 已被使用", "the user name bob is taken"},
+		{registry.Errorf(registry.EFORBIDDEN, "", "registry.you_can_create_api"), 403, "只能为本机构创建接口密钥", "you can create API keys only for your own body"},
+		{registry.Errorf(registry.EUNAUTHORIZED, "", "account.please_sign_session_expired"), 401, "请先登录", "please sign in"},
 		// A submission whose content is refused: 422 on every surface, with its problems.
-		{registry.ValidationErrors{{Field: "number", Message: registry.Message{Key: "test.short"}}}, 422, "编号太短", "number too short"},
-		{registry.Errorf(registry.ETOOMANY, "", "test.slow"), 429, "慢一点", "slow down"},
+		{registry.Invalid("number", "registry.certificate_number_required"), 422, "证书编号不能为空", "certificate number is required"},
+		{registry.Errorf(registry.ETOOMANY, "", "ratelimit.message", 3), 429, "请在 3 秒后再试", "try again in 3 seconds"},
 		{errors.New("disk on fire at /var/secret"), 500, "内部错误", "Internal error"},
 	} {
 		for _, lang := range i18n.Langs {
@@ -219,18 +212,4 @@ func TestAcceptLanguageOnlyForFirstVisit(t *testing.T) {
 			t.Errorf("%s %q from %q: %d %q", tc.path, tc.accept, tc.referer, r.status, r.header.Get("Location"))
 		}
 	}
-}
-
-var registerOnce sync.Map
-
-// registerTestMessages adds messages that only tests use to the catalogue,
-// once per test binary.
-func registerTestMessages(msgs map[string]i18n.Msg) {
-	todo := map[string]i18n.Msg{}
-	for k, m := range msgs {
-		if _, loaded := registerOnce.LoadOrStore(k, true); !loaded {
-			todo[k] = m
-		}
-	}
-	i18n.Register(todo)
 }

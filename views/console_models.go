@@ -125,7 +125,7 @@ type ConsoleKeyRow struct {
 	ID        int64
 	Prefix    string
 	Name      string
-	State     string // live, revoked, expired
+	State     string // live, revoked or expired, in words
 	Created   time.Time
 	Expires   time.Time
 	LastUsed  time.Time

@@ -2,8 +2,10 @@
 // the formatting that differs between them (dates, numbers).
 //
 // Every message is one entry with both languages side by side, so that a
-// message cannot exist in one language only; other packages add their own
-// messages with Register from an init function in a file of their own.
+// message cannot exist in one language only. The messages of each part of
+// the program are in a file of their own (messages_*.go), merged into the
+// one catalogue below; the domain (package registry and its adapters)
+// returns message keys with their arguments, and this package renders them.
 package i18n
 
 import (
@@ -34,20 +36,27 @@ type Msg struct {
 	EN string
 }
 
-var catalogue = map[string]Msg{}
+// catalogue is every message, by key.
+var catalogue = merge(accountsMessages, apiMessages, cliMessages, consoleMessages, fieldsMessages,
+	fileformatMessages, logMessages, offlineMessages, pagesMessages, registryMessages, signingMessages,
+	siteMessages, verifyMessages)
 
-// Register adds messages to the catalogue. A key registered twice, or a
-// message missing a language, is a programming error and panics at start-up.
-func Register(msgs map[string]Msg) {
-	for k, m := range msgs {
-		if _, dup := catalogue[k]; dup {
-			panic("i18n: message " + k + " registered twice")
+// merge joins the files' messages. A key in two files, or a message
+// missing a language, is a programming error and panics at start-up.
+func merge(parts ...map[string]Msg) map[string]Msg {
+	out := map[string]Msg{}
+	for _, msgs := range parts {
+		for k, m := range msgs {
+			if _, dup := out[k]; dup {
+				panic("i18n: message " + k + " defined twice")
+			}
+			if m.ZH == "" || m.EN == "" {
+				panic("i18n: message " + k + " lacks a language")
+			}
+			out[k] = m
 		}
-		if m.ZH == "" || m.EN == "" {
-			panic("i18n: message " + k + " lacks a language")
-		}
-		catalogue[k] = m
 	}
+	return out
 }
 
 // Keys returns every key in the catalogue (for tests).

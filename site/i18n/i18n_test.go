@@ -40,13 +40,13 @@ func verbs(s string) string {
 	return strings.Join(out, ",")
 }
 
-func TestRegisterRejectsHalfMessages(t *testing.T) {
+func TestMergeRejectsHalfMessages(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Fatal("Register accepted a message without English")
+			t.Fatal("merge accepted a message without English")
 		}
 	}()
-	Register(map[string]Msg{"test.half": {ZH: "只有中文"}})
+	merge(map[string]Msg{"test.half": {ZH: "只有中文"}})
 }
 
 func TestMissingKeyIsVisible(t *testing.T) {

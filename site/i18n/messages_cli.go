@@ -1,8 +1,6 @@
 package i18n
 
 // Messages of the command line (cmd/certreg).
-func init() {
-	Register(map[string]Msg{
-		"cli.in_file": {"%s：%s", "%s: %s"},
-	})
+var cliMessages = map[string]Msg{
+	"cli.in_file": {"%s：%s", "%s: %s"},
 }
