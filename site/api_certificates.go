@@ -149,7 +149,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 			}
 			q += sep + "per_page=" + url.QueryEscape(strconv.Itoa(f.PerPage))
 		}
-		out.Next = s.cfg.BaseURL + "/api/v1/certificates" + q
+		out.Next = s.cfg.BaseURL + views.APICertificatesPath + q
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -160,8 +160,8 @@ func (s *Server) showAPI(w http.ResponseWriter, r *http.Request) error {
 	ex := views.APICertificatePath(sampleNumberOr(r, s))
 	v := views.APIView{
 		Endpoints: []views.Endpoint{
-			{Method: "GET", Path: "/api/v1/certificates/{number}", Desc: lang.T("api.one"), Example: ex},
-			{Method: "GET", Path: "/api/v1/certificates?q=…", Desc: lang.T("api.list"), Example: "/api/v1/certificates?level=five-star&city=" + url.QueryEscape("宁波")},
+			{Method: "GET", Path: views.APICertificatesPath + "/{number}", Desc: lang.T("api.one"), Example: ex},
+			{Method: "GET", Path: views.APICertificatesPath + "?q=…", Desc: lang.T("api.list"), Example: views.APICertificatesPath + "?level=five-star&city=" + url.QueryEscape("宁波")},
 		},
 	}
 	for _, p := range [][2]string{

@@ -65,7 +65,7 @@ func loadAssets() *assets {
 		}
 		a.byName[hn] = as
 		a.byName[name] = as
-		hashed[name] = "/static/" + hn
+		hashed[name] = views.StaticPath(hn)
 	}
 	a.urls = views.Assets{CSS: hashed["app.css"], JS: hashed["app.js"], Icon: hashed["favicon.svg"], Offline: hashed["offline.js"]}
 	return a

@@ -52,11 +52,11 @@ func (s *Server) showBody(w http.ResponseWriter, r *http.Request) error {
 	q := "?body=" + url.QueryEscape(body.Approval)
 	v := views.BodyView{
 		Body:       body,
-		Counts:     []views.Total{{Label: lang.T("home.total.certs"), N: lang.Int(st.Certificates), URL: lang.Path("/certificates" + q)}},
+		Counts:     []views.Total{{Label: lang.T("home.total.certs"), N: lang.Int(st.Certificates), URL: lang.Path(views.CertificatesPath + q)}},
 		Items:      s.items(lang, recent.Certificates),
-		AllURL:     lang.Path("/certificates" + q),
-		FeedIssued: lang.Path(views.BodyPath(body.Approval) + "/issued.atom"),
-		FeedStatus: lang.Path(views.BodyPath(body.Approval) + "/status.atom"),
+		AllURL:     lang.Path(views.CertificatesPath + q),
+		FeedIssued: lang.Path(views.BodyIssuedFeedPath(body.Approval)),
+		FeedStatus: lang.Path(views.BodyStatusFeedPath(body.Approval)),
 	}
 	for _, t := range statusTotals(lang, st) {
 		t.URL += "&body=" + url.QueryEscape(body.Approval)

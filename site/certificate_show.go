@@ -50,7 +50,7 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if ok {
-			v.LogIndex, v.LogURL = idx, fmt.Sprintf("/log/entry/%d", idx)
+			v.LogIndex, v.LogURL = idx, views.LogEntryPath(idx)
 		}
 	}
 	for _, a := range c.Surveillance {

@@ -109,7 +109,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	lang := langOf(r)
 	f := bq.filter
 	if canon := bq.encode(f.Page); "?"+r.URL.RawQuery != canon && !(r.URL.RawQuery == "" && canon == "") {
-		http.Redirect(w, r, lang.Path("/certificates")+canon, http.StatusFound)
+		http.Redirect(w, r, lang.Path(views.CertificatesPath)+canon, http.StatusFound)
 		return nil
 	}
 	res, err := s.store.Search(r.Context(), f)
@@ -124,8 +124,8 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 
 	v := views.BrowseView{
 		Heading: lang.T("browse.title"), Query: f.Query, Exact: s.items(lang, res.Exact),
-		Items: s.items(lang, res.Certificates), ClearURL: lang.Path("/certificates"),
-		FeedURL: lang.Path("/feeds/issued.atom"), Selects: s.browseSelects(lang, bq, sn),
+		Items: s.items(lang, res.Certificates), ClearURL: lang.Path(views.CertificatesPath),
+		FeedURL: lang.Path(views.IssuedFeedPath), Selects: s.browseSelects(lang, bq, sn),
 	}
 	if f.Query != "" {
 		v.Heading = lang.Tf("browse.results_for", f.Query)
@@ -159,7 +159,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 // pager links the previous and next pages, the first and last, and the
 // two pages either side of the current one.
 func (s *Server) pager(lang i18n.Lang, bq *browseQuery, f registry.Filter, res *registry.SearchResult) []views.PageLink {
-	href := func(p int) string { return lang.Path("/certificates") + bq.encode(p) }
+	href := func(p int) string { return lang.Path(views.CertificatesPath) + bq.encode(p) }
 	last := f.Page
 	if res.Total > 0 {
 		last = (res.Total + f.PerPage - 1) / f.PerPage

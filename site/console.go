@@ -24,7 +24,7 @@ const SessionCookie = "__Host-certreg_session"
 
 // redirectConsole sends /console to /console/.
 func (s *Server) redirectConsole(w http.ResponseWriter, r *http.Request) error {
-	http.Redirect(w, r, langOf(r).Path("/console/"), http.StatusMovedPermanently)
+	http.Redirect(w, r, langOf(r).Path(views.ConsolePath), http.StatusMovedPermanently)
 	return nil
 }
 
@@ -79,7 +79,7 @@ func (s *Server) signedIn(role registry.Role, h consoleFunc) handlerFunc {
 			}
 			if r.Method == http.MethodGet {
 				lang := langOf(r)
-				http.Redirect(w, r, lang.Path("/console/login")+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+				http.Redirect(w, r, lang.Path(views.ConsoleLoginPath)+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 				return nil
 			}
 			return err

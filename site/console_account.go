@@ -61,7 +61,7 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *re
 		return err
 	}
 	clearSessionCookie(w)
-	http.Redirect(w, r, lang.Path("/console/login"), http.StatusSeeOther)
+	http.Redirect(w, r, lang.Path(views.ConsoleLoginPath), http.StatusSeeOther)
 	return nil
 }
 
@@ -88,5 +88,5 @@ func (s *Server) setOwnTOTP(w http.ResponseWriter, r *http.Request, u *registry.
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/account", "console.done.totp")
+	return seeOther(w, r, views.ConsoleAccountPath, "console.done.totp")
 }

@@ -86,7 +86,7 @@ func (s *Server) buildFields(lang i18n.Lang, values map[string]string, errs, war
 // newCertificateForm shows an empty certificate form.
 func (s *Server) newCertificateForm(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	lang := langOf(r)
-	v := views.ConsoleCertForm{New: true, Action: lang.Path("/console/certificates/new"),
+	v := views.ConsoleCertForm{New: true, Action: lang.Path(views.ConsoleNewPath),
 		Fields: s.buildFields(lang, map[string]string{}, nil, nil, true)}
 	return s.render(w, r, http.StatusOK, views.ConsoleCertificate(s.consoleBase(r, u, "console.new.title", "new"), v))
 }
@@ -123,14 +123,13 @@ func (s *Server) currentValues(c *registry.Certificate) map[string]string {
 func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, u *registry.User, c *registry.Certificate, status int,
 	values map[string]string, errs, warns map[string][]string, acked bool, statusErr, survErr map[string][]string) error {
 	lang := langOf(r)
-	seg := views.URLNumber(c.Number)
-	v := views.ConsoleCertForm{Number: c.Number, Action: lang.Path("/console/certificates/" + seg),
+	v := views.ConsoleCertForm{Number: c.Number, Action: lang.Path(views.ConsoleCertificatePath(c.Number)),
 		Fields: s.buildFields(lang, values, errs, warns, false), NeedAck: len(warns["holder_credit_code"]) > 0, Acked: acked,
 		Status: c.EffectiveStatus(s.now()), StatusErr: statusErr, SurvErr: survErr,
 		Today:     registry.Today(s.now()).Format(registry.DateLayout),
 		PublicURL: lang.Path(views.CertificatePath(c.Number)),
-		QRPNG:     lang.Path("/console/certificates/" + seg + "/qr.png"),
-		QRSVG:     lang.Path("/console/certificates/" + seg + "/qr.svg"),
+		QRPNG:     lang.Path(views.ConsoleQRPath(c.Number, "png")),
+		QRSVG:     lang.Path(views.ConsoleQRPath(c.Number, "svg")),
 	}
 	for _, to := range []registry.Status{registry.StatusSuspended, registry.StatusValid, registry.StatusRevoked, registry.StatusWithdrawn} {
 		if registry.CanMove(c.Status, to) {
@@ -198,7 +197,7 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 	if len(errs) == 0 && (len(warns) == 0 || acked) {
 		_, err := s.store.PutCertificates(r.Context(), u.Actor("console", clientHost(r)), []registry.Input{in}, registry.ImportOptions{})
 		if err == nil {
-			return seeOther(w, r, "/console/certificates/"+views.URLNumber(in.Number), "console.done.saved")
+			return seeOther(w, r, views.ConsoleCertificatePath(in.Number), "console.done.saved")
 		}
 		var ie *registry.ImportError
 		if !errors.As(err, &ie) {
@@ -216,7 +215,7 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 
 func (s *Server) renderNew(w http.ResponseWriter, r *http.Request, u *registry.User, values map[string]string, errs, warns map[string][]string) error {
 	lang := langOf(r)
-	v := views.ConsoleCertForm{New: true, Action: lang.Path("/console/certificates/new"),
+	v := views.ConsoleCertForm{New: true, Action: lang.Path(views.ConsoleNewPath),
 		Fields: s.buildFields(lang, values, errs, warns, true), NeedAck: len(warns["holder_credit_code"]) > 0}
 	cb := s.consoleBase(r, u, "console.new.title", "new")
 	cb.Error = lang.T("console.form.problems")
@@ -253,7 +252,7 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 	if err == nil {
 		_, err = s.store.ChangeStatus(r.Context(), u.Actor("console", clientHost(r)), eff)
 		if err == nil {
-			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.status")
+			return seeOther(w, r, views.ConsoleCertificatePath(c.Number), "console.done.status")
 		}
 	}
 	return s.actionFailed(w, r, u, c, err, "status")
@@ -279,7 +278,7 @@ func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, 
 	default:
 		_, err = s.store.AddSurveillance(r.Context(), u.Actor("console", clientHost(r)), c.Number, registry.Surveillance{Date: d, Result: res, Note: r.PostForm.Get("note")})
 		if err == nil {
-			return seeOther(w, r, "/console/certificates/"+views.URLNumber(c.Number), "console.done.surveillance")
+			return seeOther(w, r, views.ConsoleCertificatePath(c.Number), "console.done.surveillance")
 		}
 	}
 	return s.actionFailed(w, r, u, c, err, "date")

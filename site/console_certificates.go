@@ -45,7 +45,7 @@ func (s *Server) listOwnCertificates(w http.ResponseWriter, r *http.Request, u *
 			}
 		}
 		v.Certs = append(v.Certs, views.ConsoleCert{Number: c.Number, Holder: c.HolderName, Level: lvl, Status: c.EffectiveStatus(now),
-			Issue: c.IssueDate, Expiry: c.ExpiryDate, EditURL: lang.Path("/console/certificates/" + views.URLNumber(c.Number))})
+			Issue: c.IssueDate, Expiry: c.ExpiryDate, EditURL: lang.Path(views.ConsoleCertificatePath(c.Number))})
 	}
 	if page == 1 {
 		for _, c := range res.Exact {
@@ -65,7 +65,7 @@ func (s *Server) listOwnCertificates(w http.ResponseWriter, r *http.Request, u *
 			qq.Set("status", v.Status)
 		}
 		qq.Set("page", strconv.Itoa(p))
-		return lang.Path("/console/") + "?" + qq.Encode()
+		return lang.Path(views.ConsolePath) + "?" + qq.Encode()
 	}
 	if page > 1 {
 		v.Prev = link(page - 1)

@@ -67,5 +67,5 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, u *registry.U
 	if err := s.store.RevokeAPIKey(r.Context(), u.Actor("console", clientHost(r)), id); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/keys", "console.done.revoked")
+	return seeOther(w, r, views.ConsoleKeysPath, "console.done.revoked")
 }

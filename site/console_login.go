@@ -8,6 +8,7 @@ import (
 
 	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 // safeNext keeps a post-login redirect on the console, so that the sign-in
 // page cannot be used to send people elsewhere.
 func safeNext(p string) string {
-	if (strings.HasPrefix(p, "/console/") || strings.HasPrefix(p, "/en/console/")) && !strings.ContainsAny(p, "\\") && !strings.Contains(p, "//") {
+	if (strings.HasPrefix(p, views.ConsolePath) || strings.HasPrefix(p, i18n.EN.Path(views.ConsolePath))) && !strings.ContainsAny(p, "\\") && !strings.Contains(p, "//") {
 		return p
 	}
 	return ""
@@ -63,9 +64,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	setSessionCookie(w, token)
 	next := v.Next
 	if next == "" {
-		next = lang.Path("/console/")
+		next = lang.Path(views.ConsolePath)
 		if u.Role == registry.RoleOperator {
-			next = lang.Path("/console/audit")
+			next = lang.Path(views.ConsoleAuditPath)
 		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -80,7 +81,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	clearSessionCookie(w)
-	http.Redirect(w, r, langOf(r).Path("/console/login"), http.StatusSeeOther)
+	http.Redirect(w, r, langOf(r).Path(views.ConsoleLoginPath), http.StatusSeeOther)
 	return nil
 }
 
@@ -88,7 +89,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 // publisher, the audit log for the operator.
 func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request, u *registry.User) error {
 	if u.Role == registry.RoleOperator {
-		http.Redirect(w, r, langOf(r).Path("/console/audit"), http.StatusSeeOther)
+		http.Redirect(w, r, langOf(r).Path(views.ConsoleAuditPath), http.StatusSeeOther)
 		return nil
 	}
 	return s.listOwnCertificates(w, r, u)

@@ -45,7 +45,7 @@ func (s *Server) addBody(w http.ResponseWriter, r *http.Request, u *registry.Use
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/bodies", "console.done.body")
+	return seeOther(w, r, views.ConsoleBodiesPath, "console.done.body")
 }
 
 // disableBody disables a body: its publishers are signed out and its keys
@@ -54,7 +54,7 @@ func (s *Server) disableBody(w http.ResponseWriter, r *http.Request, u *registry
 	if err := s.store.SetBodyDisabled(r.Context(), u.Actor("console", clientHost(r)), r.PathValue("approval"), true); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/bodies", "console.done.bodydisabled")
+	return seeOther(w, r, views.ConsoleBodiesPath, "console.done.bodydisabled")
 }
 
 // showUsers lists the accounts for the operator.
@@ -106,7 +106,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, u *registry.Use
 	if err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/users", "console.done.user")
+	return seeOther(w, r, views.ConsoleUsersPath, "console.done.user")
 }
 
 // disableUser disables an account; its sessions end at once.
@@ -114,7 +114,7 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u *registry
 	if err := s.store.DisableUser(r.Context(), u.Actor("console", clientHost(r)), r.PathValue("name")); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/console/users", "console.done.userdisabled")
+	return seeOther(w, r, views.ConsoleUsersPath, "console.done.userdisabled")
 }
 
 // showAudit shows the audit log, filtered.
@@ -172,7 +172,7 @@ func (s *Server) showAudit(w http.ResponseWriter, r *http.Request, u *registry.U
 			qq[k] = vs
 		}
 		qq.Set("before", strconv.FormatInt(evs[len(evs)-1].ID, 10))
-		v.More = lang.Path("/console/audit") + "?" + qq.Encode()
+		v.More = lang.Path(views.ConsoleAuditPath) + "?" + qq.Encode()
 	}
 	cb := s.consoleBase(r, u, "console.audit.title", "audit")
 	cb.Flash = flash(r)

@@ -11,7 +11,7 @@ import (
 // showData is the open data page: the downloads and their columns.
 func (s *Server) showData(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
-	v := views.DataView{CSVURL: "/data/certificates.csv", NDJSONURL: "/data/certificates.ndjson"}
+	v := views.DataView{CSVURL: views.DataCSVPath, NDJSONURL: views.DataNDJSONPath}
 	for _, f := range registry.Fields {
 		v.Columns = append(v.Columns, views.Column{Name: f.Name, Desc: lang.Tf("data.column", lang.Label(f.Column), lang.T(f.Desc))})
 	}

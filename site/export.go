@@ -20,6 +20,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
 )
 
 // The static export writes the public site as files by requesting every
@@ -113,7 +116,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	// only from paginated lists, whose further pages need the live
 	// registry), and the extra paths. The published key set is linked from
 	// no page, but the verdict pages check QR codes against it.
-	seeds := append([]string{"/", "/en/", "/robots.txt", "/sitemap.xml", "/.well-known/certreg-keys.json"}, plan.seeds()...)
+	seeds := append([]string{views.HomePath, i18n.EN.Path(views.HomePath), views.RobotsPath, views.SitemapPath, views.KeySetPath}, plan.seeds()...)
 	for _, p := range seeds {
 		enqueue(p)
 	}

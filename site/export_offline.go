@@ -80,7 +80,7 @@ feed:
 	// paths under /V/ to one file (see HostHeaders): the script reads the
 	// number from the address, so a damaged or forged code gets a verdict
 	// instead of the host's bare 404.
-	for _, lp := range []string{signing.QRPath, "/en" + signing.QRPath} {
+	for _, lp := range []string{signing.QRPath, i18n.EN.Path(signing.QRPath)} {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
 		v := views.OfflineVerdictView{LiveURL: s.cfg.BaseURL + signing.QRPath, Host: s.canonicalHost()}
 		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, ""), v)); err != nil {
@@ -120,7 +120,7 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 	// The number may hold "/": the QR URL keeps it, and so does the
 	// file tree (V/<token>/00114E22766R2L/3502/index.html).
 	p := signing.QRPath + qs.Token() + "/" + qs.Number
-	for _, lp := range []string{p, "/en" + p} {
+	for _, lp := range []string{p, i18n.EN.Path(p)} {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
 		lang := langOf(req)
 		v := views.OfflineVerdictView{
@@ -196,7 +196,7 @@ func (s *Server) exportInfo(now time.Time) (*exportFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &exportFile{path: "/export.json", body: append(b, '\n'), ctype: "application/json"}, nil
+	return &exportFile{path: views.ExportTimePath, body: append(b, '\n'), ctype: "application/json"}, nil
 }
 
 // offlineBase is the layout model of an offline verdict page.

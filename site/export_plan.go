@@ -18,6 +18,7 @@ import (
 
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
 )
 
@@ -168,12 +169,12 @@ func (p *exportPlan) seeds() []string {
 	for _, c := range p.changed {
 		cp := views.CertificatePath(c.Number)
 		fp := views.CertificateFeedPath(c.Number)
-		out = append(out, cp, "/en"+cp, fp, "/en"+fp, views.APICertificatePath(c.Number))
+		out = append(out, cp, i18n.EN.Path(cp), fp, i18n.EN.Path(fp), views.APICertificatePath(c.Number))
 	}
 	for code, cur := range p.holders {
 		if !cur {
 			hp := views.HolderPath(code)
-			out = append(out, hp, "/en"+hp)
+			out = append(out, hp, i18n.EN.Path(hp))
 		}
 	}
 	slices.Sort(out)
@@ -183,13 +184,11 @@ func (p *exportPlan) seeds() []string {
 // isCurrent reports whether the file at URL path u belongs to a group
 // whose key is unchanged: the crawl neither fetches nor counts it again.
 func (p *exportPlan) isCurrent(u string) bool {
-	if rest, ok := strings.CutPrefix(u, "/en/"); ok {
-		u = "/" + rest
-	}
-	if rest, ok := strings.CutPrefix(u, "/certificates/"); ok {
+	_, u = i18n.Split(u)
+	if rest, ok := strings.CutPrefix(u, views.CertificatesPath+"/"); ok {
 		return p.certs[strings.TrimSuffix(rest, "/feed.atom")]
 	}
-	if rest, ok := strings.CutPrefix(u, "/api/v1/certificates/"); ok {
+	if rest, ok := strings.CutPrefix(u, views.APICertificatesPath+"/"); ok {
 		return p.certs[rest]
 	}
 	if rest, ok := strings.CutPrefix(u, "/holders/"); ok {
@@ -199,7 +198,7 @@ func (p *exportPlan) isCurrent(u string) bool {
 }
 
 // dataDownloads are the open data files, made from every certificate.
-var dataDownloads = []string{"/data/certificates.csv", "/data/certificates.ndjson"}
+var dataDownloads = []string{views.DataCSVPath, views.DataNDJSONPath}
 
 // exportSalt hashes what every page is made from besides its own data:
 // the program, the base URL, the published keys and the bodies.
@@ -209,7 +208,7 @@ func (s *Server) exportSalt(ctx context.Context, h http.Handler) (string, error)
 		return "", err
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/.well-known/certreg-keys.json", nil))
+	h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, views.KeySetPath, nil))
 	if rec.Code != http.StatusOK {
 		return "", fmt.Errorf("export: the key set answers %d", rec.Code)
 	}

@@ -21,10 +21,10 @@ func (s *Server) showHome(w http.ResponseWriter, r *http.Request) error {
 	st := sn.stats
 	v := views.HomeView{
 		Totals: []views.Total{
-			{Label: lang.T("home.total.certs"), N: lang.Int(st.Certificates), URL: lang.Path("/certificates")},
-			{Label: lang.T("home.total.valid"), N: lang.Int(st.Valid), URL: lang.Path("/certificates?status=valid")},
+			{Label: lang.T("home.total.certs"), N: lang.Int(st.Certificates), URL: lang.Path(views.CertificatesPath)},
+			{Label: lang.T("home.total.valid"), N: lang.Int(st.Valid), URL: lang.Path(views.CertificatesPath + "?status=valid")},
 			{Label: lang.T("home.total.holders"), N: lang.Int(st.Holders)},
-			{Label: lang.T("home.total.bodies"), N: lang.Int(st.Bodies), URL: lang.Path("/bodies")},
+			{Label: lang.T("home.total.bodies"), N: lang.Int(st.Bodies), URL: lang.Path(views.BodiesPath)},
 		},
 		Levels: levelTotals(lang, st),
 		Status: statusTotals(lang, st),
@@ -42,8 +42,8 @@ func (s *Server) showHome(w http.ResponseWriter, r *http.Request) error {
 	b := s.base(r, "")
 	b.AsOf = s.now()
 	b.Feeds = []views.Link{
-		{Text: lang.T("feed.issued.title"), URL: lang.Path("/feeds/issued.atom")},
-		{Text: lang.T("feed.status.title"), URL: lang.Path("/feeds/status.atom")},
+		{Text: lang.T("feed.issued.title"), URL: lang.Path(views.IssuedFeedPath)},
+		{Text: lang.T("feed.status.title"), URL: lang.Path(views.StatusFeedPath)},
 	}
 	return s.render(w, r, http.StatusOK, views.Home(b, v))
 }
@@ -80,7 +80,7 @@ func levelTotals(lang i18n.Lang, st *registry.Stats) []views.Total {
 			label += " " + views.Stars(lc.Level.Stars)
 		}
 		out = append(out, views.Total{Label: label, N: lang.Int(lc.N),
-			URL: lang.Path("/certificates?scheme=" + lc.Scheme.Code + "&level=" + lc.Level.Code)})
+			URL: lang.Path(views.CertificatesPath + "?scheme=" + lc.Scheme.Code + "&level=" + lc.Level.Code)})
 	}
 	return out
 }
@@ -90,7 +90,7 @@ func statusTotals(lang i18n.Lang, st *registry.Stats) []views.Total {
 	var out []views.Total
 	for _, s := range registry.Statuses {
 		out = append(out, views.Total{Label: lang.Render(s), N: lang.Int(st.ByStatus[s]),
-			URL: lang.Path("/certificates?status=" + string(s)), Class: "badge-" + string(s)})
+			URL: lang.Path(views.CertificatesPath + "?status=" + string(s)), Class: "badge-" + string(s)})
 	}
 	return out
 }

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
 )
 
 // pickLanguage sends a first-time visitor of "/" whose browser prefers
@@ -15,7 +18,7 @@ func (s *Server) pickLanguage(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if langOf(r) == "zh" && r.URL.Path == "/" && !s.fromThisSite(r) && prefersEnglish(r.Header.Get("Accept-Language")) {
 			w.Header().Add("Vary", "Accept-Language")
-			http.Redirect(w, r, "/en/", http.StatusFound)
+			http.Redirect(w, r, i18n.EN.Path(views.HomePath), http.StatusFound)
 			return nil
 		}
 		return next(w, r)

@@ -39,7 +39,7 @@ func (s *Server) createReceipt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, langOf(r).Path("/receipts/"+rc.ID), http.StatusSeeOther)
+	http.Redirect(w, r, langOf(r).Path(views.ReceiptPath(rc.ID)), http.StatusSeeOther)
 	return nil
 }
 
@@ -50,7 +50,7 @@ func (s *Server) showReceipt(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if r.PathValue("id") != rc.ID {
-		http.Redirect(w, r, langOf(r).Path("/receipts/"+rc.ID), http.StatusMovedPermanently)
+		http.Redirect(w, r, langOf(r).Path(views.ReceiptPath(rc.ID)), http.StatusMovedPermanently)
 		return nil
 	}
 	lang := langOf(r)
@@ -60,7 +60,7 @@ func (s *Server) showReceipt(w http.ResponseWriter, r *http.Request) error {
 		printed, head = nil, ""
 	}
 	rv := views.ReceiptView{
-		ID: rc.ID, URL: s.cfg.BaseURL + lang.Path("/receipts/"+rc.ID), QRImage: "/receipts/" + rc.ID + "/qr.svg",
+		ID: rc.ID, URL: s.cfg.BaseURL + lang.Path(views.ReceiptPath(rc.ID)), QRImage: views.ReceiptQRPath(rc.ID),
 		CreatedAt: rc.CreatedAt, V: v, Rows: s.claimRows(lang, printed, v.Live, v.Differences),
 		ByQR: v.Signature != registry.SigNone, Host: s.canonicalHost(),
 	}
@@ -80,7 +80,7 @@ func (s *Server) receiptQR(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.verify.images.SVG(signing.QRBase(s.cfg.BaseURL) + "/receipts/" + rc.ID)
+	b, err := s.verify.images.SVG(signing.QRBase(s.cfg.BaseURL) + views.ReceiptPath(rc.ID))
 	if err != nil {
 		return err
 	}

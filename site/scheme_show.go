@@ -26,10 +26,10 @@ func (s *Server) showScheme(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return registry.Errorf(registry.ENOTFOUND, "scheme", "page.no_scheme_has_code", r.PathValue("code"))
 	}
-	v := views.SchemeView{Scheme: sc, CertsURL: lang.Path("/certificates?scheme=" + sc.Code)}
+	v := views.SchemeView{Scheme: sc, CertsURL: lang.Path(views.CertificatesPath + "?scheme=" + sc.Code)}
 	for _, l := range sc.Levels {
 		v.Rows = append(v.Rows, views.GradeRow{Level: l.Name(string(lang)), Stars: l.Stars, MinScore: registry.FormatScore(l.MinScore),
-			URL: lang.Path("/certificates?scheme=" + sc.Code + "&level=" + l.Code)})
+			URL: lang.Path(views.CertificatesPath + "?scheme=" + sc.Code + "&level=" + l.Code)})
 	}
 	if sc.Graded {
 		v.Below = lang.Tf("scheme.below", registry.FormatScore(sc.MinScore()))

@@ -49,9 +49,9 @@ func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx := sitemapIndex{Sitemaps: []sitemapLoc{{Loc: s.cfg.BaseURL + "/sitemaps/pages.xml"}}}
+	idx := sitemapIndex{Sitemaps: []sitemapLoc{{Loc: s.cfg.BaseURL + views.SitemapPagesPath}}}
 	for i := 0; i*sitemapChunk < sn.stats.Certificates; i++ {
-		idx.Sitemaps = append(idx.Sitemaps, sitemapLoc{Loc: s.cfg.BaseURL + "/sitemaps/certificates/" + strconv.Itoa(i+1) + ".xml"})
+		idx.Sitemaps = append(idx.Sitemaps, sitemapLoc{Loc: s.cfg.BaseURL + views.SitemapCertificatesPath(i+1)})
 	}
 	return writeXML(w, idx)
 }
@@ -63,7 +63,7 @@ func (s *Server) sitemapPages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	paths := []string{"/", "/certificates", "/bodies", "/schemes", "/statistics", "/data", "/api"}
+	paths := []string{views.HomePath, views.CertificatesPath, views.BodiesPath, views.SchemesPath, views.StatisticsPath, views.DataPath, views.APIDocsPath}
 	for _, b := range sn.bodies {
 		paths = append(paths, views.BodyPath(b.Approval))
 	}

@@ -20,7 +20,7 @@ func (s *Server) showStatistics(w http.ResponseWriter, r *http.Request) error {
 	level := views.Chart{ID: "by-level", Title: lang.T("stats.by_level")}
 	for _, t := range st.ByLevel {
 		level.Bars = append(level.Bars, views.Bar{Label: t.Scheme.Kind(string(lang)) + " " + t.Level.Name(string(lang)), N: t.N, Text: lang.Int(t.N),
-			URL: lang.Path("/certificates?scheme=" + t.Scheme.Code + "&level=" + t.Level.Code)})
+			URL: lang.Path(views.CertificatesPath + "?scheme=" + t.Scheme.Code + "&level=" + t.Level.Code)})
 	}
 	status := views.Chart{ID: "by-status", Title: lang.T("stats.by_status")}
 	for _, stt := range registry.Statuses {
@@ -32,15 +32,15 @@ func (s *Server) showStatistics(w http.ResponseWriter, r *http.Request) error {
 			class = "bar-warn"
 		}
 		status.Bars = append(status.Bars, views.Bar{Label: lang.Render(stt), N: st.ByStatus[stt], Text: lang.Int(st.ByStatus[stt]), Class: class,
-			URL: lang.Path("/certificates?status=" + string(stt))})
+			URL: lang.Path(views.CertificatesPath + "?status=" + string(stt))})
 	}
 	prov := views.Chart{ID: "by-province", Title: lang.T("stats.by_province")}
 	for _, p := range st.ByProvince {
-		prov.Bars = append(prov.Bars, views.Bar{Label: p.Name, N: p.N, Text: lang.Int(p.N), URL: lang.Path("/certificates?province=" + url.QueryEscape(p.Name))})
+		prov.Bars = append(prov.Bars, views.Bar{Label: p.Name, N: p.N, Text: lang.Int(p.N), URL: lang.Path(views.CertificatesPath + "?province=" + url.QueryEscape(p.Name))})
 	}
 	year := views.Chart{ID: "by-year", Title: lang.T("stats.by_year")}
 	for _, y := range st.ByYear {
-		year.Bars = append(year.Bars, views.Bar{Label: y.Name, N: y.N, Text: lang.Int(y.N), URL: lang.Path("/certificates?year=" + y.Name)})
+		year.Bars = append(year.Bars, views.Bar{Label: y.Name, N: y.N, Text: lang.Int(y.N), URL: lang.Path(views.CertificatesPath + "?year=" + y.Name)})
 	}
 	b := s.base(r, lang.T("stats.title"))
 	b.Nav = "statistics"

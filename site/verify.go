@@ -259,5 +259,5 @@ func (s *Server) canonicalHost() string {
 // token in the path makes the URL change whenever the claims or the key
 // do, so the image can be cached forever.
 func qrPath(format string, qs *signing.QRSignature) string {
-	return "/qr/" + format + "/" + qs.Token() + "/" + views.URLNumber(qs.Number)
+	return views.QRImagePath(format, qs.Token(), qs.Number)
 }

@@ -59,7 +59,7 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 			vv.Rows[i].Differs = false
 		}
 	}
-	form.Action = lang.Path("/receipts")
+	form.Action = lang.Path(views.ReceiptsPath)
 	vv.Receipt = form
 	c := v.Certificate
 	if c == nil {
