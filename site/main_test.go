@@ -15,6 +15,7 @@ import (
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/site/browsertest"
 )
 
 // The demo registry is loaded once for the package's read-only tests;
@@ -28,6 +29,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	browsertest.Report("github.com/certreg/certreg/site")
 	if demoStore != nil {
 		demoStore.Close()
 	}

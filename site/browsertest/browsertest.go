@@ -4,7 +4,9 @@
 //
 // Tests skip when Chromium is absent, except when the environment has
 // CI=true: there a missing browser fails the test, so that CI cannot pass
-// by skipping.
+// by skipping. A package that calls Report from its TestMain says, at the
+// end of `go test`, which browser tests skipped and why, on the terminal:
+// go test prints nothing else of a package that passes.
 //
 // axe-core is the npm package, not vendored: AxeSource looks for
 // axe.min.js at $AXE_CORE_JS (a file), then in node_modules/axe-core/ in
@@ -22,7 +24,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,13 +39,47 @@ const ChromiumPath = "/usr/bin/chromium"
 // inCI reports whether the tests run in CI, where nothing may be skipped.
 func inCI() bool { return os.Getenv("CI") == "true" }
 
-// skipOrFail skips the test locally and fails it in CI.
+// skipOrFail skips the test locally, noting why for Report, and fails it
+// in CI.
 func skipOrFail(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if inCI() {
 		t.Fatalf("CI=true: "+format, args...)
 	}
-	t.Skipf(format, args...)
+	why := fmt.Sprintf(format, args...)
+	skipped.Lock()
+	skipped.tests = append(skipped.tests, t.Name())
+	skipped.why = append(skipped.why, why)
+	skipped.Unlock()
+	t.Skip(why)
+}
+
+// skipped are the browser tests skipped so far, and why.
+var skipped struct {
+	sync.Mutex
+	tests, why []string
+}
+
+// Report writes which browser tests were skipped and why, if any were, to
+// the terminal, so that it shows among go test's summary lines (which hide
+// everything a passing package prints) rather than only with -v. Without
+// a terminal (CI, where skipping fails instead) it writes to stderr. Call
+// it from TestMain after m.Run.
+func Report(pkg string) {
+	skipped.Lock()
+	defer skipped.Unlock()
+	if len(skipped.tests) == 0 {
+		return
+	}
+	reasons := slices.Compact(slices.Sorted(slices.Values(skipped.why)))
+	msg := fmt.Sprintf("%s: %d browser tests skipped (%s): %s\n", pkg, len(skipped.tests),
+		strings.Join(reasons, "; "), strings.Join(skipped.tests, ", "))
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		tty.WriteString(msg)
+		return
+	}
+	os.Stderr.WriteString(msg)
 }
 
 // chromium returns the browser's path, or "" if there is none.
@@ -103,7 +141,7 @@ func New(t testing.TB) context.Context {
 		if inCI() {
 			t.Fatalf("start Chromium: %v", err)
 		}
-		t.Skipf("cannot start Chromium: %v", err)
+		skipOrFail(t, "cannot start Chromium: %v", err)
 	}
 	return ctx
 }
