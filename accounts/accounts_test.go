@@ -3,7 +3,6 @@ package accounts
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base32"
 	"errors"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 // accountsStore opens a registry with two bodies and a movable clock.
@@ -155,7 +155,7 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 
 	// The password is nowhere in the database file, in any encoding we
 	// write, and the audit log says who did what.
-	rawDB(t, s).Exec(`PRAGMA wal_checkpoint(FULL)`)
+	registrytest.RawDB(t, s).Exec(`PRAGMA wal_checkpoint(FULL)`)
 	for _, f := range []string{s.Path(), s.Path() + "-wal"} {
 		b, _ := os.ReadFile(f)
 		for _, p := range []string{pw, pw + "-new"} {
@@ -183,7 +183,7 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 	if len(evs) != 1 || evs[0].RemoteAddr != "local" || evs[0].Changes[1].After != "true" {
 		t.Fatalf("filtered audit: %+v", evs)
 	}
-	if _, err := rawDB(t, s).Exec(`UPDATE events SET actor = 'nobody'`); err == nil {
+	if _, err := registrytest.RawDB(t, s).Exec(`UPDATE events SET actor = 'nobody'`); err == nil {
 		t.Fatal("the audit log can be rewritten")
 	}
 }
@@ -268,7 +268,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("altered key: %v", err)
 	}
 	var n int
-	rawDB(t, s).QueryRow(`SELECT count(*) FROM api_keys WHERE key_hash = ? OR prefix = ?`, key, key).Scan(&n)
+	registrytest.RawDB(t, s).QueryRow(`SELECT count(*) FROM api_keys WHERE key_hash = ? OR prefix = ?`, key, key).Scan(&n)
 	if n != 0 {
 		t.Fatal("the key is stored in the clear")
 	}
@@ -294,16 +294,4 @@ func TestAPIKeys(t *testing.T) {
 	if len(evs) != 3 {
 		t.Fatalf("apikey events: %d", len(evs))
 	}
-}
-
-// rawDB opens the registry's file with a connection of its own, to look
-// for secrets in it and to try rewriting its rows.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -3,7 +3,6 @@ package fileformat_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"io"
@@ -11,12 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -36,13 +35,13 @@ func importString(t *testing.T, s *registry.Store, content string, opts registry
 		return registry.ImportResult{}, err
 	}
 	defer rr.Close()
-	return s.Import(context.Background(), cli, rr.Next, opts)
+	return s.Import(context.Background(), registrytest.CLI, rr.Next, opts)
 }
 
 func countCertificates(t *testing.T, s *registry.Store) int {
 	t.Helper()
 	var n int
-	if err := rawDB(t, s).QueryRow(`SELECT count(*) FROM certificates`).Scan(&n); err != nil {
+	if err := registrytest.RawDB(t, s).QueryRow(`SELECT count(*) FROM certificates`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -93,7 +92,7 @@ func TestImportRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openStore(t)
+			s := registrytest.Open(t)
 			_, err := importString(t, s, tt.content, registry.ImportOptions{CreateBodies: !strings.Contains(tt.name, "unknown body")})
 			var ie *registry.ImportError
 			if !errors.As(err, &ie) {
@@ -116,7 +115,7 @@ func TestImportRejectsBadInput(t *testing.T) {
 }
 
 func TestImportReportsEveryBadRow(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	var b strings.Builder
 	b.WriteString(csvHeaderZH)
 	for i := 0; i < 50; i++ {
@@ -163,7 +162,7 @@ func equalInts(a, b []int) bool {
 }
 
 func TestImportCreditCodeWarning(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	// A legal code from an early pilot region that fails the check.
 	content := csvHeaderZH + strings.Replace(goodRow, "914403001922038216", "91350100M0001TGQXM", 1)
 	res, err := importString(t, s, content, registry.ImportOptions{CreateBodies: true})
@@ -182,7 +181,7 @@ func TestImportCreditCodeWarning(t *testing.T) {
 func TestImportGBKAndBOM(t *testing.T) {
 	for _, enc := range []string{"gbk", "gb18030", "utf8-bom", "utf8"} {
 		t.Run(enc, func(t *testing.T) {
-			s := openStore(t)
+			s := registrytest.Open(t)
 			content := csvHeaderZH + goodRow
 			var b []byte
 			switch enc {
@@ -208,7 +207,7 @@ func TestImportGBKAndBOM(t *testing.T) {
 }
 
 func TestImportUpdatesAndRecordsHistory(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	if _, err := importString(t, s, csvHeaderZH+goodRow, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
@@ -246,7 +245,7 @@ func TestImportUpdatesAndRecordsHistory(t *testing.T) {
 		t.Fatalf("version %d, want 2", c.Version)
 	}
 	// Revoked is final: an import cannot bring the certificate back.
-	if _, err := s.ChangeStatus(ctx, cli, registry.StatusChange{Number: "NB-2024-0001", To: registry.StatusRevoked, Reason: "整改未完成"}); err != nil {
+	if _, err := s.ChangeStatus(ctx, registrytest.CLI, registry.StatusChange{Number: "NB-2024-0001", To: registry.StatusRevoked, Reason: "整改未完成"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = importString(t, s, csvHeaderZH+goodRow, registry.ImportOptions{})
@@ -296,7 +295,7 @@ func TestImportXLSX(t *testing.T) {
 	}
 	row := []any{"NB-2024-0001", "宁波海天电器有限公司", "914403001922038216", "浙江", "AS", 92.5, "家用电器售后服务", "", "2027-03-04", "CNCA-R-2002-001", "示例认证中心"}
 	t.Run("good", func(t *testing.T) {
-		s := openStore(t)
+		s := registrytest.Open(t)
 		res, err := importString(t, s, writeXLSX(t, [][]any{header, row}, dateCell), registry.ImportOptions{CreateBodies: true})
 		if err != nil || res.Created != 1 {
 			t.Fatalf("%+v %v", res, err)
@@ -317,7 +316,7 @@ func TestImportXLSX(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openStore(t)
+			s := registrytest.Open(t)
 			_, err := importString(t, s, tt.file, registry.ImportOptions{CreateBodies: true})
 			var ie *registry.ImportError
 			if !errors.As(err, &ie) || !strings.Contains(i18n.EN.Render(ie.Errors[0]), tt.want) {
@@ -334,7 +333,7 @@ func TestImportXLSX(t *testing.T) {
 // empty registries, which must then export byte for byte the same.
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	src := openStore(t)
+	src := registrytest.Open(t)
 	if _, err := demo.Load(ctx, src); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +346,7 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	for name, content := range map[string]string{"csv": csvOut.String(), "ndjson": ndOut.String()} {
 		t.Run(name, func(t *testing.T) {
-			dst := openStore(t)
+			dst := registrytest.Open(t)
 			res, err := importString(t, dst, content, registry.ImportOptions{CreateBodies: true})
 			if err != nil || res.Created != demo.Size {
 				t.Fatalf("%+v %v", res, err)
@@ -378,7 +377,7 @@ func TestTemplatesImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := openStore(t)
+			s := registrytest.Open(t)
 			res, err := importString(t, s, string(b), registry.ImportOptions{CreateBodies: true})
 			if err != nil || res.Created == 0 {
 				t.Fatalf("%+v %v", res, err)
@@ -414,7 +413,7 @@ func FuzzCSVRow(f *testing.F) {
 	f.Add("\"unterminated,quote\n")
 	f.Add("A-1,\xff\xfe,914403001922038216\n")
 	f.Add(goodRow + goodRow)
-	s := openStore(f)
+	s := registrytest.Open(f)
 	f.Fuzz(func(t *testing.T, rows string) {
 		rr, err := fileformat.OpenRows("fuzz.csv", strings.NewReader(csvHeaderZH+rows))
 		if err != nil {
@@ -462,33 +461,6 @@ func checkMessages(t *testing.T, err error) {
 			t.Fatalf("bad message %+v", fe)
 		}
 	}
-}
-
-// openStore opens a fresh registry in a temporary directory with a fixed
-// clock.
-func openStore(t testing.TB) *registry.Store {
-	t.Helper()
-	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	return s
-}
-
-var cli = registry.Actor{Name: "test", Source: "cli"}
-
-// rawDB opens the registry's file with a connection of its own, to count
-// what an import wrote.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 var update = flag.Bool("update", false, "rewrite data/template.csv and data/template.xlsx from the field table")

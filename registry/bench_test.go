@@ -12,6 +12,7 @@ import (
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 // syntheticCSV writes n generated certificates as an import file.
@@ -54,7 +55,7 @@ func BenchmarkImport100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := s.Import(context.Background(), cli, rr.Next, registry.ImportOptions{CreateBodies: true})
+		res, err := s.Import(context.Background(), registrytest.CLI, rr.Next, registry.ImportOptions{CreateBodies: true})
 		if err != nil || res.Created != n {
 			b.Fatalf("%+v %v", res.Created, err)
 		}

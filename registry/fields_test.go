@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 // The field table reaches every field of the three shapes of a
@@ -36,8 +37,8 @@ func TestFieldTableCoversEveryShape(t *testing.T) {
 
 	// Every key of a Record's JSON is a field's, but for what the registry
 	// derives (the standard, the credit code warning).
-	s := openStore(t)
-	put(t, s, sampleInput("AS-FIELDS-1"))
+	s := registrytest.Open(t)
+	registrytest.Put(t, s, registrytest.SampleInput("AS-FIELDS-1"))
 	c, err := s.Certificate(context.Background(), "AS-FIELDS-1")
 	if err != nil {
 		t.Fatal(err)

@@ -7,16 +7,17 @@ import (
 	"testing"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 // searchStore holds a handful of certificates that differ in every field a
 // filter reads.
 func searchStore(t *testing.T) *registry.Store {
 	t.Helper()
-	s := openStore(t)
+	s := registrytest.Open(t)
 	var ins []registry.Input
 	add := func(number, name, code, province, city, scheme, score, issue, expiry string) {
-		in := sampleInput(number)
+		in := registrytest.SampleInput(number)
 		in.HolderName, in.HolderCreditCode, in.Province, in.City, in.Scheme, in.Score = name, code, province, city, scheme, score
 		in.IssueDate, in.ExpiryDate = issue, expiry
 		ins = append(ins, in)
@@ -26,10 +27,10 @@ func searchStore(t *testing.T) *registry.Store {
 	add("AS-0003", "杭州海天厨具有限公司", "91371323760038087M", "浙江", "杭州", "AS", "82", "2023-06-01", "2026-05-31") // expired on 2026-11-29
 	add("00114E22766R2L/3502", "示例银行厦门分行", "914403001922038216", "福建", "厦门", "BB", "", "2025-05-05", "2028-05-04")
 	add("CL.2024.0007", "南京洁净清洗服务有限公司", "91371323760038087M", "江苏", "南京", "CL", "", "2024-09-09", "2027-09-08")
-	if _, err := s.PutCertificates(context.Background(), cli, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ChangeStatus(context.Background(), cli, registry.StatusChange{Number: "AS-0002", To: registry.StatusSuspended, Reason: "test"}); err != nil {
+	if _, err := s.ChangeStatus(context.Background(), registrytest.CLI, registry.StatusChange{Number: "AS-0002", To: registry.StatusSuspended, Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -118,10 +119,10 @@ func TestSearchCommonTermIsCapped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 1,050 certificates")
 	}
-	s := openStore(t)
+	s := registrytest.Open(t)
 	var ins []registry.Input
 	for i := range registry.CountCap + 50 {
-		in := sampleInput(fmt.Sprintf("BIG-%05d", i))
+		in := registrytest.SampleInput(fmt.Sprintf("BIG-%05d", i))
 		in.HolderName = fmt.Sprintf("示例%05d有限公司", i)
 		if i%100 == 7 {
 			in.HolderName = fmt.Sprintf("宁波罕见%05d有限公司", i)
@@ -130,7 +131,7 @@ func TestSearchCommonTermIsCapped(t *testing.T) {
 		in.ExpiryDate = fmt.Sprintf("2027-%02d-%02d", 1+i%12, 1+i%28)
 		ins = append(ins, in)
 	}
-	if _, err := s.PutCertificates(context.Background(), cli, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"有限公司", "有限", "公司", "示例"} {

@@ -15,37 +15,14 @@ import (
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/fileformat"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/site/i18n"
 )
 
-// openStore opens a fresh registry in a temporary directory with a fixed
-// clock.
-func openStore(t testing.TB) *registry.Store {
-	t.Helper()
-	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	return s
-}
-
-var cli = registry.Actor{Name: "test", Source: "cli"}
-
-func sampleInput(number string) registry.Input {
-	return registry.Input{
-		Number: number, HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
-		HolderAddress: "浙江省宁波市示例路 1 号", Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011",
-		Score: "96", Scope: "家用电器的售后服务", IssueDate: "2024-03-05", ExpiryDate: "2027-03-04",
-		BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
-	}
-}
-
 func TestPutAndReadCertificate(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
-	res, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true})
+	res, err := s.PutCertificates(ctx, registrytest.CLI, []registry.Input{registrytest.SampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +43,7 @@ func TestPutAndReadCertificate(t *testing.T) {
 		t.Fatalf("status on expiry day = %s, want valid", got)
 	}
 	// Re-importing the same row changes nothing.
-	res, err = s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{})
+	res, err = s.PutCertificates(ctx, registrytest.CLI, []registry.Input{registrytest.SampleInput("SAC-2024-0001")}, registry.ImportOptions{})
 	if err != nil || res.Unchanged != 1 {
 		t.Fatalf("re-import: %+v %v", res, err)
 	}
@@ -74,9 +51,9 @@ func TestPutAndReadCertificate(t *testing.T) {
 		t.Fatalf("missing certificate: %v", err)
 	}
 	var ie *registry.ImportError
-	bad := sampleInput("SAC-2024-0002")
+	bad := registrytest.SampleInput("SAC-2024-0002")
 	bad.Score = "65"
-	if _, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput("SAC-2024-0003"), bad}, registry.ImportOptions{}); !errors.As(err, &ie) || !strings.Contains(english(ie.Errors), "below 70") {
+	if _, err := s.PutCertificates(ctx, registrytest.CLI, []registry.Input{registrytest.SampleInput("SAC-2024-0003"), bad}, registry.ImportOptions{}); !errors.As(err, &ie) || !strings.Contains(english(ie.Errors), "below 70") {
 		t.Fatalf("low score: %v", err)
 	}
 	if _, err := s.Certificate(ctx, "SAC-2024-0003"); registry.ErrorCode(err) != registry.ENOTFOUND {
@@ -85,7 +62,7 @@ func TestPutAndReadCertificate(t *testing.T) {
 }
 
 func TestLoadDemo(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	loaded, err := demo.Load(ctx, s)
 	if err != nil || !loaded {
@@ -132,7 +109,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 40,000 rows")
 	}
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	pr, pw := io.Pipe()
 	go func() {
@@ -181,7 +158,7 @@ func TestImportStreamsInBoundedMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Import(ctx, cli, rr.Next, registry.ImportOptions{CreateBodies: true})
+	res, err := s.Import(ctx, registrytest.CLI, rr.Next, registry.ImportOptions{CreateBodies: true})
 	close(done)
 	if err != nil || res.Created != 40_000 {
 		t.Fatalf("%+v %v", res.Created, err)
@@ -213,7 +190,7 @@ func residentBytes(t *testing.T) uint64 {
 // TestFirstImportKeepsIndexes checks that the indexes a first import drops
 // to load faster are all back afterwards, and after a failed import too.
 func TestFirstImportKeepsIndexes(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	indexes := func() string {
 		rows, err := s.DB().Query(`SELECT name || ':' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
 		if err != nil {
@@ -232,15 +209,15 @@ func TestFirstImportKeepsIndexes(t *testing.T) {
 	if !strings.Contains(before, "certificates_credit_code") {
 		t.Fatalf("no index to check: %s", before)
 	}
-	bad := sampleInput("SAC-2024-0002")
+	bad := registrytest.SampleInput("SAC-2024-0002")
 	bad.Score = "abc"
-	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{sampleInput("SAC-2024-0001"), bad}, registry.ImportOptions{CreateBodies: true}); err == nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, []registry.Input{registrytest.SampleInput("SAC-2024-0001"), bad}, registry.ImportOptions{CreateBodies: true}); err == nil {
 		t.Fatal("bad import succeeded")
 	}
 	if got := indexes(); got != before {
 		t.Fatalf("indexes after a failed first import:\n%s\nwant\n%s", got, before)
 	}
-	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{sampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true}); err != nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, []registry.Input{registrytest.SampleInput("SAC-2024-0001")}, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := indexes(); got != before {

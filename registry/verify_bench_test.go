@@ -7,13 +7,14 @@ import (
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 // BenchmarkVerifyBatch1000 checks 1,000 demo numbers in one batch; the aim
 // is under 200 ms.
 func BenchmarkVerifyBatch1000(b *testing.B) {
 	ctx := context.Background()
-	s := openStore(b)
+	s := registrytest.Open(b)
 	if _, err := demo.Load(ctx, s); err != nil {
 		b.Fatal(err)
 	}

@@ -9,17 +9,18 @@ import (
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 )
 
 func TestVerifyManual(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
-	put(t, s, sampleInput("AS-1"))
-	in2 := sampleInput("AS-2")
+	s := registrytest.Open(t)
+	registrytest.Put(t, s, registrytest.SampleInput("AS-1"))
+	in2 := registrytest.SampleInput("AS-2")
 	in2.HolderName = "宁波示例电器（宁波）有限公司"
-	put(t, s, in2)
+	registrytest.Put(t, s, in2)
 	for _, tc := range []struct {
 		number, holder string
 		want           registry.Verdict
@@ -52,7 +53,7 @@ func TestVerifyManual(t *testing.T) {
 
 func TestVerifyBatch(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := registrytest.Open(t)
 	if _, err := demo.Load(ctx, s); err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +132,9 @@ func TestVerifyBatch(t *testing.T) {
 
 func TestReceiptsAndCounts(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := registrytest.Open(t)
 	kr := openKeys(t)
-	put(t, s, sampleInput("AS-1"))
+	registrytest.Put(t, s, registrytest.SampleInput("AS-1"))
 	v, err := kr.VerifyQR(ctx, s, qrFor(t, kr, s, "AS-1"))
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +145,7 @@ func TestReceiptsAndCounts(t *testing.T) {
 	}
 	// The certificate is revoked afterwards: the receipt still says what
 	// the registry said then.
-	move(t, s, "AS-1", registry.StatusRevoked)
+	registrytest.Move(t, s, "AS-1", registry.StatusRevoked)
 	got, err := s.Receipt(ctx, strings.ToLower(r.ID))
 	if err != nil {
 		t.Fatal(err)
@@ -181,20 +182,6 @@ func TestReceiptsAndCounts(t *testing.T) {
 	}
 	if g, _ := s.Generation(ctx); g != gen {
 		t.Errorf("counting bumped the generation %d → %d: it would empty the page cache", gen, g)
-	}
-}
-
-func put(t testing.TB, s *registry.Store, in registry.Input) {
-	t.Helper()
-	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{in}, registry.ImportOptions{CreateBodies: true}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func move(t testing.TB, s *registry.Store, number string, to registry.Status) {
-	t.Helper()
-	if _, err := s.ChangeStatus(context.Background(), cli, registry.StatusChange{Number: number, To: to, Reason: "test"}); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -2,7 +2,6 @@ package signing_test
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 )
@@ -32,7 +32,7 @@ func openKeys(t testing.TB) *signing.KeyRing {
 func putSample(t testing.TB, s *registry.Store, number string) *registry.Certificate {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := s.PutCertificates(ctx, cli, []registry.Input{sampleInput(number)}, registry.ImportOptions{CreateBodies: true}); err != nil {
+	if _, err := s.PutCertificates(ctx, registrytest.CLI, []registry.Input{registrytest.SampleInput(number)}, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.Certificate(ctx, number)
@@ -87,7 +87,7 @@ func TestKeysCreatedWithPrivateModes(t *testing.T) {
 }
 
 func TestSignatureRoundTripAndTampering(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	kr := openKeys(t)
 	c := putSample(t, s, "00114E22766R2L/3502")
 	u := signedURL(t, kr, s, c)
@@ -155,7 +155,7 @@ func TestSignatureRoundTripAndTampering(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	dir := filepath.Join(t.TempDir(), "keys")
 	kr, err := signing.OpenKeys(dir)
 	if err != nil {
@@ -225,13 +225,13 @@ func TestParseQRURLRejects(t *testing.T) {
 // TestDemoQRCodes checks that every demo certificate's QR code is version 7
 // or lower at level M and decodes back to exactly its URL.
 func TestDemoQRCodes(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	kr := openKeys(t)
 	ctx := context.Background()
 	if _, err := demo.Load(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := rawDB(t, s).QueryContext(ctx, `SELECT number FROM certificates ORDER BY id`)
+	rows, err := registrytest.RawDB(t, s).QueryContext(ctx, `SELECT number FROM certificates ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,17 +306,17 @@ func TestVerifyQRVerdicts(t *testing.T) {
 		}, registry.VerdictValid, registry.SigGood, nil},
 		{"suspended", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			move(t, s, "AS-1", registry.StatusSuspended)
+			registrytest.Move(t, s, "AS-1", registry.StatusSuspended)
 			return q
 		}, registry.VerdictSuspended, registry.SigGood, nil},
 		{"revoked", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			move(t, s, "AS-1", registry.StatusRevoked)
+			registrytest.Move(t, s, "AS-1", registry.StatusRevoked)
 			return q
 		}, registry.VerdictRevoked, registry.SigGood, nil},
 		{"withdrawn", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			move(t, s, "AS-1", registry.StatusWithdrawn)
+			registrytest.Move(t, s, "AS-1", registry.StatusWithdrawn)
 			return q
 		}, registry.VerdictWithdrawn, registry.SigGood, nil},
 		{"expired", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
@@ -349,25 +349,25 @@ func TestVerifyQRVerdicts(t *testing.T) {
 		}, registry.VerdictForged, registry.SigUnknownKey, nil},
 		{"level lowered after printing", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			in := sampleInput("AS-1")
+			in := registrytest.SampleInput("AS-1")
 			in.Score = "85"
-			put(t, s, in)
+			registrytest.Put(t, s, in)
 			return q
 		}, registry.VerdictMismatch, registry.SigGood, []string{"level"}},
 		{"holder renamed and expiry changed", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			in := sampleInput("AS-1")
+			in := registrytest.SampleInput("AS-1")
 			in.HolderName = "宁波新名称电器有限公司"
 			in.ExpiryDate = "2026-12-31"
-			put(t, s, in)
+			registrytest.Put(t, s, in)
 			return q
 		}, registry.VerdictMismatch, registry.SigGood, []string{"holder_name", "expiry_date"}},
 		{"changed, then revoked", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
 			q := qrFor(t, kr, s, "AS-1")
-			in := sampleInput("AS-1")
+			in := registrytest.SampleInput("AS-1")
 			in.Score = "75"
-			put(t, s, in)
-			move(t, s, "AS-1", registry.StatusRevoked)
+			registrytest.Put(t, s, in)
+			registrytest.Move(t, s, "AS-1", registry.StatusRevoked)
 			return q
 		}, registry.VerdictRevoked, registry.SigGood, []string{"level"}},
 		{"signed under a retired key", func(t *testing.T, s *registry.Store, kr *signing.KeyRing) *signing.QRSignature {
@@ -379,12 +379,12 @@ func TestVerifyQRVerdicts(t *testing.T) {
 		}, registry.VerdictValid, registry.SigGood, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := openStore(t)
+			s := registrytest.Open(t)
 			kr := openKeys(t)
-			put(t, s, sampleInput("AS-1"))
-			in2 := sampleInput("AS-2")
+			registrytest.Put(t, s, registrytest.SampleInput("AS-1"))
+			in2 := registrytest.SampleInput("AS-2")
 			in2.HolderCreditCode = "91440300708461136T"
-			put(t, s, in2)
+			registrytest.Put(t, s, in2)
 			q := tc.setup(t, s, kr)
 			v, err := kr.VerifyQR(ctx, s, q)
 			if err != nil {
@@ -411,20 +411,6 @@ func TestVerifyQRVerdicts(t *testing.T) {
 	}
 }
 
-func put(t testing.TB, s *registry.Store, in registry.Input) {
-	t.Helper()
-	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{in}, registry.ImportOptions{CreateBodies: true}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func move(t testing.TB, s *registry.Store, number string, to registry.Status) {
-	t.Helper()
-	if _, err := s.ChangeStatus(context.Background(), cli, registry.StatusChange{Number: number, To: to, Reason: "test"}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func BenchmarkSignClaims(b *testing.B) {
 	kr := openKeys(b)
 	cl := registry.Claims{Number: "AS-1", CreditCode: "914403001922038216", HolderName: "宁波示例电器有限公司", Scheme: "AS", Level: "five-star", BodyApproval: "CNCA-R-2002-001"}
@@ -448,40 +434,4 @@ func BenchmarkVerifySignature(b *testing.B) {
 			b.Fatal("bad")
 		}
 	}
-}
-
-// openStore opens a fresh registry in a temporary directory with a fixed
-// clock.
-func openStore(t testing.TB) *registry.Store {
-	t.Helper()
-	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	return s
-}
-
-var cli = registry.Actor{Name: "test", Source: "cli"}
-
-func sampleInput(number string) registry.Input {
-	return registry.Input{
-		Number: number, HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
-		HolderAddress: "浙江省宁波市示例路 1 号", Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011",
-		Score: "96", Scope: "家用电器的售后服务", IssueDate: "2024-03-05", ExpiryDate: "2027-03-04",
-		BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
-	}
-}
-
-// rawDB opens the registry's file with a connection of its own, for
-// reading rows the store has no method for.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

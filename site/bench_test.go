@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/views"
 )
 
@@ -28,7 +29,7 @@ func benchStore(b *testing.B) *registry.Store {
 
 func benchNumber(b *testing.B, s *registry.Store) string {
 	var n string
-	if err := rawDB(b, s).QueryRow(`SELECT number FROM certificates ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM certificates)`).Scan(&n); err != nil {
+	if err := registrytest.RawDB(b, s).QueryRow(`SELECT number FROM certificates ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM certificates)`).Scan(&n); err != nil {
 		b.Fatal(err)
 	}
 	return n

@@ -23,6 +23,7 @@ import (
 	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 )
 
@@ -184,7 +185,7 @@ func TestConsoleLoginCookieLogout(t *testing.T) {
 	}
 	token := strings.TrimPrefix(strings.Split(sc, ";")[0], SessionCookie+"=")
 	var n int
-	rawDB(t, f.store).QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = ?`, token).Scan(&n)
+	registrytest.RawDB(t, f.store).QueryRow(`SELECT count(*) FROM sessions WHERE token_hash = ?`, token).Scan(&n)
 	if n != 0 || len(token) < 43 {
 		t.Fatalf("the session token is stored in the clear, or short: %q", token)
 	}
@@ -338,7 +339,7 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 		t.Fatalf("API call: %d", r.status)
 	}
 	f.call(t, "GET", "/api/v1/publish/certificates", f.keyA+"x", nil)
-	rawDB(t, f.store).Exec(`PRAGMA wal_checkpoint(FULL)`)
+	registrytest.RawDB(t, f.store).Exec(`PRAGMA wal_checkpoint(FULL)`)
 	logs := f.logBuf.String()
 	if !strings.Contains(logs, "/console/login") {
 		t.Fatal("the log captured nothing: the test would prove nothing")

@@ -2,7 +2,6 @@ package site
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/site/browsertest"
 )
 
@@ -149,7 +149,7 @@ func sampleNumber(t testing.TB, kind string) string {
 		where = "1"
 	}
 	var n string
-	if err := rawDB(t, s).QueryRow(`SELECT number FROM certificates WHERE `+where+` ORDER BY id LIMIT 1`, args...).Scan(&n); err != nil {
+	if err := registrytest.RawDB(t, s).QueryRow(`SELECT number FROM certificates WHERE `+where+` ORDER BY id LIMIT 1`, args...).Scan(&n); err != nil {
 		t.Fatalf("no demo certificate of kind %q: %v", kind, err)
 	}
 	return n
@@ -158,15 +158,3 @@ func sampleNumber(t testing.TB, kind string) string {
 type httptestServer = httptest.Server
 
 func newHTTPTest(h http.Handler) *httptest.Server { return httptest.NewServer(h) }
-
-// rawDB opens the registry's file with a connection of its own, for rows
-// the store has no method for, and for tampering behind its back.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}

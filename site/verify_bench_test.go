@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkVerdictPage(b *testing.B) {
 func BenchmarkBatchCheckHTTP(b *testing.B) {
 	st := benchStore(b)
 	h := New(st, Config{BaseURL: testBase, Limits: Limits{BatchRate: 1e9, BatchBurst: 1 << 30}}).Handler()
-	rows, err := rawDB(b, st).Query(`SELECT number FROM certificates ORDER BY random() LIMIT 1000`)
+	rows, err := registrytest.RawDB(b, st).Query(`SELECT number FROM certificates ORDER BY random() LIMIT 1000`)
 	if err != nil {
 		b.Fatal(err)
 	}

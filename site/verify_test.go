@@ -22,6 +22,7 @@ import (
 
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 )
@@ -318,7 +319,7 @@ func pngBomb(t testing.TB, w, h uint32) []byte {
 
 func TestBatchCheck(t *testing.T) {
 	s, ts := verifySite(t, demoRegistry(t), Limits{BatchBurst: 100})
-	rows, err := rawDB(t, s.store).Query(`SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 995`)
+	rows, err := registrytest.RawDB(t, s.store).Query(`SELECT number, holder_credit_code FROM certificates ORDER BY id LIMIT 995`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +561,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	// A batch of 500 still goes through: it has a limit of its own.
 	var lines strings.Builder
-	rows, _ := rawDB(t, s.store).Query(`SELECT number FROM certificates LIMIT 500`)
+	rows, _ := registrytest.RawDB(t, s.store).Query(`SELECT number FROM certificates LIMIT 500`)
 	for rows.Next() {
 		var n string
 		rows.Scan(&n)

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	crand "crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/translog"
@@ -63,9 +63,9 @@ func putN(t testing.TB, s *registry.Store, first, n int) {
 	t.Helper()
 	ins := make([]registry.Input, n)
 	for i := range ins {
-		ins[i] = sampleInput(fmt.Sprintf("SAC-2024-%05d", first+i))
+		ins[i] = registrytest.SampleInput(fmt.Sprintf("SAC-2024-%05d", first+i))
 	}
-	if _, err := s.PutCertificates(context.Background(), cli, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, ins, registry.ImportOptions{CreateBodies: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -111,7 +111,7 @@ func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 func (r *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
 
 func TestLogSequenceTilesAndProofs(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
@@ -123,7 +123,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 	}
 
 	putN(t, s, 1, 300)
-	if _, err := s.ChangeStatus(ctx, cli, registry.StatusChange{Number: "SAC-2024-00007", To: registry.StatusSuspended, Reason: "监督审核未通过 <b>"}); err != nil {
+	if _, err := s.ChangeStatus(ctx, registrytest.CLI, registry.StatusChange{Number: "SAC-2024-00007", To: registry.StatusSuspended, Reason: "监督审核未通过 <b>"}); err != nil {
 		t.Fatal(err)
 	}
 	cp = sequence(t, l)
@@ -232,7 +232,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 
 	// The log's tables refuse updates and deletes.
 	for _, q := range []string{`UPDATE translog_hashes SET hash = hash`, `DELETE FROM translog_leaves`, `DELETE FROM translog_checkpoints`, `UPDATE translog_checkpoints SET size = 1`} {
-		if _, err := rawDB(t, s).Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if _, err := registrytest.RawDB(t, s).Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
@@ -257,7 +257,7 @@ func TestLogSequenceTilesAndProofs(t *testing.T) {
 // consistency proof built from tiles, and every entry's inclusion in the
 // final tree.
 func TestLogConsistencyAcrossAppends(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
@@ -325,11 +325,11 @@ func TestLogConsistencyAcrossAppends(t *testing.T) {
 // suspended), as an attacker with the file would find it.
 func tamperSetup(t *testing.T) (*registry.Store, *translog.Log, note.Verifier) {
 	t.Helper()
-	s := openStore(t)
+	s := registrytest.Open(t)
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
 	putN(t, s, 1, 5)
-	if _, err := s.ChangeStatus(context.Background(), cli, registry.StatusChange{Number: "SAC-2024-00003", To: registry.StatusSuspended, Reason: "暂停"}); err != nil {
+	if _, err := s.ChangeStatus(context.Background(), registrytest.CLI, registry.StatusChange{Number: "SAC-2024-00003", To: registry.StatusSuspended, Reason: "暂停"}); err != nil {
 		t.Fatal(err)
 	}
 	sequence(t, l)
@@ -341,7 +341,7 @@ func tamperSetup(t *testing.T) (*registry.Store, *translog.Log, note.Verifier) {
 func attack(t *testing.T, s *registry.Store, queries ...string) {
 	t.Helper()
 	for _, q := range append([]string{`DROP TRIGGER IF EXISTS events_append_only_update`, `DROP TRIGGER IF EXISTS events_append_only_delete`}, queries...) {
-		if _, err := rawDB(t, s).Exec(q); err != nil {
+		if _, err := registrytest.RawDB(t, s).Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -394,14 +394,14 @@ func TestLogVerifyDetectsTampering(t *testing.T) {
 		// (the body's creation): the forged revocation takes its place.
 		attack(t, s, `DELETE FROM events WHERE id = 1`,
 			`INSERT INTO events(id, certificate_id, body_id, kind, effective_date, reason, actor, source, at, changes, snapshot)
-			 SELECT 1, certificate_id, body_id, 'revoked', '2025-01-01', 'forged', 'x', 'cli', '2025-01-01T00:00:00Z', '[]', replace(snapshot, '"status":"valid"', '"status":"revoked"') FROM events WHERE id = 5`)
+			 SELECT 1, certificate_id, body_id, 'revoked', '2025-01-01', 'forged', 'x', 'registrytest.CLI', '2025-01-01T00:00:00Z', '[]', replace(snapshot, '"status":"valid"', '"status":"revoked"') FROM events WHERE id = 5`)
 		wantProblem(t, l, v, "SAC-2024-00004", "inserted")
 	})
 	t.Run("back-dated append", func(t *testing.T) {
 		s, l, v := tamperSetup(t)
 		// Inserting needs no trigger dropped: a new row dated a month back.
-		if _, err := rawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, at, changes, snapshot)
-			SELECT certificate_id, body_id, 'revoked', '2025-05-01', 'forged', 'x', 'cli', '2025-05-01T00:00:00Z', '[]', snapshot FROM events WHERE id = 2`); err != nil {
+		if _, err := registrytest.RawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, at, changes, snapshot)
+			SELECT certificate_id, body_id, 'revoked', '2025-05-01', 'forged', 'x', 'registrytest.CLI', '2025-05-01T00:00:00Z', '[]', snapshot FROM events WHERE id = 2`); err != nil {
 			t.Fatal(err)
 		}
 		audit := wantProblem(t, l, v, "SAC-2024-00001", "backdated")
@@ -414,11 +414,11 @@ func TestLogVerifyDetectsTampering(t *testing.T) {
 	})
 	t.Run("hash table edited", func(t *testing.T) {
 		s, l, v := tamperSetup(t)
-		if _, err := rawDB(t, s).Exec(`DROP TRIGGER translog_hashes_no_update`); err != nil {
+		if _, err := registrytest.RawDB(t, s).Exec(`DROP TRIGGER translog_hashes_no_update`); err != nil {
 			t.Fatal(err)
 		}
 		// Stored hash 2 is the level-1 hash over leaves 0 and 1.
-		if _, err := rawDB(t, s).Exec(`UPDATE translog_hashes SET hash = zeroblob(32) WHERE id = 2`); err != nil {
+		if _, err := registrytest.RawDB(t, s).Exec(`UPDATE translog_hashes SET hash = zeroblob(32) WHERE id = 2`); err != nil {
 			t.Fatal(err)
 		}
 		wantProblem(t, l, v, "", "hashes")
@@ -447,9 +447,9 @@ func TestLogVerifyFileEdit(t *testing.T) {
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
 	putN(t, s, 1, 3)
-	in := sampleInput("SAC-2024-09999")
+	in := registrytest.SampleInput("SAC-2024-09999")
 	in.HolderName = "杭州原样科技有限公司"
-	if _, err := s.PutCertificates(context.Background(), cli, []registry.Input{in}, registry.ImportOptions{}); err != nil {
+	if _, err := s.PutCertificates(context.Background(), registrytest.CLI, []registry.Input{in}, registry.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	sequence(t, l)
@@ -483,7 +483,7 @@ func TestLogVerifyFileEdit(t *testing.T) {
 // registry picks up events written through another connection (as a
 // command-line import while serve runs).
 func TestLogFollowSequencesOtherProcesses(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	signer, _, _ := testKey(t)
 	l := openLog(t, s, signer)
 	other, err := registry.Open(s.Path())
@@ -532,7 +532,7 @@ func TestParseLogEntryRejectsNonCanonical(t *testing.T) {
 
 func BenchmarkLogSequence(b *testing.B) {
 	// Each round writes 100 certificates (100 events) and sequences them.
-	s := openStore(b)
+	s := registrytest.Open(b)
 	signer, _, _ := testKey(b)
 	l := openLog(b, s, signer)
 	b.ResetTimer()
@@ -547,7 +547,7 @@ func BenchmarkLogSequence(b *testing.B) {
 
 func BenchmarkLogAppendAndSequence(b *testing.B) {
 	// Write and sequence together: one batch of 100 certificates a round.
-	s := openStore(b)
+	s := registrytest.Open(b)
 	signer, _, _ := testKey(b)
 	l := openLog(b, s, signer)
 	b.ResetTimer()
@@ -559,7 +559,7 @@ func BenchmarkLogAppendAndSequence(b *testing.B) {
 }
 
 func BenchmarkLogInclusionProof(b *testing.B) {
-	s := openStore(b)
+	s := registrytest.Open(b)
 	signer, _, _ := testKey(b)
 	l := openLog(b, s, signer)
 	putN(b, s, 1, 5000)
@@ -584,7 +584,7 @@ func TestNoteSignerFunc(t *testing.T) {
 	}
 	vkey, _ := translog.NoteVerifierKey("certreg.test", pub)
 	ver, _ := note.NewVerifier(vkey)
-	s := openStore(t)
+	s := registrytest.Open(t)
 	putN(t, s, 1, 2)
 	cp := sequence(t, openLog(t, s, signer))
 	if _, err := translog.ParseCheckpoint(cp.Note, ver); err != nil {
@@ -609,7 +609,7 @@ func TestNoteSignerFunc(t *testing.T) {
 // without a snapshot, instead of stopping the log.
 func TestLogEventWithoutSnapshot(t *testing.T) {
 	s, l, v := tamperSetup(t)
-	if _, err := rawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, actor, source, at)
+	if _, err := registrytest.RawDB(t, s).Exec(`INSERT INTO events(certificate_id, body_id, kind, actor, source, at)
 		SELECT certificate_id, body_id, 'qr.reissued', 'x', 'console', at FROM events WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +626,7 @@ func TestLogEventWithoutSnapshot(t *testing.T) {
 }
 
 func TestExportTime(t *testing.T) {
-	s := openStore(t)
+	s := registrytest.Open(t)
 	ctx := context.Background()
 	now := s.Now()
 	at, err := s.ExportTime(ctx, now.Add(48*time.Hour))
@@ -665,7 +665,7 @@ func TestRingNoteSigner(t *testing.T) {
 		return v
 	}
 	v1 := verifierOf(ring.Current())
-	s := openStore(t)
+	s := registrytest.Open(t)
 	l := openLog(t, s, signer)
 	putN(t, s, 1, 2)
 	if _, err := translog.ParseCheckpoint(sequence(t, l).Note, v1); err != nil {
@@ -698,7 +698,7 @@ func TestSequenceLargeBacklogInSeveralTransactions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates 12,000 certificates")
 	}
-	s := openStore(t)
+	s := registrytest.Open(t)
 	signer, verifier, _ := testKey(t)
 	l := openLog(t, s, signer)
 	putN(t, s, 0, 12000)
@@ -716,40 +716,4 @@ func TestSequenceLargeBacklogInSeveralTransactions(t *testing.T) {
 	if audit.Checkpoints < 2 {
 		t.Fatalf("%d checkpoints: the backlog was logged in one transaction", audit.Checkpoints)
 	}
-}
-
-// openStore opens a fresh registry in a temporary directory with a fixed
-// clock.
-func openStore(t testing.TB) *registry.Store {
-	t.Helper()
-	s, err := registry.Open(filepath.Join(t.TempDir(), "registry.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Now = func() time.Time { return time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC) }
-	return s
-}
-
-var cli = registry.Actor{Name: "test", Source: "cli"}
-
-func sampleInput(number string) registry.Input {
-	return registry.Input{
-		Number: number, HolderName: "宁波示例电器有限公司", HolderCreditCode: "914403001922038216",
-		HolderAddress: "浙江省宁波市示例路 1 号", Province: "浙江", City: "宁波", Scheme: "GB/T 27922-2011",
-		Score: "96", Scope: "家用电器的售后服务", IssueDate: "2024-03-05", ExpiryDate: "2027-03-04",
-		BodyApproval: "CNCA-R-2002-001", BodyName: "示例认证中心",
-	}
-}
-
-// rawDB opens the registry's file with a connection of its own, as an
-// insider with the database file would: behind the store's back.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
 	"github.com/certreg/certreg/translog"
@@ -115,7 +116,7 @@ func TestLogVerifyCommand(t *testing.T) {
 	for _, q := range []string{`DROP TRIGGER events_append_only_update`, `DROP TRIGGER events_append_only_delete`,
 		`UPDATE events SET snapshot = replace(snapshot, '"expiry_date":"2027-03-04"', '"expiry_date":"2029-03-04"') WHERE id = 5`,
 		`DELETE FROM events WHERE id = 9`} {
-		if _, err := rawDB(t, f.store).Exec(q); err != nil {
+		if _, err := registrytest.RawDB(t, f.store).Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,15 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/certreg/certreg/registry"
 )
 
 // runCLI runs certreg in-process with args and returns what it printed.
@@ -86,16 +83,4 @@ func TestUsage(t *testing.T) {
 	if _, _, err := runCLI(t, "import"); exitCode(err) != 2 {
 		t.Fatalf("import without files: %v", err)
 	}
-}
-
-// rawDB opens the registry's file with a connection of its own, for rows
-// the store has no method for, and for tampering behind its back.
-func rawDB(t testing.TB, s *registry.Store) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", registry.DSN(s.Path()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

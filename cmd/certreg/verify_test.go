@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
 )
 
 func TestKeysQRAndOfflineVerify(t *testing.T) {
@@ -35,7 +36,7 @@ func TestKeysQRAndOfflineVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	var number, name, code string
-	rawDB(t, store).QueryRow(`SELECT number, holder_name, holder_credit_code FROM certificates WHERE status = 'valid' AND expiry_date > '2027-06-01' LIMIT 1`).Scan(&number, &name, &code)
+	registrytest.RawDB(t, store).QueryRow(`SELECT number, holder_name, holder_credit_code FROM certificates WHERE status = 'valid' AND expiry_date > '2027-06-01' LIMIT 1`).Scan(&number, &name, &code)
 	c, err := store.Certificate(context.Background(), number)
 	if err != nil {
 		t.Fatal(err)
