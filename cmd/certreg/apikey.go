@@ -24,10 +24,7 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			body := fs.String("body", "", "the certification body the key publishes for, by approval number")
 			name := fs.String("name", "", "what the key is for (\"ERP system\")")
 			days := fs.Int("days", 365, "days until the key expires (at most 731)")
-			if err := fs.Parse(args); err != nil {
-				return err
-			}
-			s, err := registry.Open(*db)
+			s, err := parseAndOpen(fs, args, db)
 			if err != nil {
 				return err
 			}
@@ -44,10 +41,7 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			fs := newFlagSet(e, "apikey list", "apikey list [--db FILE] [--body APPROVAL]")
 			db := dbFlag(fs, e)
 			body := fs.String("body", "", "only this body's keys")
-			if err := fs.Parse(args); err != nil {
-				return err
-			}
-			s, err := registry.Open(*db)
+			s, err := parseAndOpen(fs, args, db)
 			if err != nil {
 				return err
 			}

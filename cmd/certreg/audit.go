@@ -25,10 +25,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.Number, "number", "", "a certificate number")
 	since := fs.String("since", "", "from this day (China time)")
 	fs.IntVar(&f.Limit, "limit", 100, "at most this many entries, newest first (max 1000)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := registry.Open(*db)
+	s, err := parseAndOpen(fs, args, db)
 	if err != nil {
 		return err
 	}

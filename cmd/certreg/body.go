@@ -26,10 +26,7 @@ func runBody(ctx context.Context, e *env, args []string) error {
 			fs.StringVar(&b.Province, "province", "", "province")
 			fs.StringVar(&b.City, "city", "", "city")
 			fs.StringVar(&b.Contact, "contact", "", "contact for the public")
-			if err := fs.Parse(args); err != nil {
-				return err
-			}
-			s, err := registry.Open(*db)
+			s, err := parseAndOpen(fs, args, db)
 			if err != nil {
 				return err
 			}
@@ -44,10 +41,7 @@ func runBody(ctx context.Context, e *env, args []string) error {
 		"list": func(args []string) error {
 			fs := newFlagSet(e, "body list", "body list [--db FILE]")
 			db := dbFlag(fs, e)
-			if err := fs.Parse(args); err != nil {
-				return err
-			}
-			s, err := registry.Open(*db)
+			s, err := parseAndOpen(fs, args, db)
 			if err != nil {
 				return err
 			}

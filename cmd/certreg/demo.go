@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/certreg/certreg/demo"
-	"github.com/certreg/certreg/registry"
 )
 
 func init() {
@@ -15,10 +14,7 @@ func init() {
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "demo", "demo [--db FILE]")
 	db := dbFlag(fs, e)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := registry.Open(*db)
+	s, err := parseAndOpen(fs, args, db)
 	if err != nil {
 		return err
 	}

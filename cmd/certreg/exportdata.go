@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/certreg/certreg/fileformat"
-	"github.com/certreg/certreg/registry"
 )
 
 func init() {
@@ -18,10 +17,7 @@ func runExportData(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "export-data", "export-data [--db FILE] [--out DIR]")
 	db := dbFlag(fs, e)
 	out := fs.String("out", ".", "`directory` to write certificates.csv and certificates.ndjson in")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	s, err := registry.Open(*db)
+	s, err := parseAndOpen(fs, args, db)
 	if err != nil {
 		return err
 	}

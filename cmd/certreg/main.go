@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/certreg/certreg/registry"
 )
 
 // command is one subcommand: its one-line summary and the function that
@@ -109,6 +111,15 @@ func newFlagSet(e *env, name, usageLine string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// parseAndOpen parses a subcommand's flags and opens the registry named by
+// its --db flag; the caller closes it.
+func parseAndOpen(fs *flag.FlagSet, args []string, db *string) (*registry.Store, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return registry.Open(*db)
 }
 
 // dbFlag adds --db (env CERTREG_DB, default data/registry.db).

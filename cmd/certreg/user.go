@@ -46,10 +46,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		"list": func(args []string) error {
 			fs := newFlagSet(e, "user list", "user list [--db FILE]")
 			db := dbFlag(fs, e)
-			if err := fs.Parse(args); err != nil {
-				return err
-			}
-			s, err := registry.Open(*db)
+			s, err := parseAndOpen(fs, args, db)
 			if err != nil {
 				return err
 			}
