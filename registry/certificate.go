@@ -477,12 +477,7 @@ type Body struct {
 }
 
 // Name returns the body's name in lang, falling back to Chinese.
-func (b *Body) Name(lang string) string {
-	if lang == "en" && b.NameEN != "" {
-		return b.NameEN
-	}
-	return b.NameZH
-}
+func (b *Body) Name(lang string) string { return Names{b.NameZH, b.NameEN}.In(lang) }
 
 // Event is one entry in the append-only history of the registry: a
 // certificate issued, changed, moved to another status or audited. The public

@@ -48,10 +48,11 @@ type Key string
 func (k Key) MessageKey() string { return string(k) }
 
 // Names is a value named in each language by data rather than the
-// catalogue (a scheme's level), given as an argument of a message.
+// catalogue (a scheme, a level, a body), as a message's argument too.
 type Names struct{ ZH, EN string }
 
-// In returns the name in lang.
+// In returns the name in lang ("zh" or "en"), the Chinese one when there
+// is no English one.
 func (n Names) In(lang string) string {
 	if lang == "en" && n.EN != "" {
 		return n.EN

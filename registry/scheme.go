@@ -35,28 +35,13 @@ type Level struct {
 }
 
 // Name returns the level's name in lang.
-func (l Level) Name(lang string) string {
-	if lang == "en" {
-		return l.NameEN
-	}
-	return l.NameZH
-}
+func (l Level) Name(lang string) string { return Names{l.NameZH, l.NameEN}.In(lang) }
 
 // Name returns the scheme's name in lang.
-func (s *Scheme) Name(lang string) string {
-	if lang == "en" {
-		return s.NameEN
-	}
-	return s.NameZH
-}
+func (s *Scheme) Name(lang string) string { return Names{s.NameZH, s.NameEN}.In(lang) }
 
 // Kind returns the name of the kind of certification in lang.
-func (s *Scheme) Kind(lang string) string {
-	if lang == "en" {
-		return s.KindEN
-	}
-	return s.KindZH
-}
+func (s *Scheme) Kind(lang string) string { return Names{s.KindZH, s.KindEN}.In(lang) }
 
 // Level returns the scheme's level with code, if any.
 func (s *Scheme) Level(code string) (Level, bool) {
