@@ -46,6 +46,7 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 }
 
+// Error says how long to wait, for logs.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("too many failed sign-in attempts: try again in %s", e.RetryAfter.Round(time.Minute))
 }

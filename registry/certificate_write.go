@@ -53,6 +53,7 @@ type ImportError struct {
 	Rows   int
 }
 
+// Error counts the problems and lists them for a log.
 func (e *ImportError) Error() string {
 	msg := fmt.Sprintf("nothing imported: %d of %d rows have problems", e.Total, e.Rows)
 	if e.Total == 0 {
@@ -69,6 +70,7 @@ func (e *ImportError) Unwrap() error { return e.Errors }
 // the other errors.
 type RowError struct{ FieldError }
 
+// Error is the row's problem, for a log.
 func (e *RowError) Error() string { return e.FieldError.String() }
 
 // PutCertificates creates or updates certificates, all or nothing.

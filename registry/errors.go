@@ -76,6 +76,8 @@ type Error struct {
 	Message
 }
 
+// Error writes the error for a log: its code, field and message key with
+// its arguments, not words (the catalogue has those).
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return e.Code + ": " + e.Field + ": " + e.Message.String()
@@ -119,6 +121,8 @@ type FieldError struct {
 	Warning bool
 }
 
+// String writes the problem for a log: its line, column or field, and its
+// message key with its arguments.
 func (f FieldError) String() string {
 	var b strings.Builder
 	if f.Line > 0 {
@@ -137,6 +141,7 @@ func (f FieldError) String() string {
 // it has written nothing. It holds only errors, never warnings.
 type ValidationErrors []FieldError
 
+// Error lists the problems for a log, at most 20.
 func (v ValidationErrors) Error() string {
 	if len(v) == 1 {
 		return "invalid input: " + v[0].String()

@@ -227,6 +227,8 @@ type Violation struct {
 	} `json:"nodes"`
 }
 
+// String writes the violation for a test's failure: its rule, impact and
+// the elements at fault.
 func (v Violation) String() string {
 	var where []string
 	for i, n := range v.Nodes {
