@@ -10,10 +10,6 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// CertificatePath is the language-neutral path of a certificate's page;
-// see views.URLNumber for how a number with "/" is written.
-func CertificatePath(number string) string { return views.CertificatePath(number) }
-
 // showCertificate shows a certificate's page. Any spelling of the number
 // that finds it (lower case, "%2F" or "/" for "~") is redirected to its one
 // canonical URL.

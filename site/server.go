@@ -93,9 +93,6 @@ func (s *Server) Handler() http.Handler {
 	return s.logRequests(securityHeaders(s.gzip(s.mux)))
 }
 
-// BaseURL is the canonical base URL the site was configured with.
-func (s *Server) BaseURL() string { return s.cfg.BaseURL }
-
 // now is the registry's clock.
 func (s *Server) now() time.Time { return s.store.Now() }
 

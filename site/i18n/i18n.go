@@ -146,14 +146,6 @@ func (l Lang) Pick(zh, en string) string {
 	return zh
 }
 
-// Parse returns the language named s, or ZH.
-func Parse(s string) Lang {
-	if s == string(EN) {
-		return EN
-	}
-	return ZH
-}
-
 // Prefix is the URL prefix of l: "" for Chinese, "/en" for English.
 func (l Lang) Prefix() string {
 	if l == EN {
