@@ -100,7 +100,7 @@ func (f *Filter) Validate(schemes *Schemes) error {
 	}
 	if f.Status != "" {
 		if _, ok := statusKeys[f.Status]; !ok {
-			return Errorf(EINVALID, "status", "registry.unknown_status", f.Status)
+			return Errorf(EINVALID, "status", "registry.unknown_status", string(f.Status))
 		}
 	}
 	if f.Year != 0 && (f.Year < 1990 || f.Year > 2100) {

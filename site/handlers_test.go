@@ -77,7 +77,7 @@ func TestRoutes(t *testing.T) {
 		{"/api/v1/certificates/" + views.URLNumber(valid), 200, []string{`"number": "` + valid + `"`, `"effective_status": "valid"`, `"history"`}, "application/json"},
 		{"/api/v1/certificates/NO-SUCH-1", 404, []string{`"code": "not_found"`, `"message_en"`}, "application/json"},
 		{"/api/v1/certificates?level=five-star&per_page=5", 200, []string{`"certificates"`, `"level": "five-star"`, `"next"`}, "application/json"},
-		{"/api/v1/certificates?status=nonsense", 400, []string{`"code": "invalid"`, `"field": "status"`}, "application/json"},
+		{"/api/v1/certificates?status=nonsense", 400, []string{`"code": "invalid"`, `"field": "status"`, `unknown status \"nonsense\"`}, "application/json"},
 		{"/api/v1/certificates?per_page=1000", 400, []string{`"field": "per_page"`}, "application/json"},
 		{"/sitemap.xml", 200, []string{"<sitemapindex", "/sitemaps/pages.xml", "/sitemaps/certificates/1.xml"}, "application/xml"},
 		{"/sitemaps/pages.xml", 200, []string{"<urlset", testBase + "/en/statistics", `hreflang="zh-CN"`}, "application/xml"},
