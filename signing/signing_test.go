@@ -435,3 +435,58 @@ func BenchmarkVerifySignature(b *testing.B) {
 		}
 	}
 }
+
+func TestReceiptsAndCounts(t *testing.T) {
+	ctx := context.Background()
+	s := registrytest.Open(t)
+	kr := openKeys(t)
+	registrytest.Put(t, s, registrytest.SampleInput("AS-1"))
+	v, err := kr.VerifyQR(ctx, s, qrFor(t, kr, s, "AS-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.SaveReceipt(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The certificate is revoked afterwards: the receipt still says what
+	// the registry said then.
+	registrytest.Move(t, s, "AS-1", registry.StatusRevoked)
+	got, err := s.Receipt(ctx, strings.ToLower(r.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Verification.Verdict != registry.VerdictValid || got.Verification.Printed == nil || got.Verification.Live.HolderName != "宁波示例电器有限公司" || !got.CreatedAt.Equal(r.CreatedAt) {
+		t.Errorf("receipt read back: %+v", got)
+	}
+	for _, q := range []string{`UPDATE verify_receipts SET verdict = 'revoked'`, `DELETE FROM verify_receipts`} {
+		if _, err := registrytest.RawDB(t, s).ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("%s: %v, want refused", q, err)
+		}
+	}
+	for _, id := range []string{"", "NOPE", strings.Repeat("A", 16), "../../etc/passwd"} {
+		if _, err := s.Receipt(ctx, id); registry.ErrorCode(err) != registry.ENOTFOUND {
+			t.Errorf("Receipt(%q): %v, want ENOTFOUND", id, err)
+		}
+	}
+
+	c, _ := s.Certificate(ctx, "AS-1")
+	n, last, err := s.CountVerification(ctx, c.ID)
+	if err != nil || n != 1 || !last.IsZero() {
+		t.Fatalf("first count: %d %v %v", n, last, err)
+	}
+	gen, _ := s.Generation(ctx)
+	n, last, err = s.CountVerification(ctx, c.ID)
+	if err != nil || n != 2 || !last.Equal(s.Now().UTC()) {
+		t.Fatalf("second count: %d %v %v", n, last, err)
+	}
+	if err := s.CountVerifications(ctx, []int64{c.ID, c.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := s.VerificationCount(ctx, c.ID); n != 4 {
+		t.Errorf("count %d, want 4", n)
+	}
+	if g, _ := s.Generation(ctx); g != gen {
+		t.Errorf("counting bumped the generation %d → %d: it would empty the page cache", gen, g)
+	}
+}
