@@ -61,7 +61,7 @@ func (nu *NewUser) Validate() ValidationErrors {
 	var errs ValidationErrors
 	nu.Name = strings.TrimSpace(nu.Name)
 	if !userNamePattern.MatchString(nu.Name) {
-		errs = append(errs, fieldErr("name", "registry.user_name_2_64"))
+		errs = append(errs, fieldErr("name", "registry.user_name_malformed"))
 	}
 	if nu.Role != RoleOperator && nu.Role != RolePublisher {
 		errs = append(errs, fieldErr("role", "registry.role_must_operator_publisher"))

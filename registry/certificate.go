@@ -244,12 +244,12 @@ func (in *Input) Validate(schemes *Schemes) (c Certificate, warnings []FieldErro
 	}
 	if parsed["stage1_date"] && parsed["stage2_date"] {
 		if !c.Stage2Date.IsZero() && c.Stage1Date.IsZero() {
-			add(ptr(fieldErr("stage1_date", "registry.stage_2_audit_date")))
+			add(ptr(fieldErr("stage1_date", "registry.stage2_needs_stage1")))
 		} else if !c.Stage2Date.IsZero() && c.Stage2Date.Before(c.Stage1Date) {
-			add(ptr(fieldErr("stage2_date", "registry.stage_2_audit_date_2", c.Stage2Date.Format(DateLayout), c.Stage1Date.Format(DateLayout))))
+			add(ptr(fieldErr("stage2_date", "registry.stage2_before_stage1", c.Stage2Date.Format(DateLayout), c.Stage1Date.Format(DateLayout))))
 		}
 		if issueOK && !c.Stage2Date.IsZero() && c.Stage2Date.After(c.IssueDate) && !c.IssueDate.IsZero() && c.FirstIssueDate.Equal(c.IssueDate) {
-			add(ptr(fieldErr("stage2_date", "registry.stage_2_audit_date_3", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
+			add(ptr(fieldErr("stage2_date", "registry.stage2_after_first_issue", c.Stage2Date.Format(DateLayout), c.IssueDate.Format(DateLayout))))
 		}
 	}
 	return c, warnings, errs
@@ -326,7 +326,7 @@ func levelOf(s *Scheme, scoreText, levelText string) (level string, score float6
 	if t := strings.TrimSpace(levelText); t != "" {
 		stated, ok := findLevel(s, t)
 		if !ok {
-			return "", 0, false, ptr(fieldErr("level", "registry.unknown_level", t))
+			return "", 0, false, ptr(fieldErr("level", "registry.level_unknown", t))
 		}
 		if stated.Code != lv.Code {
 			return "", 0, false, ptr(fieldErr("level", "registry.level_does_not_match_score", t, fmtScore(score), s.Standard, fmtScore(score), Names{lv.NameZH, lv.NameEN}))
@@ -432,7 +432,7 @@ func ParseSurveillanceList(s string) ([]Surveillance, *FieldError) {
 		}
 		res, ok := ParseAuditResult(f[1])
 		if !ok {
-			return nil, ptr(fieldErr("surveillance", "registry.surveillance_audit_result_must", f[1]))
+			return nil, ptr(fieldErr("surveillance", "registry.audit_result_unknown", f[1]))
 		}
 		out = append(out, Surveillance{Date: d, Result: res, Note: strings.Join(f[2:], " ")})
 	}

@@ -202,7 +202,7 @@ func (s *Store) Body(ctx context.Context, approval string) (*Body, error) {
 		return nil, err
 	}
 	if len(bs) == 0 {
-		return nil, Errorf(ENOTFOUND, "body_approval", "registry.no_certification_body_approval", a)
+		return nil, Errorf(ENOTFOUND, "body_approval", "registry.no_body_with_approval", a)
 	}
 	return bs[0], nil
 }

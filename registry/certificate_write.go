@@ -351,7 +351,7 @@ func (w *writer) body(approval, name string, create bool) (int64, *FieldError, e
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if !create || name == "" {
-			fe := fieldErr("body_approval", "registry.no_certification_body_approval_2", approval)
+			fe := fieldErr("body_approval", "registry.unknown_body_in_row", approval)
 			return 0, &fe, nil
 		}
 		id, err = w.insertBody(Body{Approval: approval, NameZH: name})
@@ -433,11 +433,11 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, nil, err
 	}
 	if old.BodyID != bodyID {
-		fe := fieldErr("number", "registry.certificate_number_already_registered", c.Number, old.BodyApproval)
+		fe := fieldErr("number", "registry.number_taken_other_body", c.Number, old.BodyApproval)
 		return item, &fe, nil
 	}
 	if old.HolderCreditCode != c.HolderCreditCode {
-		fe := fieldErr("holder_credit_code", "registry.certificate_number_already_registered_2", c.Number, old.HolderCreditCode)
+		fe := fieldErr("holder_credit_code", "registry.number_taken_other_holder", c.Number, old.HolderCreditCode)
 		return item, &fe, nil
 	}
 	c.ID = old.ID
@@ -757,7 +757,7 @@ func (s *Store) AddSurveillance(ctx context.Context, actor Actor, number string,
 			return Errorf(ECONFLICT, "status", "registry.no_audit_after_end", c.Number, c.Status)
 		}
 		if a.Result != "pass" && a.Result != "fail" {
-			return ValidationErrors{fieldErr("result", "registry.surveillance_audit_result_must_2")}
+			return ValidationErrors{fieldErr("result", "registry.audit_result_required")}
 		}
 		if a.Date.IsZero() || a.Date.After(Today(now)) || a.Date.Before(c.IssueDate) {
 			return ValidationErrors{fieldErr("date", "registry.surveillance_audit_date_must")}

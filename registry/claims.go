@@ -162,7 +162,7 @@ func ClaimsOfInput(in Input, schemes *Schemes) (Claims, error) {
 		if l, ok := findLevel(sc, strings.TrimSpace(in.Level)); ok {
 			cl.Level = l.Code
 		} else {
-			add(ptr(fieldErr("level", "registry.unknown_level", in.Level)))
+			add(ptr(fieldErr("level", "registry.level_unknown", in.Level)))
 		}
 	} else {
 		add(ptr(fieldErr("scheme", "registry.unknown_scheme", in.Scheme)))

@@ -37,11 +37,11 @@ func CreditCodeCheck(first17 string) (byte, bool) {
 func NormalizeCreditCode(s string) (code string, checkOK bool, err *FieldError) {
 	code = strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if code == "" {
-		fe := fieldErr("holder_credit_code", "registry.unified_social_credit_code")
+		fe := fieldErr("holder_credit_code", "registry.credit_code_required")
 		return "", false, &fe
 	}
 	if n := utf8.RuneCountInString(code); n != 18 {
-		fe := fieldErr("holder_credit_code", "registry.unified_social_credit_code_2", n)
+		fe := fieldErr("holder_credit_code", "registry.credit_code_length", n)
 		return "", false, &fe
 	}
 	for i := 0; i < len(code); i++ {
@@ -124,11 +124,11 @@ var approvalPattern = regexp.MustCompile(`^CNCA-(R-\d{4}-\d{3}|RF-\d{4}-\d{2})$`
 func NormalizeApproval(s string) (string, *FieldError) {
 	a := strings.ToUpper(FoldWidth(strings.TrimSpace(s)))
 	if a == "" {
-		fe := fieldErr("body_approval", "registry.certification_body_approval_number")
+		fe := fieldErr("body_approval", "registry.approval_required")
 		return "", &fe
 	}
 	if !approvalPattern.MatchString(a) {
-		fe := fieldErr("body_approval", "registry.certification_body_approval_number_2", s)
+		fe := fieldErr("body_approval", "registry.approval_malformed", s)
 		return "", &fe
 	}
 	return a, nil

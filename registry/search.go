@@ -95,7 +95,7 @@ func (f *Filter) Validate(schemes *Schemes) error {
 			}
 		}
 		if !found {
-			return Errorf(EINVALID, "level", "registry.unknown_level_2", f.Level)
+			return Errorf(EINVALID, "level", "registry.level_filter_unknown", f.Level)
 		}
 	}
 	if f.Status != "" {

@@ -103,7 +103,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 	if v := r.URL.Query().Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > registry.MaxPerPage {
-			return registry.Errorf(registry.EINVALID, "per_page", "api.per_page_must_whole", registry.MaxPerPage)
+			return registry.Errorf(registry.EINVALID, "per_page", "api.per_page_not_a_number", registry.MaxPerPage)
 		}
 		perPage = n
 	}

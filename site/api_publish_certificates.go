@@ -82,14 +82,14 @@ func (s *Server) pubListCertificates(a *apiRequest) (int, any, error) {
 	if p := q.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 10000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "page", "api.page_must_1_10000")
+			return 0, nil, registry.Errorf(registry.EINVALID, "page", "api.page_out_of_range")
 		}
 		f.Page = n
 	}
 	if p := q.Get("per_page"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 1000 {
-			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "api.per_page_must_1")
+			return 0, nil, registry.Errorf(registry.EINVALID, "per_page", "api.per_page_out_of_range")
 		}
 		f.PerPage = n
 	}

@@ -168,9 +168,9 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 	var old *registry.Certificate
 	if isNew {
 		if c, err := s.store.Certificate(r.Context(), in.Number); err == nil {
-			msg := registry.Errorf(registry.ECONFLICT, "number", "console.certificate_number_already_registered", c.Number)
+			msg := registry.Errorf(registry.ECONFLICT, "number", "console.number_taken_own", c.Number)
 			if c.BodyID != u.BodyID {
-				msg = registry.Errorf(registry.ECONFLICT, "number", "console.certificate_number_already_registered_2", c.Number)
+				msg = registry.Errorf(registry.ECONFLICT, "number", "console.number_taken_other_body", c.Number)
 			}
 			errs, _ := fieldErrors(msg, lang)
 			return s.renderNew(w, r, u, formValues(in), errs, nil)

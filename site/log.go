@@ -88,7 +88,7 @@ func (s *Server) showEntry(w http.ResponseWriter, r *http.Request) error {
 	}
 	index, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
 	if err != nil || index < 0 {
-		return registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no", r.PathValue("index"))
+		return registry.Errorf(registry.ENOTFOUND, "", "log.no_entry_named", r.PathValue("index"))
 	}
 	b, err := l.Entry(r.Context(), index)
 	if err != nil {

@@ -44,7 +44,7 @@ func ParseTilePath(path string) (tlog.Tile, error) {
 
 // errNoTile is the answer for a tile the current tree does not have.
 func errNoTile(path string) error {
-	return registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_2", path)
+	return registry.Errorf(registry.ENOTFOUND, "", "log.no_such_path", path)
 }
 
 // Tile returns the bytes of the tile or entry bundle at a C2SP tlog-tiles
@@ -53,7 +53,7 @@ func errNoTile(path string) error {
 func (l *Log) Tile(ctx context.Context, path string) ([]byte, error) {
 	t, err := ParseTilePath(path)
 	if err != nil {
-		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_3", path)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.malformed_path", path)
 	}
 	cp, err := l.Checkpoint(ctx)
 	if err != nil {
@@ -118,7 +118,7 @@ func (l *Log) Entry(ctx context.Context, index int64) ([]byte, error) {
 		return nil, err
 	}
 	if index < 0 || index >= cp.Size {
-		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.public_log_has_no_4", index)
+		return nil, registry.Errorf(registry.ENOTFOUND, "", "log.no_entry", index)
 	}
 	b, err := l.entryBundle(ctx, index, 1)
 	if err != nil {
