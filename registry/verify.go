@@ -3,8 +3,10 @@ package registry
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -325,9 +327,13 @@ func isHeader(s string) bool {
 	return s == "number" || s == "证书编号" || s == "编号" || s == "certificate number" || s == "certificate_number"
 }
 
-// CountVerification counts one more check of a certificate and returns the
-// new count and when it was last checked before this one (zero if never).
-func (s *Store) CountVerification(ctx context.Context, certID int64) (count int64, last time.Time, err error) {
+// CountVerification counts a check of a certificate by client (its
+// address, as the site knows it) and returns the count with this check and
+// the time of the check before it. A client is counted once per
+// certificate and day (UTC): its later checks that day leave the count
+// as it is. The caller leaves out checks that must not count at all
+// (crawlers, prefetches) by not calling it.
+func (s *Store) CountVerification(ctx context.Context, certID int64, client string) (count int64, last time.Time, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
 		var prev sql.NullString
 		if err := tx.QueryRowContext(ctx, `SELECT last_at FROM verify_counts WHERE certificate_id = ?`, certID).Scan(&prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -335,6 +341,16 @@ func (s *Store) CountVerification(ctx context.Context, certID int64) (count int6
 		}
 		if prev.Valid {
 			last = parseTime(prev.String)
+		}
+		if err := forgetEarlierDays(ctx, tx, now); err != nil {
+			return err
+		}
+		fresh, err := firstSeenToday(ctx, tx, now, certID, client)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return tx.QueryRowContext(ctx, `SELECT count FROM verify_counts WHERE certificate_id = ?`, certID).Scan(&count)
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO verify_counts(certificate_id, count, first_at, last_at) VALUES (?, 1, ?, ?)
 			ON CONFLICT(certificate_id) DO UPDATE SET count = count + 1, last_at = excluded.last_at
@@ -346,9 +362,10 @@ func (s *Store) CountVerification(ctx context.Context, certID int64) (count int6
 	return count, last, nil
 }
 
-// CountVerifications counts one check of each certificate in one
-// transaction (a batch check).
-func (s *Store) CountVerifications(ctx context.Context, certIDs []int64) error {
+// CountVerifications counts a check of each certificate by client in one
+// transaction (a batch check), each once per client and day as
+// CountVerification does.
+func (s *Store) CountVerifications(ctx context.Context, certIDs []int64, client string) error {
 	if len(certIDs) == 0 {
 		return nil
 	}
@@ -359,8 +376,18 @@ func (s *Store) CountVerifications(ctx context.Context, certIDs []int64) error {
 			return err
 		}
 		defer st.Close()
+		if err := forgetEarlierDays(ctx, tx, now); err != nil {
+			return err
+		}
 		t := fmtTime(now)
 		for _, id := range certIDs {
+			fresh, err := firstSeenToday(ctx, tx, now, id, client)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				continue
+			}
 			if _, err := st.ExecContext(ctx, id, t, t); err != nil {
 				return err
 			}
@@ -371,6 +398,26 @@ func (s *Store) CountVerifications(ctx context.Context, certIDs []int64) error {
 		return fmt.Errorf("count verifications: %w", err)
 	}
 	return nil
+}
+
+// forgetEarlierDays deletes who was counted on earlier days, so that no
+// trace of a client outlives the day it was counted in.
+func forgetEarlierDays(ctx context.Context, tx *sql.Tx, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM verify_seen WHERE day < ?`, now.UTC().Format(DateLayout))
+	return err
+}
+
+// firstSeenToday records that client checked the certificate today and
+// reports whether that is new.
+func firstSeenToday(ctx context.Context, tx *sql.Tx, now time.Time, certID int64, client string) (bool, error) {
+	day := now.UTC().Format(DateLayout)
+	sum := sha256.Sum256([]byte(day + "\x00" + client))
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO verify_seen(day, certificate_id, client) VALUES (?, ?, ?)`, day, certID, hex.EncodeToString(sum[:16]))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // VerificationCount returns how often a certificate was checked and when

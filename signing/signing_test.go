@@ -471,21 +471,38 @@ func TestReceiptsAndCounts(t *testing.T) {
 	}
 
 	c, _ := s.Certificate(ctx, "AS-1")
-	n, last, err := s.CountVerification(ctx, c.ID)
+	n, last, err := s.CountVerification(ctx, c.ID, "192.0.2.1")
 	if err != nil || n != 1 || !last.IsZero() {
 		t.Fatalf("first count: %d %v %v", n, last, err)
 	}
 	gen, _ := s.Generation(ctx)
-	n, last, err = s.CountVerification(ctx, c.ID)
+	n, last, err = s.CountVerification(ctx, c.ID, "192.0.2.2")
 	if err != nil || n != 2 || !last.Equal(s.Now().UTC()) {
 		t.Fatalf("second count: %d %v %v", n, last, err)
 	}
-	if err := s.CountVerifications(ctx, []int64{c.ID, c.ID}); err != nil {
+	// The same clients again the same day: not counted again.
+	if n, _, err := s.CountVerification(ctx, c.ID, "192.0.2.1"); err != nil || n != 2 {
+		t.Fatalf("same client, same day: %d %v, want 2", n, err)
+	}
+	if err := s.CountVerifications(ctx, []int64{c.ID, c.ID}, "192.0.2.3"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _, _ := s.VerificationCount(ctx, c.ID); n != 4 {
-		t.Errorf("count %d, want 4", n)
+	if n, _, _ := s.VerificationCount(ctx, c.ID); n != 3 {
+		t.Errorf("count %d, want 3 (a batch naming one certificate twice counts it once)", n)
 	}
+	// The next day, the first client counts again, and yesterday's
+	// record of who checked is gone.
+	today := s.Now
+	s.Now = func() time.Time { return today().Add(24 * time.Hour) }
+	if n, _, err := s.CountVerification(ctx, c.ID, "192.0.2.1"); err != nil || n != 4 {
+		t.Fatalf("next day: %d %v, want 4", n, err)
+	}
+	var kept int
+	registrytest.RawDB(t, s).QueryRowContext(ctx, `SELECT count(*) FROM verify_seen WHERE day < ?`, s.Now().UTC().Format(registry.DateLayout)).Scan(&kept)
+	if kept != 0 {
+		t.Errorf("%d rows of earlier days kept", kept)
+	}
+	s.Now = today
 	if g, _ := s.Generation(ctx); g != gen {
 		t.Errorf("counting bumped the generation %d → %d: it would empty the page cache", gen, g)
 	}

@@ -262,6 +262,7 @@ func fileExists(dir, p string) bool {
 // its status and the same-site links it holds (HTML pages only).
 func (s *Server) exportOne(h http.Handler, p string) (*exportFile, int, []string, error) {
 	req := httptest.NewRequest(http.MethodGet, p, nil)
+	req.Header.Set("User-Agent", CrawlerUserAgent)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	status := rec.Code

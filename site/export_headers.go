@@ -29,6 +29,8 @@ func HostHeaders() map[string][]byte {
 	}{
 		{"/qr/svg/", [][2]string{{"Content-Type", "image/svg+xml"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
 		{"/qr/png-256/", [][2]string{{"Content-Type", "image/png"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
+		{"/qr/png-512/", [][2]string{{"Content-Type", "image/png"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
+		{"/qr/png-1024/", [][2]string{{"Content-Type", "image/png"}, {"Cache-Control", "public, max-age=31536000, immutable"}}},
 		{"/api/v1/certificates/", [][2]string{{"Content-Type", "application/json; charset=utf-8"}}},
 	}
 

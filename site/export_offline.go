@@ -149,29 +149,35 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 	return nil
 }
 
-// exportQR writes a certificate's QR images, PNG and SVG, from one
-// encoding of the symbol. Their paths hold the signature token: when the
-// folder's images are current (see exportManifest.QRSalt), an image whose
-// file exists is kept without drawing it again.
+// exportQR writes a certificate's QR images, the PNGs of every size the
+// live site serves and the SVG, from one encoding of the symbol: the
+// certificate page links to all of them. Their paths hold the signature
+// token: when the folder's images are current (see
+// exportManifest.QRSalt), an image whose file exists is kept without
+// drawing it again.
 func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *signing.QRSignature, current bool) error {
-	pngPath, svgPath := qrPath("png-256", qs), qrPath("svg", qs)
-	if current && fileExists(dir, pngPath) && fileExists(dir, svgPath) {
-		res.Files += 2
-		res.Unchanged += 2
+	paths := []string{qrPath("svg", qs)}
+	for _, f := range qrFormats {
+		paths = append(paths, qrPath(f, qs))
+	}
+	if current && allExist(dir, paths) {
+		res.Files += len(paths)
+		res.Unchanged += len(paths)
 		return nil
 	}
 	sym, err := qrimage.Encode(qs.URL(s.cfg.BaseURL))
 	if err != nil {
 		return err
 	}
-	png, err := sym.PNG(exportQRSize)
-	if err != nil {
-		return err
+	files := []*exportFile{{path: paths[0], body: sym.SVG(), ctype: "image/svg+xml"}}
+	for i, f := range qrFormats {
+		png, err := sym.PNG(qrSizes[f])
+		if err != nil {
+			return err
+		}
+		files = append(files, &exportFile{path: paths[i+1], body: png, ctype: "image/png"})
 	}
-	for _, f := range []*exportFile{
-		{path: pngPath, body: png, ctype: "image/png"},
-		{path: svgPath, body: sym.SVG(), ctype: "image/svg+xml"},
-	} {
+	for _, f := range files {
 		if err := exportWrite(dir, f, dirs, res); err != nil {
 			return err
 		}
@@ -179,9 +185,15 @@ func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *sig
 	return nil
 }
 
-// exportQRSize is the PNG size the export writes; the SVG prints sharp at
-// any size.
-const exportQRSize = 256
+// allExist reports whether every path's file is in the folder.
+func allExist(dir string, paths []string) bool {
+	for _, p := range paths {
+		if !fileExists(dir, p) {
+			return false
+		}
+	}
+	return true
+}
 
 // exportInfo is /export.json: when the export read the registry, in both
 // languages as the verdict pages word it. A verdict page whose

@@ -48,8 +48,8 @@ const manifestFormat = "certreg-export/1"
 // Files each certificate and holder group has (the open data downloads
 // are a group of their own, keyed by every certificate's key).
 const (
-	certFileCount   = 9 // page ×2, feed ×2, JSON, verdict page ×2, QR PNG and SVG
-	holderFileCount = 2 // page ×2
+	certFileCount   = 11 // page ×2, feed ×2, JSON, verdict page ×2, QR SVG and PNG ×3
+	holderFileCount = 2  // page ×2
 )
 
 type exportManifest struct {

@@ -13,6 +13,10 @@ import (
 // 1024 for print.
 var qrSizes = map[string]int{"png-256": 256, "png-512": 512, "png-1024": 1024}
 
+// qrFormats are the PNG formats in order of size, as download links list
+// them.
+var qrFormats = []string{"png-256", "png-512", "png-1024"}
+
 // serveQR serves a certificate's QR code as SVG or PNG. The URL holds the
 // signature token, so its content never changes: it is cached forever.
 // Only a token that this registry signed for the certificate, now or in

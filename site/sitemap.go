@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -161,10 +162,25 @@ func (set urlSet) marshal() []byte {
 	return b.Bytes()
 }
 
-// robots lets crawlers read every page but not walk search results or the
-// API, and points them at the sitemap.
+// robotsDisallowed are the paths crawlers are asked to leave alone:
+// search results and the API (endless and costly), and what a person asks
+// for one certificate at a time: verdicts (each one a check the registry
+// counts), QR images and receipts.
+var robotsDisallowed = []string{
+	"/certificates?", "/en/certificates?", "/api/", "/data/",
+	"/V/", "/en/V/", "/v/", "/en/v/", "/qr/", "/receipts/", "/en/receipts/",
+}
+
+// robots lets crawlers read every page but not what robotsDisallowed
+// lists, and points them at the sitemap.
 func (s *Server) robots(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "User-agent: *\nDisallow: /certificates?\nDisallow: /en/certificates?\nDisallow: /api/\nDisallow: /data/\nAllow: /\n\nSitemap: %s/sitemap.xml\n", s.cfg.BaseURL)
+	var b strings.Builder
+	b.WriteString("User-agent: *\n")
+	for _, p := range robotsDisallowed {
+		b.WriteString("Disallow: " + p + "\n")
+	}
+	fmt.Fprintf(&b, "Allow: /\n\nSitemap: %s/sitemap.xml\n", s.cfg.BaseURL)
+	io.WriteString(w, b.String())
 	return nil
 }

@@ -98,7 +98,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 			}
 			out.Results = append(out.Results, apiBatchResult{Line: x.Line, Input: x.Input, CreditCode: x.CreditCode, apiVerification: newAPIVerification(x.Verification)})
 		}
-		if err := s.store.CountVerifications(ctx, ids); err != nil {
+		if err := s.store.CountVerifications(ctx, ids, clientAddr(r)); err != nil {
 			return err
 		}
 		w.Header().Set("Cache-Control", "no-store")
@@ -127,7 +127,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v.Certificate != nil {
-		if _, _, err := s.store.CountVerification(ctx, v.Certificate.ID); err != nil {
+		if _, _, err := s.store.CountVerification(ctx, v.Certificate.ID, clientAddr(r)); err != nil {
 			return err
 		}
 	}

@@ -66,7 +66,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 			ids = append(ids, x.Certificate.ID)
 		}
 	}
-	if err := s.store.CountVerifications(r.Context(), ids); err != nil {
+	if err := s.store.CountVerifications(r.Context(), ids, clientAddr(r)); err != nil {
 		return err
 	}
 	switch form.format {

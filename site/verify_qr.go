@@ -1,6 +1,7 @@
 package site
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/certreg/certreg/registry"
@@ -15,7 +16,7 @@ import (
 func (s *Server) showVerdict(w http.ResponseWriter, r *http.Request) error {
 	qs, err := signing.ParseQRPath(r.PathValue("rest"))
 	if err != nil {
-		return err
+		return s.damagedQR(w, r, err)
 	}
 	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, qs)
 	if err != nil {
@@ -23,6 +24,22 @@ func (s *Server) showVerdict(w http.ResponseWriter, r *http.Request) error {
 	}
 	form := views.ReceiptForm{Kind: "qr", Token: qs.Token(), Number: qs.Number}
 	return s.renderVerdict(w, r, v, langOf(r).T("verify.col.printed"), form)
+}
+
+// damagedQR answers a QR code URL that cannot be read with a verdict
+// panel of its own, 400: why it cannot be read and what to do next.
+// Anything but a registry error is the server's own failure.
+func (s *Server) damagedQR(w http.ResponseWriter, r *http.Request, err error) error {
+	var re *registry.Error
+	if !errors.As(err, &re) {
+		return err
+	}
+	lang := langOf(r)
+	b := s.base(r, lang.T("verify.damaged.title"))
+	b.NoIndex = true
+	b.Nav = "verify"
+	w.Header().Set("Cache-Control", "no-store")
+	return s.render(w, r, http.StatusBadRequest, views.DamagedQRPage(b, views.DamagedQRView{Why: lang.Render(re), Host: s.canonicalHost()}))
 }
 
 // renderVerdict counts the check and renders the verdict page for v.
@@ -75,22 +92,20 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 			vv.History = append(vv.History, historyItem(lang, sc, events[i]))
 		}
 	}
-	vv.Count, vv.LastChecked, err = s.store.CountVerification(ctx, c.ID)
+	// A crawler or a prefetch sees the count but does not add to it.
+	if countsAsCheck(r) {
+		vv.Count, vv.LastChecked, err = s.store.CountVerification(ctx, c.ID, clientAddr(r))
+	} else {
+		vv.Count, vv.LastChecked, err = s.store.VerificationCount(ctx, c.ID)
+	}
 	if err != nil {
 		return vv, err
 	}
-	if v.Verdict != registry.VerdictForged {
-		qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
-		if err != nil {
-			return vv, err
-		}
-		vv.QRImage = qrPath("svg", qs)
-		vv.QRImages = []views.Link{
-			{Text: "SVG", URL: vv.QRImage},
-			{Text: "PNG 256 px", URL: qrPath("png-256", qs)},
-			{Text: "PNG 512 px", URL: qrPath("png-512", qs)},
-			{Text: "PNG 1024 px", URL: qrPath("png-1024", qs)},
-		}
+	if v.Live != nil {
+		// Registered, and matched (a mismatch keeps the record to
+		// itself): what the reviewer needs at once, in the panel.
+		sum := s.summaryOf(lang, c, events, v.CheckedAt)
+		vv.Summary = &sum
 	}
 	return vv, nil
 }

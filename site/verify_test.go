@@ -25,6 +25,7 @@ import (
 	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
 )
 
 // verifySite serves store with a key ring of its own.
@@ -84,8 +85,15 @@ func TestVerdictPages(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("%s: %d\n%s", kind, r.status, r.body)
 		}
+		c := mustCert(t, s, sampleNumber(t, kind))
 		mustContain(t, kind, r.body, `verdict-panel verdict-`+want, i18n.ZH.Render(v), i18n.ZH.Render(v.Meaning()), "真实：二维码由本登记库签发",
-			"https://certreg.example.cn", "纸质证书与登记记录对照", `name="kind" value="qr"`, "/qr/svg/")
+			"https://certreg.example.cn", "纸质证书与登记记录对照", `name="kind" value="qr"`,
+			`<dd class="holder">`+html.EscapeString(c.HolderName)+`</dd>`, "有效期至", i18n.ZH.Date(c.ExpiryDate))
+		// The QR code's files are for printing: the certificate page and
+		// the console offer them, not the reviewer's verdict page.
+		if strings.Contains(r.body, "/qr/") {
+			t.Errorf("%s: the verdict page offers QR code downloads", kind)
+		}
 		if want != "valid" && strings.Contains(r.body, "verdict-valid") {
 			t.Errorf("%s: page shows a valid badge", kind)
 		}
@@ -169,12 +177,16 @@ func TestVerdictChangedSincePrinting(t *testing.T) {
 	}
 	r := get(t, ts, pathOf(u))
 	mustContain(t, "changed", r.body, "verdict-panel verdict-mismatch", "与登记信息不符", "二维码签名真实，但证书内容在打印后已变更",
-		`<tr class="differs"><th scope="row">等级</th><td>五星级`, "三星级", "（已变更）")
+		`<tr class="differs"><th scope="row">等级</th><td data-label="二维码签名的内容">五星级`, "三星级", "（已变更）")
 	if strings.Count(r.body, "（已变更）") != 1 {
 		t.Errorf("%d fields marked changed, want 1 (the level)", strings.Count(r.body, "（已变更）"))
 	}
-	// Verification counts grow with each check.
-	r = get(t, ts, pathOf(u))
+	// Verification counts grow with each person's check: the first
+	// request above came from a program (Go's User-Agent), which is not
+	// counted.
+	r = getAs(t, ts, pathOf(u), "127.0.0.2", browserUA)
+	mustContain(t, "count", r.body, "本证书在本登记库累计被核验 1 次", "这是本证书第一次被核验")
+	r = getAs(t, ts, pathOf(u), "127.0.0.3", browserUA)
 	mustContain(t, "count", r.body, "本证书在本登记库累计被核验 2 次", "此前最近一次核验")
 }
 
@@ -493,10 +505,10 @@ func TestQRImagesAndKeys(t *testing.T) {
 	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
 	n := sampleNumber(t, "/")
 	u := qrURL(t, s, n)
-	page := get(t, ts, pathOf(u))
+	page := get(t, ts, views.CertificatePath(n))
 	i := strings.Index(page.body, "/qr/png-512/")
 	if i < 0 {
-		t.Fatal("the verdict page links no PNG")
+		t.Fatal("the certificate page links no PNG")
 	}
 	pngPath := page.body[i : i+strings.Index(page.body[i:], `"`)]
 	r := get(t, ts, pngPath)

@@ -46,6 +46,13 @@ func Links(body []byte, baseURL string) []string {
 			if end < 0 {
 				return out
 			}
+			if m.open == `href="` && nofollow(body, i) {
+				// A verdict, a QR image: what a person asks for, not a
+				// page to crawl (and a check a crawl must not count).
+				i = start + end + len(m.close)
+				matched = true
+				break
+			}
 			if l, ok := internalLink(string(body[start:start+end]), baseURL); ok {
 				out = append(out, l)
 			}
@@ -58,6 +65,35 @@ func Links(body []byte, baseURL string) []string {
 	}
 	return out
 }
+
+// nofollow reports whether the tag around position i of body has
+// rel="nofollow" (alone or among other values).
+func nofollow(body []byte, i int) bool {
+	open := bytes.LastIndexByte(body[:i], '<')
+	end := bytes.IndexByte(body[i:], '>')
+	if open < 0 || end < 0 {
+		return false
+	}
+	tag := body[open : i+end]
+	r := bytes.Index(tag, []byte(`rel="`))
+	if r < 0 {
+		return false
+	}
+	val := tag[r+len(`rel="`):]
+	if q := bytes.IndexByte(val, '"'); q >= 0 {
+		val = val[:q]
+	}
+	for _, f := range bytes.Fields(val) {
+		if string(f) == "nofollow" {
+			return true
+		}
+	}
+	return false
+}
+
+// CrawlerUserAgent is the User-Agent of the site's own crawls (Walk, the
+// static export): the verification counter never counts them.
+const CrawlerUserAgent = "certreg-walk/1 (the registry's own crawler)"
 
 func isWordByte(b byte) bool {
 	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
@@ -138,6 +174,7 @@ func Walk(ctx context.Context, h http.Handler, baseURL string, starts []string, 
 func fetch(ctx context.Context, h http.Handler, path string) (*http.Response, []byte, error) {
 	for range 5 {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+		req.Header.Set("User-Agent", CrawlerUserAgent)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		resp := rec.Result()

@@ -45,9 +45,10 @@ func TestLinks(t *testing.T) {
 		`<a href="https://certreg.test/en/?q=%E5%AE%81&amp;page=2">` +
 		`<a href="https://elsewhere.test/x"><a href="//cdn.test/y"><a href="mailto:a@b.c">` +
 		`<a nohref="/no"><a data-href="/data"><loc>https://certreg.test/sitemaps/pages.xml</loc>` +
+		`<a rel="nofollow" href="/V/TOKEN/A1">v</a><a href="/qr/svg/T/A1" class="x" rel="noopener nofollow">q</a><a rel="follow" href="/f">` +
 		`<a href="/unterminated`
 	got := Links([]byte(page), "https://certreg.test")
-	want := []string{"/certificates/A1", "/static/a.png", "/en/?q=%E5%AE%81&page=2", "/data", "/sitemaps/pages.xml"}
+	want := []string{"/certificates/A1", "/static/a.png", "/en/?q=%E5%AE%81&page=2", "/data", "/sitemaps/pages.xml", "/f"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Links:\n got %q\nwant %q", got, want)
 	}

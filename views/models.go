@@ -46,6 +46,31 @@ type CertificateView struct {
 	AsOf         time.Time
 	LogIndex     int64  // the certificate's latest entry in the public log
 	LogURL       string // that entry; "" while not logged
+	Summary      Summary
+	QR           CertificateQR
+}
+
+// Summary is what a reviewer must see at once about a registered
+// certificate, in the status box and the verdict panel: who holds it, at
+// which level, until when, and, when it is not valid, since when and why.
+type Summary struct {
+	Holder     string
+	Level      string // the level's name in the page's language
+	Stars      int
+	Expiry     time.Time
+	SinceLabel string    // "suspended on", "revoked on"…; "" when valid or expired
+	Since      time.Time // the day the suspension, revocation or withdrawal took effect
+	Reason     string    // why: the body's reason, or the end of validity; "" when valid
+}
+
+// CertificateQR is a certificate's signed QR code as its page offers it:
+// drawn inline, as files to print, and the two things a reviewer does with
+// it.
+type CertificateQR struct {
+	SVG        string // the drawing, from qrimage (trusted markup)
+	Images     []Link // SVG and PNG files
+	VerdictURL string // the verdict page the code opens
+	Receipt    ReceiptForm
 }
 
 // Option is one choice of a filter's select.

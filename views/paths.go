@@ -88,9 +88,11 @@ func SitemapCertificatesPath(n int) string {
 // name.
 func StaticPath(name string) string { return "/static/" + name }
 
-// VerdictPath is the verdict page a QR code opens: /V/<token>/<NUMBER>, as
-// signing.QRSignature.URL writes it on the registry's base URL.
-func VerdictPath(token, number string) string { return "/V/" + token + "/" + URLNumber(number) }
+// VerdictPath is the verdict page a QR code opens: /V/<token>/<NUMBER>,
+// exactly as signing.QRSignature.URL writes it on the registry's base URL
+// (a "/" in the number stays: it is what the printed code holds, and the
+// static export writes its verdict page there).
+func VerdictPath(token, number string) string { return "/V/" + token + "/" + number }
 
 // QRImagePath is a certificate's QR image for a signature token; format is
 // "svg" or "png-256" (and the other PNG sizes). The token in the path

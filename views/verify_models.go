@@ -18,8 +18,15 @@ type VerdictView struct {
 	LastChecked time.Time // the check before this one; zero if none
 	Host        string    // the registry's canonical host
 	Receipt     ReceiptForm
-	QRImages    []Link // the current claims' QR code, PNG and SVG
-	QRImage     string // the SVG shown on the page
+	Summary     *Summary // holder, level, expiry; nil when not registered (or not matched)
+}
+
+// DamagedQRView answers a QR code URL that cannot be read (truncated,
+// mistyped, or not a certificate code at all): a verdict of its own, with
+// why and what to do next.
+type DamagedQRView struct {
+	Why  string // what is wrong with the URL, in the page's language
+	Host string
 }
 
 // ClaimRow is one claim shown beside the registry's record.

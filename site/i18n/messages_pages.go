@@ -49,6 +49,25 @@ var pagesMessages = map[string]Msg{
 	"cert.details":    {"证书信息", "Certificate details"},
 	"cert.notfound":   {"本登记库中没有登记编号为 %s 的证书。如证书上印有此编号，请向发证的认证机构核实，并警惕伪造证书。", "No certificate numbered %s is registered here. If a certificate shows this number, check with the body that issued it: it may be forged."},
 	"cert.stars":      {"%d 星", "%d stars"},
+	"cert.actions":    {"核验与回执", "Verify and receipt"},
+	"cert.verify":     {"核验此证书", "Verify this certificate"},
+	"cert.receipt":    {"生成核验回执", "Make a verification receipt"},
+	"cert.qr.title":   {"证书二维码", "The certificate's QR code"},
+	"cert.qr.help":    {"用于印在证书上或放入投标文件。扫码即打开本登记库的核验页；二维码带有本登记库的签名，任何人都可独立核对。", "For printing on the certificate or in bid documents. Scanning it opens this registry's verdict page; the code carries the registry's signature, which anyone can check independently."},
+	"cert.qr.png":     {"PNG %d 像素", "PNG %d px"},
+	"cert.qr.alt":     {"证书 %s 的签名二维码", "Signed QR code of certificate %s"},
+
+	// The summary in the status box and the verdict panel.
+	"summary.reason":          {"原因", "Reason"},
+	"summary.since.suspended": {"暂停日期", "Suspended on"},
+	"summary.since.revoked":   {"撤销日期", "Revoked on"},
+	"summary.since.withdrawn": {"注销日期", "Withdrawn on"},
+	"summary.expired_reason":  {"有效期已于 %s 届满", "Its validity ended on %s"},
+	"summary.no_reason":       {"认证机构未注明", "Not stated by the body"},
+
+	// Punctuation that differs between the languages.
+	"punct.colon":  {"：", ": "},
+	"punct.parens": {"（%s）", " (%s)"},
 
 	// Browse and search.
 	"browse.title":           {"证书查询", "Find a certificate"},

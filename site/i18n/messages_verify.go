@@ -37,6 +37,14 @@ var verifyMessages = map[string]Msg{
 	"verify.receipt.button":  {"生成核验回执", "Make a receipt"},
 	"verify.again":           {"核验另一份证书", "Verify another certificate"},
 
+	"verify.damaged.title":   {"无法核验此二维码", "Cannot verify this QR code"},
+	"verify.damaged.badge":   {"无法核验", "Cannot verify"},
+	"verify.damaged.meaning": {"无法据此确认证书，不能作为有效证书的依据。", "The certificate cannot be confirmed from this code: do not rely on it as a valid certificate."},
+	"verify.damaged.next":    {"接下来怎么做", "What to do next"},
+	"verify.damaged.rescan":  {"重新扫描纸质证书上的二维码：整个二维码在取景框内，清晰、无反光。通过聊天软件转发的链接可能被截断。", "Scan the code on the paper again, with all of it in the frame, sharp and without glare. A link forwarded through a chat app may have been cut short."},
+	"verify.damaged.manual":  {"改为输入证书编号和获证组织名称核验", "Check by typing the certificate number and holder instead"},
+	"verify.damaged.body":    {"仍无法核验时，请联系发证的认证机构，并警惕伪造证书。", "If it still cannot be verified, contact the certification body that issued it, and beware of forgeries."},
+
 	"verify.manual.title":  {"按编号和获证组织核验", "Check by number and holder"},
 	"verify.manual.help":   {"两项都必须与登记记录一致。获证组织可填写名称或统一社会信用代码。", "Both must match the registry's record. For the holder, enter its name or its unified social credit code."},
 	"verify.manual.number": {"证书编号", "Certificate number"},
