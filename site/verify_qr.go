@@ -101,9 +101,11 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 	if err != nil {
 		return vv, err
 	}
-	if v.Live != nil {
-		// Registered, and matched (a mismatch keeps the record to
-		// itself): what the reviewer needs at once, in the panel.
+	if v.Live != nil && v.Verdict != registry.VerdictForged && v.Verdict != registry.VerdictMismatch {
+		// The certificate the paper shows is the one registered: what the
+		// reviewer needs at once, in the panel. (A forged or altered
+		// paper gets no holder beside its verdict, which could read as
+		// an endorsement; the record stands in the table below.)
 		sum := s.summaryOf(lang, c, events, v.CheckedAt)
 		vv.Summary = &sum
 	}
