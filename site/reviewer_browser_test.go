@@ -107,20 +107,23 @@ func TestBrowserNarrowScreens(t *testing.T) {
 	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 100000, BatchBurst: 1000})
 	ctx := browsertest.New(t)
 	dir := browsertest.ArtefactDir(t)
-	pages := append(browserPages(t), views.VerifyPath, views.VerifyBatchPath)
+	var pages [][2]string // screenshot name, path
+	for _, p := range append(browserPages(t), views.VerifyPath, views.VerifyBatchPath) {
+		pages = append(pages, [2]string{shotName(p[:min(len(p), 40)]), p})
+	}
 	for _, k := range verdictKinds(t, s) {
-		pages = append(pages, k[1])
+		pages = append(pages, [2]string{"_verdict_" + k[0], k[1]})
 	}
 	for _, p := range pages {
 		for _, prefix := range []string{"", "/en"} {
 			for _, w := range []int{320, 360} {
-				phoneCheck(ctx, t, ts.URL+prefix+p, w, dir, fmt.Sprintf("narrow%d%s.png", w, shotName(prefix+p[:min(len(p), 40)])))
+				phoneCheck(ctx, t, ts.URL+prefix+p[1], w, dir, fmt.Sprintf("narrow%d%s%s.png", w, shotName(prefix), p[0]))
 			}
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+prefix+p)); err != nil {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+prefix+p[1])); err != nil {
 				t.Fatal(err)
 			}
 			for _, v := range browsertest.Axe(ctx, t) {
-				t.Errorf("%s: axe: %s", prefix+p, v)
+				t.Errorf("%s: axe: %s", prefix+p[1], v)
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package site
 import (
 	"errors"
 	"net/http"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
@@ -39,7 +41,7 @@ func (s *Server) damagedQR(w http.ResponseWriter, r *http.Request, err error) er
 	b.NoIndex = true
 	b.Nav = "verify"
 	w.Header().Set("Cache-Control", "no-store")
-	return s.render(w, r, http.StatusBadRequest, views.DamagedQRPage(b, views.DamagedQRView{Why: lang.Render(re), Host: s.canonicalHost()}))
+	return s.render(w, r, http.StatusBadRequest, views.DamagedQRPage(b, views.DamagedQRView{Why: sentence(lang.Render(re)), Host: s.canonicalHost()}))
 }
 
 // renderVerdict counts the check and renders the verdict page for v.
@@ -110,4 +112,11 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 		vv.Summary = &sum
 	}
 	return vv, nil
+}
+
+// sentence starts a message that other messages embed in lower case
+// ("the certificate QR code address is …") with a capital, to stand alone.
+func sentence(m string) string {
+	r, n := utf8.DecodeRuneInString(m)
+	return string(unicode.ToUpper(r)) + m[n:]
 }
