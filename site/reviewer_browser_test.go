@@ -20,12 +20,18 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// overflowJS measures a page as a phone shows it: how far the document
-// scrolls sideways, and which elements reach past the viewport's edges
-// (visually hidden text and the skip link, placed off-screen on purpose,
-// aside).
-const overflowJS = `(() => {
-	const w = window.innerWidth;
+// overflowJS measures a page as a phone w px wide shows it: how far the
+// document scrolls sideways, and which elements reach past the screen's
+// edges (visually hidden text and the skip link, placed off-screen on
+// purpose, aside). The width is the emulated screen's, not innerWidth: a
+// mobile browser widens its layout viewport to fit an over-wide page, so
+// innerWidth grows with the very overflow being measured.
+func overflowJS(w int) string {
+	return fmt.Sprintf(overflowTmpl, w)
+}
+
+const overflowTmpl = `(() => {
+	const w = %d;
 	const out = {scroll: document.documentElement.scrollWidth - w, wide: []};
 	for (const e of document.body.querySelectorAll("*")) {
 		if (e.closest(".vh, .skip, [hidden], details:not([open]) > :not(summary)")) continue;
@@ -37,6 +43,7 @@ const overflowJS = `(() => {
 		}
 	}
 	out.wide = out.wide.slice(0, 5);
+	out.inner = window.innerWidth;
 	return JSON.stringify(out);
 })()`
 
@@ -53,19 +60,20 @@ func phoneCheck(ctx context.Context, t *testing.T, url string, width int, dir, n
 // checkOverflow measures the page the tab shows now (see phoneCheck).
 func checkOverflow(ctx context.Context, t *testing.T, what string, width int, dir, name string) {
 	t.Helper()
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[string](overflowJS))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[string](overflowJS(width)))
 	if err != nil {
 		t.Fatalf("measure %s: %v", what, err)
 	}
 	var m struct {
 		Scroll int      `json:"scroll"`
 		Wide   []string `json:"wide"`
+		Inner  int      `json:"inner"`
 	}
 	if err := json.Unmarshal([]byte(res), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Scroll > 0 || len(m.Wide) > 0 {
-		t.Errorf("%s at %d px: scrolls sideways by %d px; elements past the edge: %v", what, width, m.Scroll, m.Wide)
+	if m.Scroll > 0 || len(m.Wide) > 0 || m.Inner != width {
+		t.Errorf("%s at %d px: scrolls sideways by %d px (the browser widened its viewport to %d px); elements past the edge: %v", what, width, m.Scroll, m.Inner, m.Wide)
 	}
 	if dir != "" {
 		if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
@@ -107,6 +115,18 @@ func TestBrowserNarrowScreens(t *testing.T) {
 	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 100000, BatchBurst: 1000})
 	ctx := browsertest.New(t)
 	dir := browsertest.ArtefactDir(t)
+	// The measure itself: a page with one over-wide element fails it.
+	err := chromedp.Do(ctx, chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile, chromedp.EmulateScale(1)), chromedp.Navigate(ts.URL+"/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const d = document.createElement("div"); d.className = "probe"; d.style.width = "400px"; d.textContent = "x"; document.querySelector("main").append(d); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	probe, err := chromedp.Run(ctx, chromedp.Evaluate[string](overflowJS(320)))
+	if err != nil || !strings.Contains(probe, "div.probe") || !strings.Contains(probe, `"scroll":`) || strings.Contains(probe, `"scroll":0`) {
+		t.Fatalf("the overflow measure misses a 400 px element at 320 px: %s %v", probe, err)
+	}
 	var pages [][2]string // screenshot name, path
 	for _, p := range append(browserPages(t), views.VerifyPath, views.VerifyBatchPath) {
 		pages = append(pages, [2]string{shotName(p[:min(len(p), 40)]), p})

@@ -160,7 +160,9 @@ func Screenshot(ctx context.Context, t testing.TB, url string, width int, dir, n
 	if err != nil {
 		t.Fatalf("load %s at %d px: %v", url, width, err)
 	}
-	overflow, err = chromedp.Run(ctx, chromedp.Evaluate[int](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth`))
+	// Against the emulated width, not innerWidth: a mobile browser widens
+	// its layout viewport to fit an over-wide page, and innerWidth with it.
+	overflow, err = chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth) - %d`, width)))
 	if err != nil {
 		t.Fatalf("measure %s: %v", url, err)
 	}
