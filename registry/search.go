@@ -131,9 +131,16 @@ func (f *Filter) Validate(schemes *Schemes) error {
 
 // SearchResult is one page of certificates that match a filter.
 type SearchResult struct {
-	// Exact holds the certificates whose number or holder credit code is
-	// the query (or whose number starts with it), shown before the rest.
-	Exact        []*Certificate
+	// Exact holds the certificates found by their number (Numbers.All),
+	// shown before the rest.
+	Exact []*Certificate
+	// Numbers are the same, by kind: the number itself, numbers that start
+	// with the query, numbers that hold it further in.
+	Numbers NumberMatches
+	// HolderCode is set when the query is the credit code of a registered
+	// holder: Certificates are then that holder's certificates, and only
+	// those.
+	HolderCode   string
 	Certificates []*Certificate
 	// Total counts the matches up to CountCap; Capped says there are more.
 	// Total is -1 when the results are not counted (a one-character
@@ -164,15 +171,28 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	res := &SearchResult{}
 	var err error
 	if f.Query != "" {
-		if res.Exact, err = s.exactMatches(ctx, f.Query); err != nil {
+		var isCode bool
+		if res.HolderCode, isCode, err = s.registeredCreditCode(ctx, f.Query); err != nil {
 			return nil, err
+		}
+		if !isCode {
+			res.HolderCode = ""
+			if res.Numbers, err = s.numberMatches(ctx, f.Query); err != nil {
+				return nil, err
+			}
+			res.Exact = res.Numbers.All()
 		}
 	}
 
 	where, args := s.filterSQL(f)
 	filtered := len(where) > 0
 	var ts termSearch
-	if terms := strings.Fields(f.Query); len(terms) > 0 {
+	if res.HolderCode != "" {
+		// A holder's certificates are few: the credit code index finds
+		// them, and the count below is exact.
+		where = append(where, "c.holder_credit_code = ?")
+		args = append(args, res.HolderCode)
+	} else if terms := strings.Fields(f.Query); len(terms) > 0 {
 		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage); err != nil {
 			return nil, err
 		}
@@ -340,28 +360,6 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 // ftsPhrase quotes t as an FTS5 phrase.
 func ftsPhrase(t string) string {
 	return `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
-}
-
-// exactMatches returns the certificates whose number is q or starts with
-// it, and those held under the credit code q.
-func (s *Store) exactMatches(ctx context.Context, q string) ([]*Certificate, error) {
-	var out []*Certificate
-	if n, fe := NormalizeNumber(q); fe == nil {
-		key := NumberKey(n)
-		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key >= ? AND c.number_key < ? ORDER BY c.number_key = ? DESC, c.number_key LIMIT 20`, key, key+"\U0010FFFF", key)
-		if err != nil {
-			return nil, fmt.Errorf("search number %s: %w", key, err)
-		}
-		out = append(out, cs...)
-	}
-	if code, _, fe := NormalizeCreditCode(q); fe == nil {
-		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.holder_credit_code = ? ORDER BY c.issue_date DESC, c.id DESC LIMIT 50`, code)
-		if err != nil {
-			return nil, fmt.Errorf("search credit code %s: %w", code, err)
-		}
-		out = append(out, cs...)
-	}
-	return out, nil
 }
 
 // Places returns the provinces and, for each, the cities that certificates

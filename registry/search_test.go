@@ -60,7 +60,11 @@ func TestSearch(t *testing.T) {
 		{registry.Filter{Query: "ＡＳ－０００１"}, "", "AS-0001"},                         // full-width number, exact
 		{registry.Filter{Query: "as-000"}, "", "AS-0001 AS-0002 AS-0003"},          // number prefix
 		{registry.Filter{Query: "00114e22766r2l/3502"}, "", "00114E22766R2L/3502"}, // case-insensitive
-		{registry.Filter{Query: "91371323760038087M"}, "", "CL.2024.0007 AS-0003"}, // credit code
+		{registry.Filter{Query: "91371323760038087M"}, "CL.2024.0007 AS-0003", ""}, // credit code: that holder's certificates, counted
+		{registry.Filter{Query: "91371323760038087m", Scheme: "AS"}, "AS-0003", ""}, // and filtered
+		{registry.Filter{Query: "0007"}, "", "CL.2024.0007"},                       // a number's tail
+		{registry.Filter{Query: "R2L/3502"}, "", "00114E22766R2L/3502"},            // any part of 4+ characters
+		{registry.Filter{Query: "000"}, "", ""},                                    // but not 3
 		{registry.Filter{Scheme: "AS", Level: "five-star"}, "AS-0001", ""},         // level
 		{registry.Filter{Level: "three-star"}, "AS-0003", ""},                      // level without scheme
 		{registry.Filter{Status: registry.StatusExpired}, "AS-0003", ""},           // derived
@@ -97,6 +101,36 @@ func TestSearch(t *testing.T) {
 	res, _ = s.Search(ctx, registry.Filter{PerPage: 2, Page: 2})
 	if numbers(res.Certificates) != "CL.2024.0007 AS-0001" || res.Total != 5 {
 		t.Errorf("page 2: %q total %d", numbers(res.Certificates), res.Total)
+	}
+}
+
+// Each kind of number match is told apart, so that a page can say which
+// it shows; a credit code with no certificate finds nothing by code.
+func TestSearchNumberKinds(t *testing.T) {
+	s := searchStore(t)
+	ctx := context.Background()
+	res, err := s.Search(ctx, registry.Filter{Query: "as-000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Numbers.Exact != nil || numbers(res.Numbers.Prefix) != "AS-0001 AS-0002 AS-0003" || len(res.Numbers.Part) != 0 {
+		t.Errorf("prefix: exact %v, prefix %q, part %q", res.Numbers.Exact, numbers(res.Numbers.Prefix), numbers(res.Numbers.Part))
+	}
+	res, _ = s.Search(ctx, registry.Filter{Query: "AS-0001"})
+	if res.Numbers.Exact == nil || res.Numbers.Exact.Number != "AS-0001" || len(res.Numbers.Prefix)+len(res.Numbers.Part) != 0 {
+		t.Errorf("exact: %+v", res.Numbers)
+	}
+	res, _ = s.Search(ctx, registry.Filter{Query: "-000"})
+	if numbers(res.Numbers.Part) != "AS-0001 AS-0002 AS-0003" || len(res.Numbers.Prefix) != 0 {
+		t.Errorf("part: prefix %q part %q", numbers(res.Numbers.Prefix), numbers(res.Numbers.Part))
+	}
+	res, _ = s.Search(ctx, registry.Filter{Query: "91440300MA5FXXXX1X"})
+	if res.HolderCode != "" || len(res.Certificates) != 0 || res.Total != 0 {
+		t.Errorf("unregistered credit code: %q %d", res.HolderCode, res.Total)
+	}
+	res, _ = s.Search(ctx, registry.Filter{Query: " 91371323760038087M "})
+	if res.HolderCode != "91371323760038087M" || res.Total != 2 || len(res.Exact) != 0 {
+		t.Errorf("credit code: %q total %d exact %d", res.HolderCode, res.Total, len(res.Exact))
 	}
 }
 

@@ -117,19 +117,25 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	// A number typed in full goes straight to its certificate.
-	if len(res.Exact) > 0 && f.Page == 1 && len(bq.values) == 1 && registry.NumberKey(res.Exact[0].Number) == registry.NumberKey(f.Query) {
-		http.Redirect(w, r, lang.Path(views.CertificatePath(res.Exact[0].Number)), http.StatusFound)
+	if ex := res.Numbers.Exact; ex != nil && f.Page == 1 && len(bq.values) == 1 {
+		http.Redirect(w, r, lang.Path(views.CertificatePath(ex.Number)), http.StatusFound)
 		return nil
 	}
 
 	v := views.BrowseView{
-		Heading: lang.T("browse.title"), Query: f.Query, Exact: s.items(lang, res.Exact),
+		Heading: lang.T("browse.title"), Query: f.Query, Numbers: s.numberGroups(lang, f, res.Numbers),
 		Items: s.items(lang, res.Certificates), ClearURL: lang.Path(views.CertificatesPath),
 		FeedURL: lang.Path(views.IssuedFeedPath), Selects: s.browseSelects(lang, bq, sn),
 	}
-	if f.Query != "" {
+	switch {
+	case res.HolderCode != "":
+		v.Heading = lang.Tf("browse.holder_code", res.HolderCode)
+	case f.Query != "":
 		v.Heading = lang.Tf("browse.results_for", f.Query)
 	}
+	// Found by number and by no holder name: a "0 certificates" under the
+	// numbers found would contradict them.
+	v.NoNames = len(v.Numbers) > 0 && len(res.Certificates) == 0 && f.Page == 1
 	if f == (registry.Filter{Sort: f.Sort, Page: f.Page, PerPage: f.PerPage}) {
 		// No filter: the registry's own total is exact and already known.
 		res.Total, res.Capped = sn.stats.Certificates, false
@@ -147,7 +153,7 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	if res.Partial {
 		v.Partial = lang.Tf("browse.partial", lang.Int(registry.ShortScanRows))
 	}
-	v.Empty = len(res.Certificates) == 0 && len(res.Exact) == 0
+	v.Empty = len(res.Certificates) == 0 && len(v.Numbers) == 0
 	v.Pager = s.pager(lang, bq, f, res)
 	b := s.base(r, v.Heading)
 	b.Nav = "certificates"
@@ -278,4 +284,27 @@ var sortKeys = map[string]string{
 	registry.SortExpiryAsc:  "sort.expiry-asc",
 	registry.SortExpiryDesc: "sort.expiry-desc",
 	registry.SortNumber:     "sort.number",
+}
+
+// numberGroups heads each kind of number match with what it is and how
+// many it lists: the number itself, numbers that start with the query
+// (labelled a prefix), numbers that hold it further in.
+func (s *Server) numberGroups(lang i18n.Lang, f registry.Filter, m registry.NumberMatches) []views.ResultGroup {
+	var out []views.ResultGroup
+	count := func(n int) string {
+		if m.More && n == registry.NumberMatchMax {
+			return lang.Tf("browse.numbers.first", n)
+		}
+		return lang.Int(n)
+	}
+	if m.Exact != nil {
+		out = append(out, views.ResultGroup{ID: "number-h", Heading: lang.T("browse.number.exact"), Items: s.items(lang, []*registry.Certificate{m.Exact})})
+	}
+	if len(m.Prefix) > 0 {
+		out = append(out, views.ResultGroup{ID: "prefix-h", Heading: lang.Tf("browse.number.prefix", f.Query, count(len(m.Prefix))), Items: s.items(lang, m.Prefix)})
+	}
+	if len(m.Part) > 0 {
+		out = append(out, views.ResultGroup{ID: "part-h", Heading: lang.Tf("browse.number.part", f.Query, count(len(m.Part))), Items: s.items(lang, m.Part)})
+	}
+	return out
 }

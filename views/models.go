@@ -100,14 +100,23 @@ type BrowseView struct {
 	Heading  string
 	Query    string
 	Selects  []Select
-	Exact    []CertItem
+	Numbers  []ResultGroup // certificates found by their number, by kind
 	Items    []CertItem
+	NoNames  bool // the query matched no holder name: the name results are left out
 	Count    string // "共 1,234 张证书" or the capped wording
 	Partial  string // the one-character notice, or ""
 	Pager    []PageLink
 	ClearURL string
 	FeedURL  string
 	Empty    bool
+}
+
+// ResultGroup is one kind of search match under its own heading, which
+// says what kind it is and how many.
+type ResultGroup struct {
+	ID      string // the heading's id
+	Heading string
+	Items   []CertItem
 }
 
 // HomeView is the home page.
