@@ -4,7 +4,9 @@ package data
 
 import "embed"
 
-// FS holds the scheme definitions and the import templates.
+// FS holds the scheme definitions, the table of provinces (provinces.csv:
+// the 34 provincial-level divisions, short and full Chinese name and
+// English name) and the import templates.
 //
-//go:embed schemes.json
+//go:embed schemes.json provinces.csv
 var FS embed.FS

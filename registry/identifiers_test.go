@@ -96,3 +96,19 @@ func TestNormalizeNumber(t *testing.T) {
 		}
 	}
 }
+
+// The province table has the 34 provincial-level divisions, each with an
+// English name, found by short or full name.
+func TestProvinceNames(t *testing.T) {
+	if n := registry.Provinces(); n != 34 {
+		t.Errorf("%d provinces, want 34", n)
+	}
+	for stored, want := range map[string]string{"浙江": "Zhejiang", "浙江省": "Zhejiang", "内蒙古": "Inner Mongolia", "广西壮族自治区": "Guangxi", "香港": "Hong Kong", "陕西": "Shaanxi", "山西": "Shanxi", "火星": "火星"} {
+		if got := registry.ProvinceName(stored, "en"); got != want {
+			t.Errorf("ProvinceName(%q, en) = %q, want %q", stored, got, want)
+		}
+		if got := registry.ProvinceName(stored, "zh"); got != stored {
+			t.Errorf("ProvinceName(%q, zh) = %q", stored, got)
+		}
+	}
+}

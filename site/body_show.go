@@ -17,7 +17,7 @@ func (s *Server) listBodies(w http.ResponseWriter, r *http.Request) error {
 	}
 	var v views.BodiesView
 	for _, b := range sn.bodies {
-		v.Bodies = append(v.Bodies, views.BodyRow{Name: b.Name(string(lang)), Approval: b.Approval, URL: views.BodyPath(b.Approval), Place: b.Province + " " + b.City})
+		v.Bodies = append(v.Bodies, views.BodyRow{Name: b.Name(string(lang)), Approval: b.Approval, URL: views.BodyPath(b.Approval), Place: place(lang, b.Province, b.City)})
 	}
 	b := s.base(r, lang.T("bodies.title"))
 	b.Nav = "bodies"
@@ -52,6 +52,7 @@ func (s *Server) showBody(w http.ResponseWriter, r *http.Request) error {
 	q := "?body=" + url.QueryEscape(body.Approval)
 	v := views.BodyView{
 		Body:       body,
+		Place:      place(lang, body.Province, body.City),
 		Counts:     []views.Total{{Label: lang.T("home.total.certs"), N: lang.Int(st.Certificates), URL: lang.Path(views.CertificatesPath + q)}},
 		Items:      s.items(lang, recent.Certificates),
 		AllURL:     lang.Path(views.CertificatesPath + q),

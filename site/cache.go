@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -179,6 +180,12 @@ func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
 		body, hdr = e.gz, e.gzHdr
 	}
 	for k, v := range hdr {
+		if k == "Vary" {
+			// Keep what the handler's wrappers vary on (the language
+			// choice of "/").
+			h[k] = slices.Concat(h[k], v)
+			continue
+		}
 		h[k] = v
 	}
 	if e.status == http.StatusOK && notModified(r, e.etag, e.modified) {

@@ -39,7 +39,7 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		HolderURL: views.HolderPath(c.HolderCreditCode), BodyURL: views.BodyPath(c.BodyApproval),
 		SchemeURL: views.SchemePath(c.SchemeCode), FeedURL: views.CertificateFeedPath(c.Number),
 		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
-		Summary: s.summaryOf(lang, c, events, now),
+		Summary: s.summaryOf(lang, c, events, now), Place: place(lang, c.Province, c.City),
 	}
 	if v.QR, err = s.certificateQR(lang, c); err != nil {
 		return err

@@ -226,7 +226,7 @@ func (s *Server) browseSelects(lang i18n.Lang, bq *browseQuery, sn *snapshot) []
 		statuses = append(statuses, views.Option{Value: string(st), Text: lang.Render(st)})
 	}
 	for _, p := range sn.provinces {
-		provinces = append(provinces, views.Option{Value: p, Text: p})
+		provinces = append(provinces, views.Option{Value: p, Text: registry.ProvinceName(p, string(lang))})
 	}
 	if p := cur.Get("province"); p != "" {
 		for _, c := range sn.cities[p] {

@@ -10,14 +10,26 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// pickLanguage sends a first-time visitor of "/" whose browser prefers
-// English to "/en/". The language otherwise lives only in the URL: a
-// visitor who follows a link within the site (its Referer is this site),
-// such as the language switch, is never redirected.
+// langCookie is the cookie in which the language switch (static/app.js)
+// remembers a reader's explicit choice: "zh" or "en", nothing else.
+const langCookie = "certreg_lang"
+
+// pickLanguage chooses the language of "/". A reader who chose a language
+// with the switch gets that one, whatever the browser prefers. Otherwise a
+// first-time visitor whose browser prefers English is sent to "/en/"; one
+// who follows a link within the site (its Referer is this site) is never
+// redirected.
 func (s *Server) pickLanguage(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if langOf(r) == "zh" && r.URL.Path == "/" && !s.fromThisSite(r) && prefersEnglish(r.Header.Get("Accept-Language")) {
-			w.Header().Add("Vary", "Accept-Language")
+		if langOf(r) != "zh" || r.URL.Path != "/" {
+			return next(w, r)
+		}
+		w.Header().Add("Vary", "Accept-Language, Cookie")
+		english := !s.fromThisSite(r) && prefersEnglish(r.Header.Get("Accept-Language"))
+		if c, err := r.Cookie(langCookie); err == nil && (c.Value == "zh" || c.Value == "en") {
+			english = c.Value == "en"
+		}
+		if english {
 			http.Redirect(w, r, i18n.EN.Path(views.HomePath), http.StatusFound)
 			return nil
 		}

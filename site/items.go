@@ -10,11 +10,22 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
+// place words a province and city for a page in lang: the province in
+// English on English pages (data/provinces.csv); a city stays as
+// registered.
+func place(lang i18n.Lang, province, city string) string {
+	p := registry.ProvinceName(province, string(lang))
+	if city == "" || city == province {
+		return p
+	}
+	return p + " " + city
+}
+
 // item returns a certificate as a result list shows it.
 func (s *Server) item(lang i18n.Lang, c *registry.Certificate, now time.Time) views.CertItem {
 	it := views.CertItem{
 		Number: c.Number, URL: views.CertificatePath(c.Number), Holder: c.HolderName,
-		Place: c.Province, Status: c.EffectiveStatus(now), IssueDate: c.IssueDate, Expiry: c.ExpiryDate,
+		Place: registry.ProvinceName(c.Province, string(lang)), Status: c.EffectiveStatus(now), IssueDate: c.IssueDate, Expiry: c.ExpiryDate,
 		Body: lang.Pick(c.BodyNameZH, c.BodyNameEN),
 	}
 	if c.City != "" && c.City != c.Province {

@@ -334,3 +334,44 @@ func TestBrowserReviewerPath(t *testing.T) {
 		}
 	}
 }
+
+// The language switch is remembered: after choosing English, "/" opens
+// in English for a browser that prefers Chinese; after choosing Chinese
+// again, in Chinese. The cookie holds the choice and nothing else.
+func TestBrowserLanguageRemembered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	_, ts := newTestSite(t)
+	ctx := browsertest.New(t)
+	lang := func() string {
+		l, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/certificates"), chromedp.Click(chromedp.CSS("a.lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="en"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if l := lang(); l != "en" || !strings.HasSuffix(loc, "/en/") {
+		t.Errorf("after choosing English, / opened %s in %q", loc, l)
+	}
+	cookie, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
+	if cookie != "certreg_lang=en" {
+		t.Errorf("cookie %q, want only the choice", cookie)
+	}
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS("a.lang-switch")), chromedp.WaitReady(chromedp.CSS(`html[lang="zh-CN"]`)),
+		chromedp.Navigate(ts.URL+"/"), chromedp.WaitReady(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := lang(); l != "zh-CN" {
+		t.Errorf("after choosing Chinese, / opened in %q", l)
+	}
+}

@@ -196,20 +196,31 @@ func TestAcceptLanguageOnlyForFirstVisit(t *testing.T) {
 	for _, tc := range []struct {
 		path, accept, referer string
 		redirect              bool
+		cookie                string
 	}{
-		{"/", "en-GB,en;q=0.9,zh-CN;q=0.5", "", true},
-		{"/", "zh-CN,zh;q=0.9,en;q=0.8", "", false},
-		{"/", "de-DE,en;q=0.5", "", true},
-		{"/", "fr-FR", "", false},
-		{"/", "", "", false},
-		{"/", "en-US", ts.URL + "/en/certificates", false}, // the language switch
-		{"/", "en-US", "https://certreg.example.cn/en/", false},
-		{"/", "en-US", "https://search.example.com/", true},
-		{"/certificates", "en-US", "", false},
+		// A choice made with the language switch wins over the browser's
+		// preference and over where the visitor came from.
+		{"/", "zh-CN", "", true, "certreg_lang=en"},
+		{"/", "zh-CN", ts.URL + "/certificates", true, "certreg_lang=en"},
+		{"/", "en-US", "https://search.example.com/", false, "certreg_lang=zh"},
+		{"/", "en-US", "", true, "certreg_lang=fr"}, // not a choice the switch makes
+		{"/certificates", "", "", false, "certreg_lang=en"},
+		{"/", "en-GB,en;q=0.9,zh-CN;q=0.5", "", true, ""},
+		{"/", "zh-CN,zh;q=0.9,en;q=0.8", "", false, ""},
+		{"/", "de-DE,en;q=0.5", "", true, ""},
+		{"/", "fr-FR", "", false, ""},
+		{"/", "", "", false, ""},
+		{"/", "en-US", ts.URL + "/en/certificates", false, ""}, // the language switch
+		{"/", "en-US", "https://certreg.example.cn/en/", false, ""},
+		{"/", "en-US", "https://search.example.com/", true, ""},
+		{"/certificates", "en-US", "", false, ""},
 	} {
-		r := get(t, ts, tc.path, "Accept-Language", tc.accept, "Referer", tc.referer)
+		r := get(t, ts, tc.path, "Accept-Language", tc.accept, "Referer", tc.referer, "Cookie", tc.cookie)
 		if got := r.status == http.StatusFound && r.header.Get("Location") == "/en/"; got != tc.redirect {
-			t.Errorf("%s %q from %q: %d %q", tc.path, tc.accept, tc.referer, r.status, r.header.Get("Location"))
+			t.Errorf("%s %q from %q with %q: %d %q", tc.path, tc.accept, tc.referer, tc.cookie, r.status, r.header.Get("Location"))
+		}
+		if tc.path == "/" && !strings.Contains(strings.Join(r.header.Values("Vary"), ","), "Cookie") {
+			t.Errorf("%s with %q: Vary %q lacks Cookie", tc.path, tc.cookie, r.header.Values("Vary"))
 		}
 	}
 }

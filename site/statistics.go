@@ -36,7 +36,7 @@ func (s *Server) showStatistics(w http.ResponseWriter, r *http.Request) error {
 	}
 	prov := views.Chart{ID: "by-province", Title: lang.T("stats.by_province")}
 	for _, p := range st.ByProvince {
-		prov.Bars = append(prov.Bars, views.Bar{Label: p.Name, N: p.N, Text: lang.Int(p.N), URL: lang.Path(views.CertificatesPath + "?province=" + url.QueryEscape(p.Name))})
+		prov.Bars = append(prov.Bars, views.Bar{Label: registry.ProvinceName(p.Name, string(lang)), N: p.N, Text: lang.Int(p.N), URL: lang.Path(views.CertificatesPath + "?province=" + url.QueryEscape(p.Name))})
 	}
 	year := views.Chart{ID: "by-year", Title: lang.T("stats.by_year")}
 	for _, y := range st.ByYear {

@@ -48,6 +48,7 @@ type CertificateView struct {
 	LogURL       string // that entry; "" while not logged
 	Summary      Summary
 	QR           CertificateQR
+	Place        string // province (in the page's language) and city
 }
 
 // Summary is what a reviewer must see at once about a registered
@@ -146,6 +147,7 @@ type HolderView struct {
 // BodyView is a certification body's page.
 type BodyView struct {
 	Body       *registry.Body
+	Place      string // province (in the page's language) and city
 	Counts     []Total
 	Levels     []Total
 	Items      []CertItem
