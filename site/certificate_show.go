@@ -123,6 +123,9 @@ func changeValue(lang i18n.Lang, sc *registry.Scheme, field, v string) string {
 	case "status":
 		return lang.Render(registry.Status(v))
 	case "level":
+		if sc == nil {
+			break
+		}
 		if l, ok := sc.Level(v); ok {
 			return l.Name(string(lang))
 		}

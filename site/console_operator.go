@@ -163,8 +163,12 @@ func (s *Server) showAudit(w http.ResponseWriter, r *http.Request, u *registry.U
 		return err
 	}
 	for _, e := range evs {
-		v.Rows = append(v.Rows, views.ConsoleAuditRow{ID: e.ID, At: e.At, Actor: e.Actor, Source: e.Source, Remote: e.RemoteAddr,
-			Body: names[e.BodyID], Kind: e.Kind, Number: e.Number, Reason: e.Reason, Changes: e.Changes})
+		row := views.ConsoleAuditRow{ID: e.ID, At: e.At, Actor: e.Actor, Source: e.Source, Remote: e.RemoteAddr,
+			Body: names[e.BodyID], Kind: consoleEventKind(lang, e.Kind), Number: e.Number, Reason: e.Reason}
+		for _, ch := range e.Changes {
+			row.Changes = append(row.Changes, s.consoleChange(lang, ch))
+		}
+		v.Rows = append(v.Rows, row)
 	}
 	if len(evs) == f.Limit {
 		qq := url.Values{}

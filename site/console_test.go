@@ -469,7 +469,11 @@ func TestConsoleUploadPreviewConfirm(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("preview: %d %s", r.status, r.body)
 	}
-	mustContain(t, "preview", r.body, `id="n-created">1<`, `id="n-updated">1<`, "A-2025-0300", "four-star", "five-star", `id="confirm"`)
+	mustContain(t, "preview", r.body, `id="n-created">1<`, `id="n-updated">1<`, "A-2025-0300", "四星级", "五星级", `id="confirm"`)
+	// Values in the Chinese console's words, not the stored codes.
+	if strings.Contains(r.body, "four-star") || strings.Contains(r.body, "five-star") {
+		t.Error("the Chinese preview shows level codes")
+	}
 	if _, err := f.store.Certificate(context.Background(), "A-2025-0300"); err == nil {
 		t.Fatal("the preview wrote")
 	}
@@ -581,8 +585,16 @@ func TestConsoleOperatorPages(t *testing.T) {
 	a := f.signedIn(t, "alice", alicePass)
 	a.post("/console/certificates/"+numberA+"/status", url.Values{"status": {"suspended"}, "reason": {"原因"}})
 	r := op.get("/console/audit?body=" + approvalA + "&source=console")
-	if r.status != 200 || !strings.Contains(r.body, "suspended") || !strings.Contains(r.body, "alice") || strings.Contains(r.body, "B-2025-0001") {
+	if r.status != 200 || !strings.Contains(r.body, "alice") || strings.Contains(r.body, "B-2025-0001") {
 		t.Fatalf("audit filtered: %d", r.status)
+	}
+	// The Chinese console words kinds and values in Chinese, never the
+	// codes the store keeps.
+	mustContain(t, "audit in Chinese", r.body, "<td>暂停</td>", "状态：有效 → 暂停")
+	for _, code := range []string{"<td>suspended</td>", "valid → suspended", "<td>issued</td>"} {
+		if strings.Contains(r.body, code) {
+			t.Errorf("the Chinese audit log shows the code %q", code)
+		}
 	}
 	if r := op.get("/en/console/audit?kind=user.&since=2026-06-15"); r.status != 200 || !strings.Contains(r.body, "user.login") {
 		t.Fatalf("audit by kind prefix: %d", r.status)

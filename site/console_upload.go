@@ -229,7 +229,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 	for _, it := range res.Items {
 		pi := views.ConsolePreviewItem{Line: it.Line, Number: it.Number}
 		for _, ch := range it.Changes {
-			pi.Changes = append(pi.Changes, views.FieldChange{Label: fieldLabel(langOf(r), ch.Field), Before: ch.Before, After: ch.After})
+			pi.Changes = append(pi.Changes, s.consoleChange(langOf(r), ch))
 		}
 		switch it.Action {
 		case "create":

@@ -92,3 +92,36 @@ func TestSearchTellsTheTruth(t *testing.T) {
 		t.Errorf("3 characters searched as a number part")
 	}
 }
+
+// English pages name provinces in English and use English punctuation
+// (holder names, which are data, aside).
+func TestEnglishPagesInEnglish(t *testing.T) {
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
+	var n string
+	if err := registrytest.RawDB(t, demoRegistry(t)).QueryRow(`SELECT number FROM certificates WHERE province = '浙江' AND status = 'revoked' LIMIT 1`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string][]string{
+		"/en/certificates/" + n:        {"Zhejiang"},
+		"/en/statistics":               {"Zhejiang", "Guangdong"},
+		"/en/certificates":             {">Zhejiang</option>"},
+		"/en/bodies":                   {},
+		"/en" + pathOf(qrURL(t, s, n)): {"What it means for a bid: </strong>", "Revoked on"},
+	}
+	for p, wants := range pages {
+		r := get(t, ts, p)
+		if r.status != 200 {
+			t.Fatalf("%s: %d", p, r.status)
+		}
+		mustContain(t, p, r.body, wants...)
+		main := r.body[strings.Index(r.body, "<main"):]
+		for _, zh := range []string{"：", ">浙江<", "浙江 ", ">广东<"} {
+			if strings.Contains(main, zh) {
+				t.Errorf("%s: holds %q", p, zh)
+			}
+		}
+	}
+	if r := get(t, ts, "/statistics"); !strings.Contains(r.body, "浙江") {
+		t.Error("the Chinese statistics lost the Chinese province names")
+	}
+}

@@ -165,7 +165,7 @@ type ConsoleAuditRow struct {
 	Kind    string
 	Number  string
 	Reason  string
-	Changes []registry.Change
+	Changes []FieldChange // worded in the console's language
 }
 
 // ConsoleAuditView is the operator's audit log with its filters.
