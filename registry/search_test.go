@@ -52,22 +52,22 @@ func TestSearch(t *testing.T) {
 		want, exact string
 	}{
 		{registry.Filter{}, "00114E22766R2L/3502 AS-0002 CL.2024.0007 AS-0001 AS-0003", ""},
-		{registry.Filter{Query: "宁波"}, "AS-0002 AS-0001", ""},                      // bigram index
-		{registry.Filter{Query: "海天电梯"}, "AS-0002", ""},                            // trigram index
-		{registry.Filter{Query: "海天"}, "AS-0002 AS-0003", ""},                      // bigram, two cities
-		{registry.Filter{Query: "宁波 电梯"}, "AS-0002", ""},                           // every term must match
-		{registry.Filter{Query: "厨"}, "AS-0003", ""},                               // one character: bounded scan
-		{registry.Filter{Query: "ＡＳ－０００１"}, "", "AS-0001"},                         // full-width number, exact
-		{registry.Filter{Query: "as-000"}, "", "AS-0001 AS-0002 AS-0003"},          // number prefix
-		{registry.Filter{Query: "00114e22766r2l/3502"}, "", "00114E22766R2L/3502"}, // case-insensitive
-		{registry.Filter{Query: "91371323760038087M"}, "CL.2024.0007 AS-0003", ""}, // credit code: that holder's certificates, counted
+		{registry.Filter{Query: "宁波"}, "AS-0002 AS-0001", ""},                       // bigram index
+		{registry.Filter{Query: "海天电梯"}, "AS-0002", ""},                             // trigram index
+		{registry.Filter{Query: "海天"}, "AS-0002 AS-0003", ""},                       // bigram, two cities
+		{registry.Filter{Query: "宁波 电梯"}, "AS-0002", ""},                            // every term must match
+		{registry.Filter{Query: "厨"}, "AS-0003", ""},                                // one character: bounded scan
+		{registry.Filter{Query: "ＡＳ－０００１"}, "", "AS-0001"},                          // full-width number, exact
+		{registry.Filter{Query: "as-000"}, "", "AS-0001 AS-0002 AS-0003"},           // number prefix
+		{registry.Filter{Query: "00114e22766r2l/3502"}, "", "00114E22766R2L/3502"},  // case-insensitive
+		{registry.Filter{Query: "91371323760038087M"}, "CL.2024.0007 AS-0003", ""},  // credit code: that holder's certificates, counted
 		{registry.Filter{Query: "91371323760038087m", Scheme: "AS"}, "AS-0003", ""}, // and filtered
-		{registry.Filter{Query: "0007"}, "", "CL.2024.0007"},                       // a number's tail
-		{registry.Filter{Query: "R2L/3502"}, "", "00114E22766R2L/3502"},            // any part of 4+ characters
-		{registry.Filter{Query: "000"}, "", ""},                                    // but not 3
-		{registry.Filter{Scheme: "AS", Level: "five-star"}, "AS-0001", ""},         // level
-		{registry.Filter{Level: "three-star"}, "AS-0003", ""},                      // level without scheme
-		{registry.Filter{Status: registry.StatusExpired}, "AS-0003", ""},           // derived
+		{registry.Filter{Query: "0007"}, "", "CL.2024.0007"},                        // a number's tail
+		{registry.Filter{Query: "R2L/3502"}, "", "00114E22766R2L/3502"},             // any part of 4+ characters
+		{registry.Filter{Query: "000"}, "", ""},                                     // but not 3
+		{registry.Filter{Scheme: "AS", Level: "five-star"}, "AS-0001", ""},          // level
+		{registry.Filter{Level: "three-star"}, "AS-0003", ""},                       // level without scheme
+		{registry.Filter{Status: registry.StatusExpired}, "AS-0003", ""},            // derived
 		{registry.Filter{Status: registry.StatusValid}, "00114E22766R2L/3502 CL.2024.0007 AS-0001", ""},
 		{registry.Filter{Status: registry.StatusSuspended}, "AS-0002", ""},
 		{registry.Filter{Province: "浙江", City: "杭州"}, "AS-0003", ""},

@@ -103,7 +103,7 @@ type BrowseView struct {
 	Selects  []Select
 	Numbers  []ResultGroup // certificates found by their number, by kind
 	Items    []CertItem
-	NoNames  bool // the query matched no holder name: the name results are left out
+	NoNames  bool   // the query matched no holder name: the name results are left out
 	Count    string // "共 1,234 张证书" or the capped wording
 	Partial  string // the one-character notice, or ""
 	Pager    []PageLink
