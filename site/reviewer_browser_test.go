@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,6 +139,18 @@ func TestBrowserNarrowScreens(t *testing.T) {
 		for _, prefix := range []string{"", "/en"} {
 			for _, w := range []int{320, 360} {
 				phoneCheck(ctx, t, ts.URL+prefix+p[1], w, dir, fmt.Sprintf("narrow%d%s%s.png", w, shotName(prefix), p[0]))
+				if p[1] != "/statistics" {
+					continue
+				}
+				// Chart labels as drawn: the font size times the SVG's
+				// scale on this screen.
+				px, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll(".chart svg text")).map(e => { const svg = e.ownerSVGElement; return parseFloat(getComputedStyle(e).fontSize) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width })`))
+				if err != nil || len(px) == 0 {
+					t.Fatalf("chart labels: %v %v", px, err)
+				}
+				if smallest := slices.Min(px); smallest < 12 {
+					t.Errorf("%s statistics at %d px: chart text %.1f px high, want at least 12", prefix, w, smallest)
+				}
 			}
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+prefix+p[1])); err != nil {
 				t.Fatal(err)

@@ -1,20 +1,33 @@
 package views
 
-import "github.com/certreg/certreg/registry"
+import (
+	"strconv"
 
-// Geometry of BarChart: rows 28 units high, bars up to 400 units long after
-// a 160-unit label column, in a 640-unit-wide view box.
-const (
-	chartRow  = 28
-	chartBar  = 400
-	chartLead = 8
+	"github.com/certreg/certreg/registry"
 )
+
+// Geometry of BarChart: in a 320-unit-wide view box (a phone's width, so
+// that its 14-unit text draws at least 12 px high on a 320 px screen and
+// more on wider ones), each row is a label on a line of its own above its
+// bar, 42 units in all; bars are up to 260 units long, their number after
+// them.
+const (
+	chartWidth = 320
+	chartRow   = 42
+	chartBar   = 260
+	chartLead  = 4
+)
+
+// ViewBox is the chart's SVG view box.
+func (c Chart) ViewBox() string {
+	return "0 0 " + strconv.Itoa(chartWidth) + " " + strconv.Itoa(c.Height())
+}
 
 // Height is the chart's height in view-box units.
 func (c Chart) Height() int { return len(c.Bars)*chartRow + chartLead }
 
 // Y is the top of row i.
-func (c Chart) Y(i int) int { return i*chartRow + chartLead/2 }
+func (c Chart) Y(i int) int { return i*chartRow + chartLead }
 
 // Width is the length of a bar for n, scaled to the largest bar.
 func (c Chart) Width(n int) int {
@@ -27,18 +40,27 @@ func (c Chart) Width(n int) int {
 	if max == 0 || n <= 0 {
 		return 0
 	}
-	w := n * (chartBar - 60) / max
+	w := n * chartBar / max
 	if w < 2 {
 		w = 2
 	}
 	return w
 }
 
-// ShortLabel cuts a label that would not fit the label column.
+// ShortLabel cuts a label that would not fit on its line: a Chinese
+// character takes about two units of the 44 a line holds, a Latin letter
+// one.
 func (c Chart) ShortLabel(s string) string {
-	r := []rune(s)
-	if len(r) > 12 {
-		return string(r[:11]) + "…"
+	units := 0
+	for i, r := range s {
+		if r >= 0x2E80 {
+			units += 2
+		} else {
+			units++
+		}
+		if units > 44 {
+			return s[:i] + "…"
+		}
 	}
 	return s
 }
