@@ -224,3 +224,32 @@ func (st *Stats) Years() []int {
 	}
 	return out
 }
+
+// BodyCount is how many certificates a body has registered, and how many
+// of them are in force.
+type BodyCount struct {
+	Certificates int
+	Valid        int
+}
+
+// CountsByBody returns every body's certificate counts in one pass (the
+// list of bodies shows them side by side), keyed by body id. Valid is the
+// effective status on the store's day.
+func (s *Store) CountsByBody(ctx context.Context) (map[int64]BodyCount, error) {
+	today := Today(s.Now()).Format(DateLayout)
+	rows, err := s.db.QueryContext(ctx, `SELECT body_id, count(*), sum(status = 'valid' AND expiry_date >= ?) FROM certificates GROUP BY body_id`, today)
+	if err != nil {
+		return nil, fmt.Errorf("counts by body: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]BodyCount{}
+	for rows.Next() {
+		var id int64
+		var c BodyCount
+		if err := rows.Scan(&id, &c.Certificates, &c.Valid); err != nil {
+			return nil, fmt.Errorf("counts by body: %w", err)
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}

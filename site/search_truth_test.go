@@ -11,6 +11,7 @@ import (
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/registry/registrytest"
+	"github.com/certreg/certreg/site/i18n"
 )
 
 // listed returns the certificate numbers a browse page lists, in order.
@@ -125,3 +126,30 @@ func TestEnglishPagesInEnglish(t *testing.T) {
 		t.Error("the Chinese statistics lost the Chinese province names")
 	}
 }
+
+// The list of bodies shows each body's certificate counts, the same as
+// its own page and the registry's statistics.
+func TestBodyListCounts(t *testing.T) {
+	_, ts := newTestSite(t)
+	store := demoRegistry(t)
+	bs, err := store.Bodies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := get(t, ts, "/bodies")
+	for _, b := range bs {
+		st, err := store.Stats(context.Background(), b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := regexp.MustCompile(`(?s)>` + regexp.QuoteMeta(b.Approval) + `</td>.*?</tr>`).FindString(r.body)
+		want := []string{`data-label="登记证书">` + i18nInt(st.Certificates) + `<`, `data-label="其中有效">` + i18nInt(st.Valid) + `<`}
+		for _, w := range want {
+			if !strings.Contains(row, w) {
+				t.Errorf("%s: row %q lacks %q", b.Approval, row, w)
+			}
+		}
+	}
+}
+
+func i18nInt(n int) string { return i18n.ZH.Int(n) }

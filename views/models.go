@@ -163,10 +163,12 @@ type BodiesView struct {
 
 // BodyRow is one body in the list.
 type BodyRow struct {
-	Name     string
-	Approval string
-	URL      string
-	Place    string
+	Name         string
+	Approval     string
+	URL          string
+	Place        string
+	Certificates string // how many it registered, formatted
+	Valid        string // how many of them are in force, formatted
 }
 
 // SchemeView is a scheme's page.

@@ -86,6 +86,8 @@ var pagesMessages = map[string]Msg{
 	"browse.count.capped":    {"超过 %s 张证书，仅显示前 %s 张，请加筛选条件缩小范围", "More than %s certificates; only the first %s can be paged through: add filters to narrow them"},
 	"browse.count.pagelimit": {"共 %s 张证书；可翻阅前 %s 张，请加筛选条件缩小范围，或下载开放数据", "%s certificates; the first %s can be paged through: add filters to narrow them, or download the open data"},
 	"browse.count.many":      {"结果很多，未精确计数", "Many results (not counted exactly)"},
+	"bodies.certificates":    {"登记证书", "Certificates"},
+	"bodies.valid":           {"其中有效", "Valid now"},
 	"browse.number.exact":    {"编号完全匹配的证书", "The certificate with this number"},
 	"browse.number.prefix":   {"编号以“%s”开头的证书（%s 张）", "Certificates whose number starts with “%s” (%s)"},
 	"browse.number.part":     {"编号中含有“%s”的证书（%s 张）", "Certificates whose number contains “%s” (%s)"},
