@@ -163,7 +163,9 @@ func (s *Store) PastClaims(ctx context.Context, certID int64) ([]Claims, error) 
 // or unified social credit code, as a reviewer types them from the paper.
 // Both must match the record; a mismatch is reported as such, without the
 // record's details, so that the check cannot be used to learn the right
-// name.
+// name. With no holder, the number alone is checked and the verification
+// says the holder was not (the certificate's page is public: nothing is
+// learnt that the registry does not publish).
 func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verification, error) {
 	now := s.Now().UTC()
 	n, fe := NormalizeNumber(number)
@@ -171,9 +173,6 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 		return nil, &Error{Code: EINVALID, Field: "number", Message: fe.Message}
 	}
 	holder = strings.TrimSpace(FoldWidth(holder))
-	if holder == "" {
-		return nil, Errorf(EINVALID, "holder", "registry.enter_holder_s_name")
-	}
 	if len(holder) > 4*maxHolderName {
 		return nil, Errorf(EINVALID, "holder", "registry.holder_name_too_long")
 	}
@@ -185,6 +184,11 @@ func (s *Store) VerifyManual(ctx context.Context, number, holder string) (*Verif
 	}
 	if err != nil {
 		return nil, err
+	}
+	if holder == "" {
+		v.SetCertificate(c, now)
+		v.Note = &Message{Key: "registry.holder_not_checked"}
+		return v, nil
 	}
 	field, ok := holderMatches(c, holder)
 	if !ok {

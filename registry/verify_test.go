@@ -42,7 +42,13 @@ func TestVerifyManual(t *testing.T) {
 			t.Errorf("mismatch leaks the record: %+v", v)
 		}
 	}
-	for _, tc := range [][2]string{{"", "x"}, {"AS-1", ""}, {"A<script>", "x"}, {strings.Repeat("A", 41), "x"}, {"AS-1", strings.Repeat("名", 900)}} {
+	// The number alone: its verdict, and a note that the holder was not
+	// checked.
+	v, err := s.VerifyManual(ctx, "as-1", "  ")
+	if err != nil || v.Live == nil || v.Note == nil || v.Note.Key != "registry.holder_not_checked" {
+		t.Errorf("number alone: %+v %v", v, err)
+	}
+	for _, tc := range [][2]string{{"", "x"}, {"A<script>", "x"}, {strings.Repeat("A", 41), "x"}, {"AS-1", strings.Repeat("名", 900)}} {
 		if _, err := s.VerifyManual(ctx, tc[0], tc[1]); registry.ErrorCode(err) != registry.EINVALID {
 			t.Errorf("VerifyManual(%q, %q): %v, want EINVALID", tc[0], tc[1], err)
 		}

@@ -177,3 +177,20 @@ func TestCrawlThenPersonCountsOnce(t *testing.T) {
 		}
 	}
 }
+
+// /verify takes a number alone: the verdict of the record, saying that the
+// holder was not checked.
+func TestManualCheckNumberAlone(t *testing.T) {
+	s, ts := verifySite(t, demoRegistry(t), Limits{LookupBurst: 1000})
+	n := sampleNumber(t, "revoked")
+	for prefix, want := range map[string]string{"": "只核验了证书编号，未核验获证组织", "/en": "Only the number was checked, not the holder"} {
+		r := get(t, ts, prefix+views.VerifyCheckPath+"?number="+n+"&holder=")
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", prefix, r.status, r.body)
+		}
+		mustContain(t, prefix+" number alone", r.body, "verdict-panel verdict-revoked", want, mustCert(t, s, n).HolderName)
+	}
+	if r := get(t, ts, views.VerifyPath); strings.Contains(r.body, `id="v-holder" name="holder" value="" required`) {
+		t.Error("the form still requires the holder")
+	}
+}

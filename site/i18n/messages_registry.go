@@ -75,7 +75,7 @@ var registryMessages = map[string]Msg{
 	"registry.unknown_sort_order":                 {"未知的排序方式 %q", "unknown sort order %q"},
 	"registry.only_first_results_can":             {"只能翻阅前 %d 条结果，请加筛选条件缩小范围", "only the first %d results can be paged through: add filters to narrow the search"},
 	"registry.backup_destination_already_exists":  {"备份目标 %s 已存在", "backup destination %s already exists"},
-	"registry.enter_holder_s_name":                {"请填写证书上的获证组织名称或统一社会信用代码", "enter the holder's name or unified social credit code as printed on the certificate"},
+	"registry.holder_not_checked":                 {"只核验了证书编号，未核验获证组织：请核对纸质证书上的组织名称与下列登记记录是否一致。", "Only the number was checked, not the holder: check that the holder on the paper is the one in the record below."},
 	"registry.holder_name_too_long":               {"获证组织名称过长", "the holder name is too long"},
 	"registry.at_most_lines_can":                  {"一次最多核验 %d 行，收到 %d 行：请分批提交", "at most %d lines can be checked at once, got %d: split the list"},
 	"registry.no_certificate_numbers_were":        {"没有收到证书编号：每行填写一个编号，可在其后加统一社会信用代码", "no certificate numbers were given: one number a line, optionally followed by the holder's credit code"},

@@ -46,7 +46,7 @@ var verifyMessages = map[string]Msg{
 	"verify.damaged.body":    {"仍无法核验时，请联系发证的认证机构，并警惕伪造证书。", "If it still cannot be verified, contact the certification body that issued it, and beware of forgeries."},
 
 	"verify.manual.title":  {"按编号和获证组织核验", "Check by number and holder"},
-	"verify.manual.help":   {"两项都必须与登记记录一致。获证组织可填写名称或统一社会信用代码。", "Both must match the registry's record. For the holder, enter its name or its unified social credit code."},
+	"verify.manual.help":   {"两项都必须与登记记录一致。获证组织可填写名称或统一社会信用代码；不填时只核验编号，结论会注明未核验获证组织。", "Both must match the registry's record. For the holder, enter its name or its unified social credit code; left empty, only the number is checked and the verdict says the holder was not."},
 	"verify.manual.number": {"证书编号", "Certificate number"},
 	"verify.manual.holder": {"获证组织名称或统一社会信用代码", "Holder's name or unified social credit code"},
 	"verify.manual.submit": {"核验", "Verify"},
