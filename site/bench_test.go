@@ -81,6 +81,10 @@ func BenchmarkSearchPage(b *testing.B) {
 		{"filters", "level=five-star&city=" + url.QueryEscape("宁波")},
 		{"common-deep-page", "q=" + url.QueryEscape("有限公司") + "&status=valid&page=20"},
 		{"expired", "status=expired"},
+		// A number's tail: no index serves a part of a number, so this
+		// reads the number index (issue 11's search; issue 14 may index it).
+		{"number-tail", "q=00001"},
+		{"credit-code", "q=91330100GD10W1XAJN"},
 		{"browse", ""},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
