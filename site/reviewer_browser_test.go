@@ -135,6 +135,14 @@ func TestBrowserNarrowScreens(t *testing.T) {
 	for _, k := range verdictKinds(t, s) {
 		pages = append(pages, [2]string{"_verdict_" + k[0], k[1]})
 	}
+	// A receipt (of a certificate whose number holds a "/").
+	qs := strings.TrimPrefix(pathOf(qrURL(t, s, sampleNumber(t, "/"))), "/V/")
+	token, number, _ := strings.Cut(qs, "/")
+	rc := post(t, ts, views.ReceiptsPath, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"kind": {"qr"}, "token": {token}, "number": {number}}.Encode()))
+	if rc.status != 303 {
+		t.Fatalf("make a receipt: %d %s", rc.status, rc.body)
+	}
+	pages = append(pages, [2]string{"_receipt", rc.header.Get("Location")})
 	for _, p := range pages {
 		for _, prefix := range []string{"", "/en"} {
 			for _, w := range []int{320, 360} {
