@@ -40,6 +40,11 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		SchemeURL: views.SchemePath(c.SchemeCode), FeedURL: views.CertificateFeedPath(c.Number),
 		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
 	}
+	if ok, err := s.checkRow(r.Context(), c); err != nil {
+		return err
+	} else if !ok {
+		v.IntegrityFailed = true
+	}
 	if s.cfg.Log != nil {
 		idx, ok, err := s.cfg.Log.LatestEntry(r.Context(), c.ID)
 		if err != nil {

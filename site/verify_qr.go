@@ -17,7 +17,7 @@ func (s *Server) showVerdict(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, qs)
+	v, err := s.verifyQR(r.Context(), qs)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,9 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 	if err != nil {
 		return vv, err
 	}
-	if v.Verdict != registry.VerdictForged {
+	// A forged code gets no fresh one; nor does a row that failed its
+	// integrity check: the registry never signs what its log does not hold.
+	if v.Verdict != registry.VerdictForged && v.Verdict != registry.VerdictIntegrity {
 		qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
 		if err != nil {
 			return vv, err

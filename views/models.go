@@ -46,6 +46,9 @@ type CertificateView struct {
 	AsOf         time.Time
 	LogIndex     int64  // the certificate's latest entry in the public log
 	LogURL       string // that entry; "" while not logged
+	// IntegrityFailed is set when the row differs from the record of its
+	// latest event: the page then shows that, not the row's status.
+	IntegrityFailed bool
 }
 
 // Option is one choice of a filter's select.

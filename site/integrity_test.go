@@ -1,0 +1,140 @@
+package site
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/certreg/certreg/registry"
+	"github.com/certreg/certreg/registry/registrytest"
+	"github.com/certreg/certreg/signing"
+	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/views"
+)
+
+// lockedBuffer is a log destination the server's goroutines write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRowEditedBehindServerRefusesValid edits a certificate row on the
+// database file while the server runs, as an insider would: a suspended
+// certificate made valid again in its row alone. Its verdict page, its
+// page, its API record and the verification API must not say valid; the
+// failure is logged at error level and counted at /healthz. The
+// certificate beside it is untouched.
+func TestRowEditedBehindServerRefusesValid(t *testing.T) {
+	store := newStore(t)
+	good, bad := registrytest.SampleInput("SAC-2024-0001"), registrytest.SampleInput("SAC-2024-0002")
+	registrytest.Put(t, store, good, bad)
+	registrytest.Move(t, store, bad.Number, registry.StatusSuspended)
+
+	var logs lockedBuffer
+	s := New(store, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Limits: Limits{LookupBurst: 1000},
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	goodQR, badQR := qrURL(t, s, good.Number), qrURL(t, s, bad.Number)
+
+	health := func() (n float64) {
+		t.Helper()
+		r := get(t, ts, "/healthz")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(r.body), &m); err != nil || r.status != 200 {
+			t.Fatalf("healthz: %d %s", r.status, r.body)
+		}
+		return m["integrity_failures"].(float64)
+	}
+	if r := get(t, ts, pathOf(badQR)); !strings.Contains(r.body, "verdict-panel verdict-suspended") {
+		t.Fatalf("before the edit: %s", r.body)
+	}
+	if n := health(); n != 0 {
+		t.Fatalf("integrity failures %v before any edit", n)
+	}
+
+	if _, err := registrytest.RawDB(t, store).Exec(`UPDATE certificates SET status = 'valid' WHERE number = ?`, bad.Number); err != nil {
+		t.Fatal(err)
+	}
+
+	vd := registry.VerdictIntegrity
+	for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		r := get(t, ts, lang.Path(pathOf(badQR)))
+		if r.status != 200 {
+			t.Fatalf("%s verdict: %d", lang, r.status)
+		}
+		mustContain(t, string(lang)+" verdict", r.body, "verdict-panel verdict-integrity-failed", html.EscapeString(lang.Render(vd)),
+			html.EscapeString(lang.Render(vd.Meaning())), html.EscapeString(lang.T("registry.record_failed_integrity")))
+		if strings.Contains(r.body, "verdict-valid") || strings.Contains(r.body, ">"+lang.Render(registry.VerdictValid)+"<") || strings.Contains(r.body, "/qr/svg/") {
+			t.Errorf("%s verdict page shows valid, or offers a fresh QR code for the edited row", lang)
+		}
+
+		r = get(t, ts, lang.Path(views.CertificatePath(bad.Number)))
+		mustContain(t, string(lang)+" certificate page", r.body, "verdict-integrity-failed", html.EscapeString(lang.Render(vd)))
+		if strings.Contains(r.body, "status-panel valid") {
+			t.Errorf("%s certificate page shows the edited row as valid", lang)
+		}
+	}
+
+	r := get(t, ts, views.APICertificatePath(bad.Number))
+	var rec struct {
+		Certificate struct {
+			EffectiveStatus string `json:"effective_status"`
+			Integrity       *struct {
+				Verdict   string `json:"verdict"`
+				MessageEN string `json:"message_en"`
+			} `json:"integrity"`
+		} `json:"certificate"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &rec); err != nil || rec.Certificate.EffectiveStatus == "valid" ||
+		rec.Certificate.Integrity == nil || rec.Certificate.Integrity.Verdict != "integrity-failed" {
+		t.Errorf("API record of the edited row: %v %s", err, r.body)
+	}
+
+	pr := post(t, ts, "/api/v1/verify", "application/json", strings.NewReader(`{"number": "`+bad.Number+`", "holder": "`+bad.HolderCreditCode+`"}`))
+	if !strings.Contains(pr.body, `"verdict": "integrity-failed"`) || strings.Contains(pr.body, `"status": "valid"`) {
+		t.Errorf("verification API: %s", pr.body)
+	}
+	pr = post(t, ts, "/api/v1/verify", "application/json", strings.NewReader(`{"numbers": ["`+good.Number+`", "`+bad.Number+`"]}`))
+	if !strings.Contains(pr.body, `"verdict": "integrity-failed"`) || !strings.Contains(pr.body, `"verdict": "valid"`) {
+		t.Errorf("batch API: %s", pr.body)
+	}
+
+	// The untouched certificate is still VALID.
+	if r := get(t, ts, pathOf(goodQR)); !strings.Contains(r.body, "verdict-panel verdict-valid") {
+		t.Errorf("untouched certificate: %s", r.body)
+	}
+
+	if n := health(); n < 7 {
+		t.Errorf("healthz counts %v integrity failures, want at least 7", n)
+	}
+	var errLines int
+	for line := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, "integrity check") && strings.Contains(line, bad.Number) && strings.Contains(line, "status") {
+			errLines++
+		}
+	}
+	if errLines < 7 {
+		t.Errorf("%d error log lines name %s and its field, want at least 7:\n%s", errLines, bad.Number, logs.String())
+	}
+	if strings.Contains(logs.String(), good.Number) && strings.Contains(logs.String(), `"number":"`+good.Number) {
+		t.Errorf("the untouched certificate was logged as failing")
+	}
+}
