@@ -21,8 +21,8 @@ import (
 // their QR URLs, the published key set, and the record of the valid one
 // in every shape the registry publishes, fetched from a real server.
 type verifyFixture struct {
-	db, keySet, url, revokedURL string
-	number                      string
+	db, keySet, url, revokedURL  string
+	number                       string
 	api, apiPretty, bare, ndjson string
 }
 
