@@ -2,10 +2,14 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"html"
+	"io/fs"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -136,5 +140,42 @@ func TestRowEditedBehindServerRefusesValid(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), good.Number) && strings.Contains(logs.String(), `"number":"`+good.Number) {
 		t.Errorf("the untouched certificate was logged as failing")
+	}
+}
+
+// TestExportSkipsEditedRow: a static export of a registry with an edited
+// row writes no signed QR code and no offline verdict for it, and its
+// certificate page says it failed the check; the other certificate is
+// exported as usual.
+func TestExportSkipsEditedRow(t *testing.T) {
+	store := newStore(t)
+	good, bad := registrytest.SampleInput("SAC-2024-0001"), registrytest.SampleInput("SAC-2024-0002")
+	registrytest.Put(t, store, good, bad)
+	if _, err := registrytest.RawDB(t, store).Exec(`UPDATE certificates SET score = 99 WHERE number = ?`, bad.Number); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	s := New(store, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	dir := t.TempDir()
+	if _, err := s.Export(context.Background(), dir, ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]bool{}
+	filepath.WalkDir(filepath.Join(dir, "V"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "index.html" {
+			rel, _ := filepath.Rel(dir, p)
+			verdicts[filepath.Base(filepath.Dir(rel))] = true
+		}
+		return nil
+	})
+	if !verdicts[good.Number] || verdicts[bad.Number] {
+		t.Errorf("offline verdict pages for %v; want %s and not %s", verdicts, good.Number, bad.Number)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "certificates", views.URLNumber(bad.Number), "index.html"))
+	if err != nil || !strings.Contains(string(page), "verdict-integrity-failed") || strings.Contains(string(page), "status-panel valid") {
+		t.Errorf("exported page of the edited row: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), bad.Number) {
+		t.Errorf("the export did not log the failure: %s", logs.String())
 	}
 }
