@@ -224,3 +224,22 @@ func TestVerifyJSONAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestQRRefusesEditedRow: `certreg qr` signs no QR code for a row edited
+// behind the registry's back, so a forger with the file and the command
+// gets no genuine code for forged claims.
+func TestQRRefusesEditedRow(t *testing.T) {
+	f := newVerifyFixture(t)
+	store, err := registry.Open(f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := registrytest.RawDB(t, store).Exec(`UPDATE certificates SET holder_name = '冒名公司' WHERE number = ?`, f.number); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, "qr", "--db", f.db, "--base-url", "https://certreg.example.cn", f.number)
+	if err == nil || out != "" || !strings.Contains(err.Error(), "integrity check") || !strings.Contains(err.Error(), "holder_name") {
+		t.Fatalf("qr of an edited row: %q %v", out, err)
+	}
+}
