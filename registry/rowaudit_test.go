@@ -3,9 +3,11 @@ package registry_test
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/registry/registrytest"
 )
@@ -72,4 +74,45 @@ func TestRecordDiff(t *testing.T) {
 	if f := registry.RecordDiff(lb, "not json"); !slices.Equal(f, []string{"record"}) {
 		t.Errorf("broken snapshot: %q", f)
 	}
+}
+
+// BenchmarkCheckRow compares reading a certificate with reading it and
+// checking its row against its latest event (what serve does before every
+// certificate page, API record and verdict), in a registry of 100,000.
+func BenchmarkCheckRow(b *testing.B) {
+	s, err := registry.Open(filepath.Join(b.TempDir(), "r.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := demo.LoadSynthetic(ctx, s, 100_000); err != nil {
+		b.Fatal(err)
+	}
+	var numbers []string
+	rows, _ := s.DB().Query(`SELECT number FROM certificates ORDER BY random() LIMIT 1000`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		numbers = append(numbers, n)
+	}
+	rows.Close()
+	b.Run("lookup", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := s.Certificate(ctx, numbers[i%len(numbers)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lookup+check", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			c, err := s.Certificate(ctx, numbers[i%len(numbers)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m, err := s.CheckRow(ctx, c); m != nil || err != nil {
+				b.Fatal(m, err)
+			}
+		}
+	})
 }
