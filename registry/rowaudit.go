@@ -99,13 +99,25 @@ func (s *Store) CheckRow(ctx context.Context, c *Certificate) (*RowMismatch, err
 	if err != nil {
 		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
 	}
-	var id int64
-	var snap string
-	err = s.db.QueryRowContext(ctx, latestSnapshot, c.ID).Scan(&id, &snap)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// A prepared statement: this runs before every page of a certificate.
+	rows, err := s.query(ctx, latestSnapshot, c.ID)
+	if err != nil {
 		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
 	}
-	if err == nil && RecordDiff(row, snap) == nil {
+	var id int64
+	var snap string
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&id, &snap)
+	}
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
+	}
+	if found && RecordDiff(row, snap) == nil {
 		return nil, nil
 	}
 	return s.recheckRow(ctx, c.ID)
