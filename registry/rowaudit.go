@@ -30,6 +30,10 @@ type RowMismatch struct {
 	// Fields are the record's fields (JSON names, in the record's order)
 	// whose value in the row differs from the event's.
 	Fields []string
+	// Deleted is the id of a logged event of the certificate whose row is
+	// gone from the events table (0 when none is): the row may then match
+	// an older event while the log holds a newer one.
+	Deleted int64
 }
 
 // recordKeys are the JSON names of Record's fields, in its order.
@@ -85,9 +89,14 @@ func RecordDiff(row []byte, snapshot string) []string {
 	return out
 }
 
-// latestSnapshot is the query of a certificate's latest event with a record:
-// one read of the events_certificate index.
-const latestSnapshot = `SELECT id, snapshot FROM events WHERE certificate_id = ? AND snapshot <> '' ORDER BY id DESC LIMIT 1`
+// latestSnapshot is the query of a certificate's latest event with a record
+// (one read of the events_certificate index) and of the newest logged event
+// of the certificate whose events row is gone, if any (the certificate's
+// few leaves after that event, through translog_leaves_certificate).
+const latestSnapshot = `SELECT e.id, e.snapshot,
+	coalesce((SELECT max(l.event_id) FROM translog_leaves l WHERE l.certificate_id = e.certificate_id AND l.event_id > e.id
+		AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = l.event_id)), 0)
+	FROM events e WHERE e.certificate_id = ? AND e.snapshot <> '' ORDER BY e.id DESC LIMIT 1`
 
 // CheckRow compares certificate c, as just read for a page, an API answer
 // or a verdict, with the record kept by its latest event (logged or still
@@ -104,11 +113,11 @@ func (s *Store) CheckRow(ctx context.Context, c *Certificate) (*RowMismatch, err
 	if err != nil {
 		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
 	}
-	var id int64
+	var id, deleted int64
 	var snap string
 	found := rows.Next()
 	if found {
-		err = rows.Scan(&id, &snap)
+		err = rows.Scan(&id, &snap, &deleted)
 	}
 	rows.Close()
 	if err == nil {
@@ -117,7 +126,7 @@ func (s *Store) CheckRow(ctx context.Context, c *Certificate) (*RowMismatch, err
 	if err != nil {
 		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
 	}
-	if found && RecordDiff(row, snap) == nil {
+	if found && deleted == 0 && RecordDiff(row, snap) == nil {
 		return nil, nil
 	}
 	return s.recheckRow(ctx, c.ID)
@@ -139,17 +148,17 @@ func (s *Store) recheckRow(ctx context.Context, certID int64) (*RowMismatch, err
 		if err != nil {
 			return err
 		}
-		var id int64
+		var id, deleted int64
 		var snap string
-		err = r.conn.QueryRowContext(ctx, latestSnapshot, certID).Scan(&id, &snap)
+		err = r.conn.QueryRowContext(ctx, latestSnapshot, certID).Scan(&id, &snap, &deleted)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			out = &RowMismatch{CertificateID: certID, Number: c.Number}
 		case err != nil:
 			return err
 		default:
-			if f := RecordDiff(row, snap); f != nil {
-				out = &RowMismatch{CertificateID: certID, Number: c.Number, EventID: id, Fields: f}
+			if f := RecordDiff(row, snap); f != nil || deleted != 0 {
+				out = &RowMismatch{CertificateID: certID, Number: c.Number, EventID: id, Fields: f, Deleted: deleted}
 			}
 		}
 		return nil

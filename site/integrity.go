@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/certreg/certreg/registry"
@@ -27,8 +28,13 @@ func (s *Server) checkRow(ctx context.Context, c *registry.Certificate) (ok bool
 	}
 	s.integrityFailures.Add(1)
 	what := "fields " + strings.Join(m.Fields, ", ")
-	if m.EventID == 0 {
+	switch {
+	case m.EventID == 0:
 		what = "no event at all"
+	case m.Deleted != 0 && len(m.Fields) == 0:
+		what = fmt.Sprintf("logged event #%d deleted", m.Deleted)
+	case m.Deleted != 0:
+		what += fmt.Sprintf("; logged event #%d deleted", m.Deleted)
 	}
 	s.log.Error("certificate row failed its integrity check: it differs from the record of its latest logged or pending event; run certreg log verify",
 		"number", m.Number, "event", m.EventID, "differs", what)

@@ -3,6 +3,8 @@ package site
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"html"
 	"io/fs"
@@ -18,6 +20,7 @@ import (
 	"github.com/certreg/certreg/registry/registrytest"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site/i18n"
+	"github.com/certreg/certreg/translog"
 	"github.com/certreg/certreg/views"
 )
 
@@ -177,5 +180,71 @@ func TestExportSkipsEditedRow(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"level":"ERROR"`) || !strings.Contains(logs.String(), bad.Number) {
 		t.Errorf("the export did not log the failure: %s", logs.String())
+	}
+}
+
+// TestEachEditRefusedWhileServing makes each edit of TestLogVerifyAuditsRows
+// (translog) on the file of a running server: the verdict page of a manual
+// check, in both languages, and the certificate page refuse VALID.
+func TestEachEditRefusedWhileServing(t *testing.T) {
+	for _, tc := range []struct {
+		name, number string
+		sql          []string
+	}{
+		{"edited-row", "SAC-2024-0001", []string{`UPDATE certificates SET score = 99 WHERE number = 'SAC-2024-0001'`}},
+		{"edited-status", "SAC-2024-0002", []string{`UPDATE certificates SET status = 'valid' WHERE number = 'SAC-2024-0002'`}},
+		{"edited-body", "SAC-2024-0001", []string{`UPDATE bodies SET name_zh = '冒名认证中心'`}},
+		{"deleted-event", "SAC-2024-0002", []string{`DROP TRIGGER events_append_only_delete`,
+			`DELETE FROM events WHERE id = (SELECT max(id) FROM events)`,
+			// The row put back exactly as the issued event left it: only
+			// the log still has the suspension.
+			`UPDATE certificates SET status = 'valid', status_date = issue_date WHERE number = 'SAC-2024-0002'`}},
+		{"inserted-row", "FAKE-0001", []string{`INSERT INTO certificates(number, number_key, holder_name, holder_credit_code, province, city, scheme, score, level, scope,
+			first_issue_date, issue_date, expiry_date, body_id, status, status_date, created_at, updated_at)
+			SELECT 'FAKE-0001', 'FAKE-0001', holder_name, holder_credit_code, province, city, scheme, 99, level, scope,
+			first_issue_date, issue_date, expiry_date, body_id, status, status_date, created_at, updated_at FROM certificates WHERE number = 'SAC-2024-0001'`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := newStore(t)
+			registrytest.Put(t, store, registrytest.SampleInput("SAC-2024-0001"), registrytest.SampleInput("SAC-2024-0002"))
+			registrytest.Move(t, store, "SAC-2024-0002", registry.StatusSuspended)
+			// The log holds every event, as a running server's sequencer
+			// sees to within a second.
+			_, priv, _ := ed25519.GenerateKey(rand.Reader)
+			signer, err := translog.NoteSigner("certreg.test/log", priv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := translog.New(store, "certreg.test/log", signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Sequence(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			s := New(store, Config{BaseURL: testBase, Keys: signing.NewMemoryKeys(), Limits: Limits{LookupBurst: 1000}, Log: l})
+			ts := httptest.NewServer(s.Handler())
+			t.Cleanup(ts.Close)
+			db := registrytest.RawDB(t, store)
+			for _, q := range tc.sql {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			for _, lang := range []i18n.Lang{i18n.ZH, i18n.EN} {
+				r := get(t, ts, lang.Path("/verify/check")+"?number="+tc.number+"&holder=914403001922038216")
+				mustContain(t, string(lang)+" verdict", r.body, "verdict-panel verdict-integrity-failed", html.EscapeString(lang.Render(registry.VerdictIntegrity)))
+				if strings.Contains(r.body, "verdict-valid") {
+					t.Errorf("%s: the verdict page shows valid", lang)
+				}
+			}
+			r := get(t, ts, views.CertificatePath(tc.number))
+			if !strings.Contains(r.body, "verdict-integrity-failed") || strings.Contains(r.body, "status-panel valid") {
+				t.Errorf("certificate page of %s does not refuse VALID (%d)", tc.number, r.status)
+			}
+			if s.integrityFailures.Load() < 3 {
+				t.Errorf("integrity failures counted: %d", s.integrityFailures.Load())
+			}
+		})
 	}
 }
