@@ -242,4 +242,15 @@ func TestQRRefusesEditedRow(t *testing.T) {
 	if err == nil || out != "" || !strings.Contains(err.Error(), "integrity check") || !strings.Contains(err.Error(), "holder_name") {
 		t.Fatalf("qr of an edited row: %q %v", out, err)
 	}
+
+	// The revoked certificate made valid in its row alone: its QR code's
+	// claims (which leave out the status) still match, but `verify --db`
+	// does not say VALID.
+	if _, err := registrytest.RawDB(t, store).Exec(`UPDATE certificates SET status = 'valid' WHERE number = 'SAC-2024-0002'`); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCLI(t, "verify", "--db", f.db, "--base-url", "https://certreg.example.cn", f.revokedURL)
+	if status(err) != 1 || !strings.Contains(out, "RECORD FAILED ITS INTEGRITY CHECK") || strings.Contains(out, "Verdict:        VALID") {
+		t.Fatalf("verify --db of an edited row: exit %d\n%s", status(err), out)
+	}
 }
