@@ -298,15 +298,21 @@ type writer struct {
 	tx     *sql.Tx
 	now    time.Time
 	actor  Actor
-	bodies map[string]int64
+	bodies map[string]bodyRef
 	stmts  map[string]*sql.Stmt
+}
+
+// bodyRef is a body as the writer found it: its id and registered name.
+type bodyRef struct {
+	id     int64
+	nameZH string
 }
 
 func (s *Store) newWriter(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) (*writer, error) {
 	if actor.Name == "" || actor.Source == "" {
 		return nil, fmt.Errorf("write: actor needs a name and a source")
 	}
-	return &writer{s: s, ctx: ctx, tx: tx, now: now, actor: actor, bodies: map[string]int64{}, stmts: map[string]*sql.Stmt{}}, nil
+	return &writer{s: s, ctx: ctx, tx: tx, now: now, actor: actor, bodies: map[string]bodyRef{}, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 func (w *writer) close() {
@@ -337,35 +343,35 @@ func (w *writer) exec(q string, args ...any) (sql.Result, error) {
 
 // body resolves an approval number to a body id, creating the body when
 // allowed and named.
-func (w *writer) body(approval, name string, create bool) (int64, *FieldError, error) {
-	if id, ok := w.bodies[approval]; ok {
-		return id, nil, nil
+func (w *writer) body(approval, name string, create bool) (bodyRef, *FieldError, error) {
+	if b, ok := w.bodies[approval]; ok {
+		return b, nil, nil
 	}
-	var id int64
+	b := bodyRef{nameZH: name}
 	var disabled int
-	st, err := w.stmt(`SELECT id, disabled FROM bodies WHERE approval = ?`)
+	st, err := w.stmt(`SELECT id, name_zh, disabled FROM bodies WHERE approval = ?`)
 	if err != nil {
-		return 0, nil, err
+		return b, nil, err
 	}
-	err = st.QueryRowContext(w.ctx, approval).Scan(&id, &disabled)
+	err = st.QueryRowContext(w.ctx, approval).Scan(&b.id, &b.nameZH, &disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if !create || name == "" {
 			fe := fieldErr("body_approval", "registry.unknown_body_in_row", approval)
-			return 0, &fe, nil
+			return b, &fe, nil
 		}
-		id, err = w.insertBody(Body{Approval: approval, NameZH: name})
+		b.id, err = w.insertBody(Body{Approval: approval, NameZH: name})
 		if err != nil {
-			return 0, nil, err
+			return b, nil, err
 		}
 	case err != nil:
-		return 0, nil, err
+		return b, nil, err
 	case disabled != 0:
 		fe := fieldErr("body_approval", "registry.certification_body_disabled_cannot", approval)
-		return 0, &fe, nil
+		return b, &fe, nil
 	}
-	w.bodies[approval] = id
-	return id, nil, nil
+	w.bodies[approval] = b
+	return b, nil, nil
 }
 
 func (w *writer) insertBody(b Body) (int64, error) {
@@ -386,15 +392,18 @@ func (w *writer) insertBody(b Body) (int64, error) {
 // problem with the row; an error is a failure of the database.
 func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *FieldError, error) {
 	item := ImportItem{Number: c.Number}
-	bodyID, fe, err := w.body(c.BodyApproval, c.BodyNameZH, createBodies)
+	body, fe, err := w.body(c.BodyApproval, c.BodyNameZH, createBodies)
 	if fe != nil || err != nil {
 		return item, fe, err
 	}
-	if w.actor.BodyID != 0 && bodyID != w.actor.BodyID {
+	if w.actor.BodyID != 0 && body.id != w.actor.BodyID {
 		fe := fieldErr("body_approval", "registry.you_can_publish_only", c.BodyApproval)
 		return item, &fe, nil
 	}
-	c.BodyID = bodyID
+	// The record (and the event's snapshot of it) names the body as
+	// registered, not as the row typed it, or not at all: the snapshot must
+	// be what the pages will show (rowaudit.go).
+	c.BodyID, c.BodyNameZH = body.id, body.nameZH
 	if c.IssueDate.After(Today(w.now)) {
 		fe := fieldErr("issue_date", "registry.issue_date_future", c.IssueDate.Format(DateLayout))
 		return item, &fe, nil
@@ -432,7 +441,7 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 	if err != nil {
 		return item, nil, err
 	}
-	if old.BodyID != bodyID {
+	if old.BodyID != body.id {
 		fe := fieldErr("number", "registry.number_taken_other_body", c.Number, old.BodyApproval)
 		return item, &fe, nil
 	}

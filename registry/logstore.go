@@ -359,8 +359,9 @@ func (a *LogAppend) AddCheckpoint(size int64, root [32]byte, note []byte) error 
 // LogSnapshot reads the log and the events of one snapshot of the database
 // (see Store.ReadLogSnapshot).
 type LogSnapshot struct {
-	ctx  context.Context
-	conn *sql.Conn
+	ctx     context.Context
+	conn    *sql.Conn
+	schemes *Schemes
 }
 
 // ReadLogSnapshot runs fn with a read of one consistent snapshot of the
@@ -377,7 +378,7 @@ func (s *Store) ReadLogSnapshot(ctx context.Context, fn func(r *LogSnapshot) err
 		return err
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-	return fn(&LogSnapshot{ctx: ctx, conn: conn})
+	return fn(&LogSnapshot{ctx: ctx, conn: conn, schemes: s.schemes})
 }
 
 // EachLeaf calls fn for every leaf, in index order.

@@ -27,6 +27,10 @@ const (
 	VerdictNotRegistered Verdict = "not-registered" // 未登记
 	VerdictForged        Verdict = "forged"         // the QR code's signature is bad or from an unknown key
 	VerdictMismatch      Verdict = "mismatch"       // the paper (or what was typed) does not match the record
+	// VerdictIntegrity: the registry's own row differs from the record its
+	// public log holds (Store.CheckRow), so nothing it says about the
+	// certificate can be relied on until the operator has looked.
+	VerdictIntegrity Verdict = "integrity-failed"
 )
 
 // verdictKeys are the message keys of each verdict's badge text and of
@@ -40,6 +44,7 @@ var verdictKeys = map[Verdict][2]string{
 	VerdictNotRegistered: {"verdict.not_registered", "verdict.not_registered.meaning"},
 	VerdictForged:        {"verdict.forged", "verdict.forged.meaning"},
 	VerdictMismatch:      {"verdict.mismatch", "verdict.mismatch.meaning"},
+	VerdictIntegrity:     {"verdict.integrity_failed", "verdict.integrity_failed.meaning"},
 }
 
 // MessageKey is the message key of the verdict's badge text.
@@ -64,6 +69,17 @@ func verdictOf(st Status) Verdict {
 		return VerdictWithdrawn
 	}
 	return VerdictExpired
+}
+
+// FailIntegrity turns a verification whose record failed the integrity
+// check into VerdictIntegrity: the status and the claims the row gives are
+// dropped, since the row is what cannot be trusted.
+func (v *Verification) FailIntegrity() {
+	v.Verdict = VerdictIntegrity
+	v.Status = ""
+	v.Live = nil
+	v.Differences = nil
+	v.Note = &Message{Key: "registry.record_failed_integrity"}
 }
 
 // SigUnchecked is the signature outcome when no claims could be found to

@@ -27,6 +27,17 @@ type apiCertificate struct {
 	// Log is the certificate's latest entry in the public transparency log
 	// and the proof that it is in the current signed checkpoint.
 	Log *translog.InclusionProof `json:"log,omitempty"`
+	// Integrity is set when the row failed its integrity check (it
+	// differs from the record of its latest event): effective_status is
+	// then empty, never "valid", and nothing here may be relied on.
+	Integrity *apiIntegrity `json:"integrity,omitempty"`
+}
+
+// apiIntegrity is a failed integrity check, as the API answers it.
+type apiIntegrity struct {
+	Verdict   registry.Verdict `json:"verdict"`
+	MessageZH string           `json:"message_zh"`
+	MessageEN string           `json:"message_en"`
 }
 
 type apiEvent struct {
@@ -63,6 +74,13 @@ func (s *Server) apiShowCertificate(w http.ResponseWriter, r *http.Request) erro
 	}
 	now := s.now()
 	out := s.apiRecord(c, now)
+	if ok, err := s.checkRow(r.Context(), c); err != nil {
+		return err
+	} else if !ok {
+		vd := registry.VerdictIntegrity
+		out.EffectiveStatus = ""
+		out.Integrity = &apiIntegrity{Verdict: vd, MessageZH: i18n.ZH.Render(vd.Meaning()), MessageEN: i18n.EN.Render(vd.Meaning())}
+	}
 	for _, e := range evs {
 		ae := apiEvent{Kind: e.Kind, At: e.At, Reason: e.Reason, Changes: e.Changes}
 		if !e.EffectiveDate.IsZero() {

@@ -41,7 +41,12 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		JSONURL: views.APICertificatePath(c.Number), AsOf: now,
 		Summary: s.summaryOf(lang, c, events, now), Place: place(lang, c.Province, c.City),
 	}
-	if v.QR, err = s.certificateQR(lang, c); err != nil {
+	// The registry never signs a QR code for a row its log does not hold.
+	if ok, err := s.checkRow(r.Context(), c); err != nil {
+		return err
+	} else if !ok {
+		v.IntegrityFailed = true
+	} else if v.QR, err = s.certificateQR(lang, c); err != nil {
 		return err
 	}
 	if s.cfg.Log != nil {

@@ -108,6 +108,13 @@ feed:
 // code opens, in both languages, and its QR images (as the live site
 // serves them).
 func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult, c *registry.Certificate, now time.Time, qrCurrent bool) error {
+	// A row that differs from its log (edited on the file) gets no signed
+	// QR code and no offline verdict: the copy's generic page at /V/
+	// answers its QR URL and sends the reader to the live registry. The
+	// failure is logged at error level (integrity.go).
+	if ok, err := s.checkRow(ctx, c); err != nil || !ok {
+		return err
+	}
 	cl := registry.ClaimsOf(c)
 	qs, err := s.verify.keys.SignClaims(cl)
 	if err != nil {

@@ -1,6 +1,8 @@
 package site
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -74,6 +76,22 @@ func (s *Server) showTile(w http.ResponseWriter, r *http.Request) error {
 	b, err := l.Tile(r.Context(), "tile/"+r.PathValue("path"))
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(r.PathValue("path"), "entries/") {
+		// An entry bundle is text (a full one about 200 KB) and shrinks
+		// several times over; hash tiles are random bytes, sent as they are.
+		// The gzip middleware leaves octet streams alone, so it is done here.
+		w.Header().Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			var gz bytes.Buffer
+			zw := gzipPool.Get().(*gzip.Writer)
+			zw.Reset(&gz)
+			zw.Write(b)
+			zw.Close()
+			gzipPool.Put(zw)
+			w.Header().Set("Content-Encoding", "gzip")
+			b = gz.Bytes()
+		}
 	}
 	writeLogBytes(w, "application/octet-stream", true, b)
 	return nil

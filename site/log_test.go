@@ -1,6 +1,8 @@
 package site_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -293,5 +295,50 @@ func TestLogInCertificateAPI(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	if p := proof(); p.Index != 5 || p.TreeSize != 6 || !strings.Contains(p.Entry, "kind \"revoked\"") {
 		t.Fatalf("after revocation: index %d size %d", p.Index, p.TreeSize)
+	}
+}
+
+// TestLogEntryBundlesGzipped: the live server compresses entry bundles
+// (text, about 200 KB a full one) for clients that take gzip, and the
+// bundle decompresses to the same bytes; hash tiles go as they are.
+func TestLogEntryBundlesGzipped(t *testing.T) {
+	ts, _, _, _ := logTestServer(t, 40)
+	fetch := func(path, enc string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Accept-Encoding", enc) // set by hand: the client does not decompress
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	plainResp, plain := fetch("/log/tile/entries/000.p/40", "identity")
+	if plainResp.StatusCode != 200 || plainResp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("identity: %s %v", plainResp.Status, plainResp.Header)
+	}
+	if es, err := translog.SplitEntryBundle(plain); err != nil || len(es) != 40 {
+		t.Fatalf("bundle: %v %d", err, len(es))
+	}
+	resp, zipped := fetch("/log/tile/entries/000.p/40", "gzip, deflate, br")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") ||
+		resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("gzip: %s %v", resp.Status, resp.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(unzipped, plain) {
+		t.Fatalf("gzipped bundle does not decompress to the bundle: %v", err)
+	}
+	if len(zipped)*3 > len(plain) {
+		t.Errorf("bundle of %d bytes gzipped to %d: less than 3×", len(plain), len(zipped))
+	}
+	if resp, _ := fetch("/log/tile/0/000.p/40", "gzip"); resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("hash tile: %s %v", resp.Status, resp.Header)
 	}
 }

@@ -26,9 +26,9 @@ func (s *Server) createReceipt(w http.ResponseWriter, r *http.Request) error {
 		if perr != nil {
 			return perr
 		}
-		v, err = s.verify.keys.VerifyQR(r.Context(), s.store, qs)
+		v, err = s.verifyQR(r.Context(), qs)
 	case "manual":
-		v, err = s.store.VerifyManual(r.Context(), f.Get("number"), f.Get("holder"))
+		v, err = s.verifyManual(r.Context(), f.Get("number"), f.Get("holder"))
 	default:
 		return registry.Errorf(registry.EINVALID, "", "verify.make_receipt_from_verification")
 	}

@@ -64,6 +64,10 @@ type Server struct {
 
 	gen        atomic.Int64
 	genChecked atomic.Int64
+
+	// integrityFailures counts the rows that failed their integrity
+	// check while being shown (integrity.go), for /healthz.
+	integrityFailures atomic.Int64
 }
 
 // New returns a server for store.

@@ -83,7 +83,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 				lines[i].Line = i + 1
 			}
 		}
-		res, err := s.store.VerifyBatch(ctx, lines)
+		res, err := s.verifyBatch(ctx, lines)
 		if err != nil {
 			return err
 		}
@@ -116,13 +116,13 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 		case err != nil:
 			return err
 		default:
-			if v, err = s.verify.keys.VerifyQR(ctx, s.store, p.Signature); err != nil {
+			if v, err = s.verifyQR(ctx, p.Signature); err != nil {
 				return err
 			}
 		}
 	} else {
 		var err error
-		if v, err = s.store.VerifyManual(ctx, req.Number, req.Holder); err != nil {
+		if v, err = s.verifyManual(ctx, req.Number, req.Holder); err != nil {
 			return err
 		}
 	}

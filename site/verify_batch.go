@@ -56,7 +56,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.store.VerifyBatch(r.Context(), lines)
+	res, err := s.verifyBatch(r.Context(), lines)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 		v.Results = append(v.Results, s.batchRow(lang, &x))
 	}
 	for _, vd := range []registry.Verdict{registry.VerdictValid, registry.VerdictSuspended, registry.VerdictRevoked, registry.VerdictWithdrawn,
-		registry.VerdictExpired, registry.VerdictNotRegistered, registry.VerdictMismatch} {
+		registry.VerdictExpired, registry.VerdictNotRegistered, registry.VerdictMismatch, registry.VerdictIntegrity} {
 		if n := counts[vd]; n > 0 {
 			v.Summary = append(v.Summary, views.Link{Text: fmt.Sprintf("%s %d", lang.Render(vd), n)})
 		}

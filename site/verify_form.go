@@ -31,7 +31,7 @@ func (s *Server) renderVerifyForm(w http.ResponseWriter, r *http.Request, status
 func (s *Server) checkManual(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	number, holder := q.Get("number"), q.Get("holder")
-	v, err := s.store.VerifyManual(r.Context(), number, holder)
+	v, err := s.verifyManual(r.Context(), number, holder)
 	if registry.ErrorCode(err) == registry.EINVALID {
 		if len(number) > 200 {
 			number = number[:200]

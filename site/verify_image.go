@@ -37,7 +37,7 @@ func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 		fv.Message = i18n.Lang(lang).Render(answer(perr).message)
 		return s.renderForeign(w, r, http.StatusUnprocessableEntity, fv)
 	}
-	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, p.Signature)
+	v, err := s.verifyQR(r.Context(), p.Signature)
 	if err != nil {
 		return err
 	}

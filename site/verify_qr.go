@@ -20,7 +20,7 @@ func (s *Server) showVerdict(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.damagedQR(w, r, err)
 	}
-	v, err := s.verify.keys.VerifyQR(r.Context(), s.store, qs)
+	v, err := s.verifyQR(r.Context(), qs)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 	if err != nil {
 		return vv, err
 	}
-	if v.Live != nil && v.Verdict != registry.VerdictForged && v.Verdict != registry.VerdictMismatch {
+	if v.Live != nil && v.Verdict != registry.VerdictForged && v.Verdict != registry.VerdictMismatch && v.Verdict != registry.VerdictIntegrity {
 		// The certificate the paper shows is the one registered: what the
 		// reviewer needs at once, in the panel. (A forged or altered
 		// paper gets no holder beside its verdict, which could read as

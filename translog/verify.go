@@ -19,10 +19,13 @@ const BackdateTolerance = 5 * time.Minute
 // Problem is one thing wrong that Verify found. Number is the
 // certificate concerned, when there is one.
 type Problem struct {
-	Kind    string // edited, deleted, inserted, backdated, leaves, hashes, checkpoint
+	Kind    string // edited, deleted, inserted, backdated, leaves, hashes, checkpoint, edited-row, inserted-row
 	Index   int64  // the log entry (leaf index), or -1
 	EventID int64
 	Number  string
+	// Fields are, for an edited row, the fields in which the row differs
+	// from the record its latest event keeps.
+	Fields []string
 	registry.Message
 }
 
@@ -31,6 +34,7 @@ type Audit struct {
 	Size        int64 // entries in the log
 	Pending     int64 // certificate events not logged yet
 	Checkpoints int   // signed checkpoints checked
+	Rows        int64 // certificate rows compared with their latest event
 	// SignaturesChecked is false when no verifier was given: checkpoint
 	// roots were checked, their signatures not.
 	SignaturesChecked bool
@@ -115,6 +119,9 @@ func (v *logAuditor) run(keys []note.Verifier) error {
 		return err
 	}
 	if err := v.checkEvents(); err != nil {
+		return err
+	}
+	if err := v.checkRows(); err != nil {
 		return err
 	}
 	tree := v.checkTree()

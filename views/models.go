@@ -49,6 +49,10 @@ type CertificateView struct {
 	Summary      Summary
 	QR           CertificateQR
 	Place        string // province (in the page's language) and city
+	// IntegrityFailed is set when the row differs from the record of its
+	// latest event: the page then shows that, not the row's status, and
+	// offers no QR code.
+	IntegrityFailed bool
 }
 
 // Summary is what a reviewer must see at once about a registered

@@ -112,10 +112,11 @@ func TestLogVerifyCommand(t *testing.T) {
 		t.Fatalf("verify with another key passed: %s", out)
 	}
 
-	// An attacker with the file edits one event and deletes another.
+	// An attacker with the file edits one event and deletes another, and
+	// raises a certificate's score in the row the pages read.
 	for _, q := range []string{`DROP TRIGGER events_append_only_update`, `DROP TRIGGER events_append_only_delete`,
 		`UPDATE events SET snapshot = replace(snapshot, '"expiry_date":"2027-03-04"', '"expiry_date":"2029-03-04"') WHERE id = 5`,
-		`DELETE FROM events WHERE id = 9`} {
+		`DELETE FROM events WHERE id = 9`, `UPDATE certificates SET score = 99 WHERE number = 'SAC-00012'`} {
 		if _, err := registrytest.RawDB(t, f.store).Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +125,8 @@ func TestLogVerifyCommand(t *testing.T) {
 	if err == nil || exitCode(err) != 1 {
 		t.Fatalf("tampered database verified: %v\n%s", err, out)
 	}
-	for _, want := range []string{"EDITED entry #3 event #5 certificate SAC-00004", "DELETED entry #7 event #9 certificate SAC-00008", "该行被修改", "the row was deleted"} {
+	for _, want := range []string{"EDITED entry #3 event #5 certificate SAC-00004", "DELETED entry #7 event #9 certificate SAC-00008", "该行被修改", "the row was deleted",
+		"EDITED-ROW event #", "certificate SAC-00012", "differs from the record of its latest event", "(score)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

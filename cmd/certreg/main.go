@@ -56,11 +56,16 @@ func main() {
 	}
 }
 
-// exitCode is 2 for usage errors and 1 for every other failure.
+// exitCode is 2 for usage errors, the status a subcommand chose for an
+// exitError (`certreg verify`'s 3), and 1 for every other failure.
 func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
 		return 2
+	}
+	var x exitError
+	if errors.As(err, &x) {
+		return x.code
 	}
 	return 1
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
@@ -51,6 +52,13 @@ func qr(ctx context.Context, e *env, args []string) error {
 	c, err := store.Certificate(ctx, fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("qr: %s", errText(err))
+	}
+	// The registry signs only what its log holds: a row edited on the
+	// file would otherwise get a genuine QR code for forged claims.
+	if m, err := store.CheckRow(ctx, c); err != nil {
+		return fmt.Errorf("qr: %w", err)
+	} else if m != nil {
+		return fmt.Errorf("qr: certificate %s failed its integrity check: its row differs from the record of its latest event (%s); run certreg log verify", c.Number, strings.Join(m.Fields, ", "))
 	}
 	qs, err := kr.SignClaims(registry.ClaimsOf(c))
 	if err != nil {

@@ -27,6 +27,8 @@ var logMessages = map[string]Msg{
 	"log.hash_edited":                    {"日志的第 %[1]d 个哈希（第 %[2]d 层第 %[3]d 个）与叶子不符：哈希表被修改", "stored hash %[1]d (level %[2]d, #%[3]d) does not follow from the leaves: the hash table was edited"},
 	"log.hashes_edited":                  {"共有 %d 个哈希与叶子不符", "%d stored hashes in all do not follow from the leaves"},
 	"log.checkpoint_problem":             {"检查点 %d（大小 %d）：%s", "checkpoint %d (size %d): %s"},
+	"log.edited_row":                     {"证书 %[1]s 的登记行与其最新事件 #%[3]d 记录的不一致（%[2]s）：该行在登记库之外被修改", "the row of certificate %[1]s differs from the record of its latest event #%[3]d (%[2]s): it was edited behind the registry's back"},
+	"log.inserted_row":                   {"证书 %s 的登记行没有任何事件：该行是在登记库之外插入的", "the row of certificate %s has no event at all: it was inserted behind the registry's back"},
 	"log.not_recorded_yet":               {"证书 %s 尚未记入公开日志", "certificate %s is not recorded in the public log yet"},
 	"log.none":                           {"本登记库未公布公开日志", "this registry publishes no transparency log"},
 }
