@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -365,5 +367,42 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 	// The monitor that followed the real log sees the fork as well.
 	if out, err := runCmd("log", "monitor", forkBase, "--state", state, "--witness", w.vkey, "--witness-quorum", "0"); err == nil || !strings.Contains(err.Error(), "FORK") {
 		t.Fatalf("monitor with the real log's state on the fork: %v\n%s", err, out)
+	}
+}
+
+// The witness flags of `log monitor` and `serve` refuse what cannot work,
+// before anything is fetched or served.
+func TestWitnessFlagsRefuseBadValues(t *testing.T) {
+	_, vkey, err := note.GenerateKey(rand.Reader, "witness.test/w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "m.json")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--witness-quorum", "1"}, "needs at least 1 --witness"},
+		{[]string{"--witness", vkey, "--witness-quorum", "2"}, "needs at least 2"},
+		{[]string{"--witness", vkey, "--witness-quorum", "-1"}, "0 or more"},
+		{[]string{"--witness", "witness.test/w+00000000+AAAA", "--witness-quorum", "1"}, "witness key"},
+		{[]string{"--witness", vkey, "--witness-quorum", "1", "--witness-wait", "-1s"}, "must not be negative"},
+	} {
+		out, err := runCmd(append([]string{"log", "monitor", "http://127.0.0.1:1", "--state", state, "--key", vkey}, tc.args...)...)
+		var u usageError
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &u) {
+			t.Errorf("%v: %v, want usage error %q\n%s", tc.args, err, tc.want, out)
+		}
+	}
+	for _, bad := range []string{vkey, vkey + "+ftp://x", vkey + "+http://127.0.0.1:1 " + vkey + "+http://127.0.0.1:2"} {
+		db := filepath.Join(t.TempDir(), "r.db")
+		var out bytes.Buffer
+		vars := map[string]string{"CERTREG_WITNESSES": bad, "CERTREG_DEMO": "false"}
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &out, getenv: func(k string) string { return vars[k] }}
+		err := run(context.Background(), e, []string{"serve", "--db", db, "--addr", "127.0.0.1:0"})
+		var u usageError
+		if err == nil || !errors.As(err, &u) {
+			t.Errorf("serve with CERTREG_WITNESSES=%q: %v", bad, err)
+		}
 	}
 }
