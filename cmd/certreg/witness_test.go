@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -50,7 +51,11 @@ func buildWitness(t *testing.T) string {
 			return
 		}
 		witnessBin = filepath.Join(dir, "omniwitness")
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", witnessBin, witnessModule)
+		gobin, err := exec.LookPath("go")
+		if err != nil {
+			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(gobin, "build", "-o", witnessBin, witnessModule)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			witnessBinErr = fmt.Errorf("go build %s: %v\n%s", witnessModule, err, out)
@@ -292,6 +297,18 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 	out, err := runCmd("log", "monitor", base, "--state", state, "--key", vkey, "--witness", w.vkey, "--witness-quorum", "1")
 	if err != nil || !strings.Contains(out, "1 cosigned") || !strings.Contains(out, "size 大小 13 ") {
 		t.Fatalf("monitor on the real log: %v\n%s", err, out)
+	}
+
+	// A static copy carries the cosignatures too.
+	dir := t.TempDir()
+	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test"); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	if out, err := runCmd("log", "monitor", static.URL, "--state", filepath.Join(t.TempDir(), "static.json"), "--key", vkey,
+		"--witness", w.vkey, "--witness-quorum", "1", "--witness-wait", "0s"); err != nil || !strings.Contains(out, "1 cosigned") {
+		t.Fatalf("monitor on the static copy: %v\n%s", err, out)
 	}
 
 	// The fork: the same key signs another tree of size 13.
