@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -276,6 +277,19 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 		t.Errorf("serve's log does not tell the cosignatures:\n%s", logs.String())
 	}
 
+	// The inclusion proof of the certificate's JSON carries them.
+	var rec struct {
+		Certificate struct {
+			Log translog.InclusionProof `json:"log"`
+		} `json:"certificate"`
+	}
+	if err := json.Unmarshal([]byte(get(t, base+"/api/v1/certificates/SAC-00013")), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.Certificate.Log; p.TreeSize != 13 || p.Check() != nil || len(translog.CountCosignatures([]byte(p.Checkpoint), []translog.Witness{mustWitnessKey(t, w.vkey)})) != 1 {
+		t.Errorf("the record's proof lacks the cosignature: %+v", p)
+	}
+
 	// The pages say it, in both languages, with the way to check.
 	page := get(t, base+"/certificates/SAC-00001")
 	if !strings.Contains(page, "已记入公开日志，经 1 个独立见证方见证") || !strings.Contains(page, `href="/api#log"`) {
@@ -422,4 +436,13 @@ func TestWitnessFlagsRefuseBadValues(t *testing.T) {
 			t.Errorf("serve with CERTREG_WITNESSES=%q: %v", bad, err)
 		}
 	}
+}
+
+func mustWitnessKey(t *testing.T, key string) translog.Witness {
+	t.Helper()
+	w, err := translog.ParseWitnessKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
