@@ -313,13 +313,16 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 		t.Fatalf("monitor on the real log: %v\n%s", err, out)
 	}
 
-	// A static copy carries the cosignatures too.
+	// A static copy carries the cosignatures too, and its pages say so.
 	dir := t.TempDir()
-	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test"); err != nil {
+	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test", "--witness", witnessFlag); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer static.Close()
+	if page := get(t, static.URL+"/en/certificates/SAC-00001/"); !strings.Contains(page, "witnessed by 1 independent witness") {
+		t.Errorf("the static copy's page does not say it is witnessed")
+	}
 	if out, err := runCmd("log", "monitor", static.URL, "--state", filepath.Join(t.TempDir(), "static.json"), "--key", vkey,
 		"--witness", w.vkey, "--witness-quorum", "1", "--witness-wait", "0s"); err != nil || !strings.Contains(out, "1 cosigned") {
 		t.Fatalf("monitor on the static copy: %v\n%s", err, out)
