@@ -313,13 +313,21 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 		t.Fatalf("monitor on the real log: %v\n%s", err, out)
 	}
 
-	// A static copy carries the cosignatures too, and its pages say so.
+	// A static copy carries the cosignatures too, and its pages say so
+	// once the export is told the witnesses (an incremental export then
+	// renders the pages again).
 	dir := t.TempDir()
+	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer static.Close()
+	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test"); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	if page := get(t, static.URL+"/en/certificates/SAC-00001/"); strings.Contains(page, "witnessed by") {
+		t.Errorf("the static copy's page counts witnesses it was not told")
+	}
 	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test", "--witness", witnessFlag); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
-	static := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	defer static.Close()
 	if page := get(t, static.URL+"/en/certificates/SAC-00001/"); !strings.Contains(page, "witnessed by 1 independent witness") {
 		t.Errorf("the static copy's page does not say it is witnessed")
 	}
