@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/certreg/certreg/registry"
 
 	"github.com/certreg/certreg/translog"
 	"github.com/certreg/certreg/views"
@@ -25,11 +28,40 @@ func (s *Server) witnessed(ctx context.Context, certID int64) (int, error) {
 	if err != nil || !ok {
 		return 0, err
 	}
-	n, size, err := s.cfg.Log.Witnessed(ctx, s.cfg.Witnesses)
+	n, size, err := s.witness.get(ctx, s.store, s.cfg.Log, s.cfg.Witnesses)
 	if err != nil || idx >= size {
 		return 0, err
 	}
 	return n, nil
+}
+
+// witnessCount keeps translog.Log.Witnessed for one registry generation:
+// checking the cosignatures' signatures is most of its cost, and they
+// change only with a write (a new checkpoint or cosignature).
+type witnessCount struct {
+	mu   sync.Mutex
+	gen  int64
+	n    int
+	size int64
+	ok   bool
+}
+
+func (c *witnessCount) get(ctx context.Context, store *registry.Store, l *translog.Log, ws []translog.Witness) (int, int64, error) {
+	gen, err := store.Generation(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ok && c.gen == gen {
+		return c.n, c.size, nil
+	}
+	n, size, err := l.Witnessed(ctx, ws)
+	if err != nil {
+		return 0, 0, err
+	}
+	c.gen, c.n, c.size, c.ok = gen, n, size, true
+	return n, size, nil
 }
 
 // logCheckView tells how to check the log and its witnesses: the keys and

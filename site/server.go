@@ -60,6 +60,7 @@ type Server struct {
 	mux      *http.ServeMux
 	snaps    snapshotCache
 	verify   *verifier
+	witness  witnessCount
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.

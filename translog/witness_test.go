@@ -349,3 +349,48 @@ func TestFollowWitnessesDoesNotBlockWrites(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkWitnessed measures what a certificate or verdict page adds to
+// its rendering when witnesses are configured: reading the latest
+// checkpoint's cosignatures and checking three of them.
+func BenchmarkWitnessed(b *testing.B) {
+	s := registrytest.Open(b)
+	signer, _, _ := testKey(b)
+	l := openLog(b, s, signer)
+	putN(b, s, 1, 100)
+	cp := sequence(b, l)
+	var ws []translog.Witness
+	for i := range 3 {
+		skey, vkey, err := note.GenerateKey(crand.Reader, fmt.Sprintf("witness.test/w%d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws1, _ := fnote.NewSignerForCosignatureV1(skey)
+		ck, _ := fnote.VKeyToCosignatureV1(vkey)
+		var line string
+		fw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			_, cpText, _ := strings.Cut(string(body), "\n\n")
+			text, _, _ := strings.Cut(cpText, "\n\n")
+			msg, _ := note.Sign(&note.Note{Text: text + "\n"}, ws1)
+			_, line, _ = strings.Cut(string(msg), "\n\n")
+			io.WriteString(w, line)
+		}))
+		w, err := translog.ParseWitness(ck + "+" + fw.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := l.Submit(context.Background(), fw.Client(), w); err != nil {
+			b.Fatal(err)
+		}
+		fw.Close()
+		ws = append(ws, w)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		n, size, err := l.Witnessed(context.Background(), ws)
+		if err != nil || n != 3 || size != cp.Size {
+			b.Fatalf("%d %d %v", n, size, err)
+		}
+	}
+}
