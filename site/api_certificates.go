@@ -189,6 +189,7 @@ func (s *Server) showAPI(w http.ResponseWriter, r *http.Request) error {
 	} {
 		v.Params = append(v.Params, views.Column{Name: p[0], Desc: lang.T(p[1])})
 	}
+	v.Log = s.logCheckView()
 	b := s.base(r, lang.T("api.title"))
 	return s.render(w, r, http.StatusOK, views.APIPage(b, v))
 }

@@ -57,6 +57,9 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		if ok {
 			v.LogIndex, v.LogURL = idx, views.LogEntryPath(idx)
 		}
+		if v.Witnesses, err = s.witnessed(r.Context(), c.ID); err != nil {
+			return err
+		}
 	}
 	for _, a := range c.Surveillance {
 		v.Surveillance = append(v.Surveillance, lang.Tf("audit.surveillance.n", lang.Date(a.Date), surveillanceResult(lang, a)))

@@ -108,8 +108,15 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 		logEntries: logEntries,
 		qrCurrent:  qrCurrent,
 	}
+	// How many witnesses cosigned the tree, and its size: a page saying
+	// so is rendered again when that changes.
+	var witnesses int
+	var witnessedSize int64
 	if s.cfg.Log != nil {
 		if p.logByCert, err = s.cfg.Log.LatestEntries(ctx); err != nil {
+			return nil, err
+		}
+		if witnesses, witnessedSize, err = s.cfg.Log.Witnessed(ctx, s.cfg.Witnesses); err != nil {
 			return nil, err
 		}
 	}
@@ -128,6 +135,9 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 			idx = -1
 		}
 		key := hashKey(salt, c.Number, strconv.FormatInt(c.Version, 10), c.UpdatedAt.UTC().Format("2006-01-02T15:04:05.999999999"), string(status), strconv.FormatInt(idx, 10))
+		if logged && idx < witnessedSize {
+			key = hashKey(key, "witnesses", strconv.Itoa(witnesses))
+		}
 		p.next.Certificates[un] = key
 		data.Write([]byte(key))
 		if old.Certificates[un] == key {

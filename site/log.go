@@ -41,18 +41,18 @@ func writeLogBytes(w http.ResponseWriter, ctype string, immutable bool, b []byte
 }
 
 // showCheckpoint serves the latest signed checkpoint (C2SP
-// tlog-checkpoint): origin, size and root hash, and the registry's
-// signature.
+// tlog-checkpoint): origin, size and root hash, the registry's
+// signature, and the witnesses' cosignatures (c2sp.org/tlog-cosignature).
 func (s *Server) showCheckpoint(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.theLog()
 	if err != nil {
 		return err
 	}
-	cp, err := l.Checkpoint(r.Context())
+	note, err := s.cosignedCheckpoint(r.Context(), l)
 	if err != nil {
 		return err
 	}
-	writeLogBytes(w, "text/plain; charset=utf-8", false, cp.Note)
+	writeLogBytes(w, "text/plain; charset=utf-8", false, note)
 	return nil
 }
 

@@ -43,6 +43,10 @@ type Config struct {
 	// signed-note verifier key ("name+hash+base64"), served at /log/key.
 	Log    *translog.Log
 	LogKey string
+	// Witnesses are the independent witnesses the log's checkpoints are
+	// sent to: their cosignatures are served with the checkpoint, and pages
+	// say how many cosigned a certificate's entry.
+	Witnesses []translog.Witness
 }
 
 // Server serves the public site.
@@ -56,6 +60,7 @@ type Server struct {
 	mux      *http.ServeMux
 	snaps    snapshotCache
 	verify   *verifier
+	witness  witnessCount
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.

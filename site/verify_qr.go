@@ -89,6 +89,9 @@ func (s *Server) verdictView(r *http.Request, v *registry.Verification, printedH
 	if err != nil {
 		return vv, err
 	}
+	if vv.Witnesses, err = s.witnessed(ctx, c.ID); err != nil {
+		return vv, err
+	}
 	if sc, ok := s.store.Schemes().Get(c.SchemeCode); ok {
 		for i := len(events) - 1; i >= 0; i-- {
 			vv.History = append(vv.History, historyItem(lang, sc, events[i]))

@@ -48,8 +48,10 @@ func logPaths(size int64) []string {
 // how many files it wrote.
 func (l *Log) Export(ctx context.Context, dir string) (written int, err error) {
 	// One checkpoint and the files of its tree, even if a new one is
-	// signed meanwhile (tiles of an older tree stay available).
-	cp, err := l.Checkpoint(ctx)
+	// signed meanwhile (tiles of an older tree stay available). The
+	// checkpoint carries the witnesses' cosignatures kept for its tree, so
+	// that a copy can be held to a witness quorum like the live registry.
+	cp, _, err := l.CosignedCheckpoint(ctx, nil)
 	if err != nil {
 		return 0, err
 	}

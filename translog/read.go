@@ -151,7 +151,9 @@ func (l *Log) Inclusion(ctx context.Context, number string) (*InclusionProof, er
 	if err != nil {
 		return nil, err
 	}
-	cp, err := l.Checkpoint(ctx)
+	// With the witnesses' cosignatures: the proof then also shows who
+	// saw the tree.
+	cp, _, err := l.CosignedCheckpoint(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ type CertificateView struct {
 	AsOf         time.Time
 	LogIndex     int64  // the certificate's latest entry in the public log
 	LogURL       string // that entry; "" while not logged
+	Witnesses    int    // independent witnesses that cosigned a checkpoint holding that entry
 	Summary      Summary
 	QR           CertificateQR
 	Place        string // province (in the page's language) and city
@@ -243,6 +244,16 @@ type Column struct {
 type APIView struct {
 	Endpoints []Endpoint
 	Params    []Column
+	Log       LogCheckView
+}
+
+// LogCheckView tells how to check the public log and its witnesses.
+type LogCheckView struct {
+	Served    bool     // the site serves a log; without one the section is left out
+	Key       string   // the log's verifier key; "" when the registry publishes none
+	Witnesses []string // the witnesses' verifier keys
+	Quorum    int      // the cosignatures the command requires
+	Command   string   // a `certreg log monitor` command line that checks them
 }
 
 // Endpoint is one route of the API.

@@ -13,6 +13,7 @@ type VerdictView struct {
 	Rows        []ClaimRow // the paper beside the record; empty for a mismatch
 	PrintedHead string     // heading of the printed column: signed in the QR code, or typed
 	CertURL     string     // the certificate's page, when registered
+	Witnesses   int        // independent witnesses that cosigned a checkpoint holding its latest log entry
 	History     []HistoryItem
 	Count       int64     // checks of this certificate so far, this one included
 	LastChecked time.Time // the check before this one; zero if none

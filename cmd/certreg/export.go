@@ -22,13 +22,20 @@ func init() {
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "export [--db FILE] [--keys DIR] --out DIR [--base-url URL] [--full]")
+	fs := newFlagSet(e, "export", "export [--db FILE] [--keys DIR] --out DIR [--base-url URL] [--full] [--witness KEY+URL]...")
 	db := dbFlag(fs, e)
 	keysDirFlag := keysFlag(fs, e)
 	out := fs.String("out", "", "`directory` to write the site to (created; files already current are kept)")
 	full := fs.Bool("full", false, "render every page again, ignoring what the last export into --out recorded (QR images, named by their content, are kept when current)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", "http://127.0.0.1:8080"), "the `URL` the copy will be served at (env CERTREG_BASE_URL)")
+	// The witnesses whose cosignatures the pages count (nothing is sent
+	// to them): the same setting as serve's.
+	witnesses := witnessFlag(fs, e)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ws, err := witnesses()
+	if err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() > 0 {
@@ -73,7 +80,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			logKey = signingKey(cp, keys)
 		}
 	}
-	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler), Keys: keys, Log: tlog, LogKey: logKey})
+	srv := site.New(store, site.Config{BaseURL: *baseURL, NoCache: true, Logger: slog.New(slog.DiscardHandler), Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws})
 	var extra []string
 	if logKey != "" {
 		extra = append(extra, "/log/key")

@@ -42,10 +42,14 @@ type seenTreeRec struct {
 var errFork = errors.New("FORK: the log shows two different histories")
 
 func runLogMonitor(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "log monitor", "log monitor URL --state FILE [--key VKEY|@FILE] [--add-key VKEY|@FILE]")
+	fs := newFlagSet(e, "log monitor", "log monitor URL --state FILE [--key VKEY|@FILE] [--add-key VKEY|@FILE] [--witness VKEY]... [--witness-quorum N]")
 	statePath := fs.String("state", "", "`file` keeping the last checkpoint seen (created on the first run)")
 	key := fs.String("key", envOr(e, "CERTREG_LOG_KEY", ""), "the log's published verifier `key` (name+hash+base64), or @file; needed on the first run, then kept in the state (env CERTREG_LOG_KEY)")
 	addKey := fs.String("add-key", "", "trust one more verifier `key` from now on, after the registry rotated its key (check it by hand first)")
+	var witnessKeys keyList
+	fs.Var(&witnessKeys, "witness", "the verifier `key` of a witness whose cosignatures count (name+hash+base64, or @file); repeat it for each witness")
+	quorum := fs.Int("witness-quorum", 0, "refuse a checkpoint without valid cosignatures by at least `N` of the --witness keys (c2sp.org/tlog-cosignature)")
+	wait := fs.Duration("witness-wait", 10*time.Second, "how long to wait for a checkpoint just signed to gather its cosignatures before refusing it")
 	// Flags may come after the URL.
 	var rest []string
 	for len(args) > 0 {
@@ -63,6 +67,9 @@ func runLogMonitor(ctx context.Context, e *env, args []string) error {
 		return usageError{"log monitor: give one URL and --state FILE"}
 	}
 	m := &monitor{base: strings.TrimRight(rest[0], "/"), out: e.stdout, client: &http.Client{Timeout: 60 * time.Second}, tiles: map[string][]byte{}}
+	if err := m.setWitnesses(witnessKeys, *quorum, *wait); err != nil {
+		return err
+	}
 	return m.run(ctx, *statePath, *key, *addKey)
 }
 
@@ -72,6 +79,10 @@ type monitor struct {
 	client *http.Client
 	ctx    context.Context
 	tiles  map[string][]byte // tiles fetched in this run (they are immutable)
+
+	witnesses []translog.Witness // whose cosignatures count
+	quorum    int                // how many of them a checkpoint needs
+	wait      time.Duration      // for a new checkpoint's cosignatures
 }
 
 func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) error {
@@ -114,13 +125,9 @@ func (m *monitor) run(ctx context.Context, statePath, keyFlag, addKey string) er
 		return err
 	}
 
-	msg, err := m.get("checkpoint", 1<<20)
+	cp, err := m.checkpoint(vers)
 	if err != nil {
 		return err
-	}
-	cp, err := translog.ParseCheckpoint(msg, vers...)
-	if err != nil {
-		return fmt.Errorf("%s/log/checkpoint: %w", m.base, err)
 	}
 	if st.Origin != "" && cp.Origin != st.Origin {
 		return fmt.Errorf("the checkpoint is for log %q, not %q as before", cp.Origin, st.Origin)

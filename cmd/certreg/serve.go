@@ -22,19 +22,24 @@ func init() {
 // serve runs the site until ctx ends, then shuts down gracefully: requests
 // in flight finish, new ones are refused.
 func serve(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL]")
+	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL] [--witness KEY+URL]...")
 	db := dbFlag(fs, e)
 	keysDirFlag := keysFlag(fs, e)
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
 	baseURL := fs.String("base-url", envOr(e, "CERTREG_BASE_URL", ""), "the registry's canonical `URL`, shown on every page and in QR codes (env CERTREG_BASE_URL; default http://ADDR)")
 	loadDemo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
 	pageCache := fs.Bool("page-cache", envOr(e, "CERTREG_PAGE_CACHE", "true") != "false", "keep rendered pages until the registry changes; off only to measure rendering (env CERTREG_PAGE_CACHE)")
+	witnesses := witnessFlag(fs, e)
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	ws, err := witnesses()
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 
@@ -75,9 +80,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey})
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws})
 	if sequence {
 		go tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+		followWitnesses(ctx, tlog, ws, log)
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),

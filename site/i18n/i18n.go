@@ -38,7 +38,7 @@ type Msg struct {
 
 // catalogue is every message, by key.
 var catalogue = merge(accountsMessages, apiMessages, cliMessages, consoleMessages, fieldsMessages,
-	fileformatMessages, logMessages, offlineMessages, pagesMessages, registryMessages, signingMessages,
+	fileformatMessages, logMessages, witnessMessages, offlineMessages, pagesMessages, registryMessages, signingMessages,
 	siteMessages, verifyMessages)
 
 // merge joins the files' messages. A key in two files, or a message
