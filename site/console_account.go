@@ -51,7 +51,7 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, u *re
 	if r.PostForm.Get("new") != r.PostForm.Get("again") {
 		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Errors: map[string][]string{"again": {lang.T("console.account.mismatch")}}})
 	}
-	err = s.accounts.SetPassword(r.Context(), u.Actor("console", clientHost(r)), u.Name, r.PostForm.Get("new"))
+	err = s.accounts.SetPassword(r.Context(), u.Actor("console", clientAddr(r)), u.Name, r.PostForm.Get("new"))
 	if registry.ErrorCode(err) == registry.EINVALID {
 		errs, _ := fieldErrors(err, lang)
 		errs["new"] = errs["password"]
@@ -80,7 +80,7 @@ func (s *Server) setOwnTOTP(w http.ResponseWriter, r *http.Request, u *registry.
 			return registry.Errorf(registry.EINVALID, "secret", "console.invalid_secret_reload_page")
 		}
 	}
-	err := s.accounts.SetTOTP(r.Context(), u.Actor("console", clientHost(r)), u.ID, secret, r.PostForm.Get("code"))
+	err := s.accounts.SetTOTP(r.Context(), u.Actor("console", clientAddr(r)), u.ID, secret, r.PostForm.Get("code"))
 	if registry.ErrorCode(err) == registry.EINVALID {
 		errs, _ := fieldErrors(err, lang)
 		return s.renderAccount(w, r, u, http.StatusUnprocessableEntity, views.ConsoleAccountView{Secret: secret, Errors: errs})

@@ -43,7 +43,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := langOf(r)
 	v := views.ConsoleLoginView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
-	token, u, err := s.accounts.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientHost(r))
+	token, u, err := s.accounts.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientAddr(r))
 	var te *accounts.ThrottledError
 	switch {
 	case errors.As(err, &te):

@@ -210,7 +210,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 		return v, nil
 	}
 	defer rows.Close()
-	res, err := s.store.Import(r.Context(), u.Actor("console", clientHost(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
+	res, err := s.store.Import(r.Context(), u.Actor("console", clientAddr(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
 	v.Rows, v.Unchanged = res.Rows, res.Unchanged
 	for _, fw := range res.Warnings {
 		v.Warnings = append(v.Warnings, views.ConsolePreviewError{Line: fw.Line, Field: fw.Field, Message: i18n.Lang(lang).Render(fw)})

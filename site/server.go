@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,10 @@ type Config struct {
 	// signed-note verifier key ("name+hash+base64"), served at /log/key.
 	Log    *translog.Log
 	LogKey string
+	// TrustedProxies are the reverse proxies in front of the site. Only
+	// from these peers are X-Forwarded-For, Forwarded and
+	// X-Forwarded-Proto believed (see clientAddr); empty believes nobody.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the public site.
@@ -87,10 +92,10 @@ func New(store *registry.Store, cfg Config) *Server {
 	return s
 }
 
-// Handler returns the site's handler with its middleware: request log,
-// security headers, compression.
+// Handler returns the site's handler with its middleware: the client's
+// address, request log, security headers, compression.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(securityHeaders(s.gzip(s.mux)))
+	return s.identifyClient(s.logRequests(securityHeaders(s.gzip(s.mux))))
 }
 
 // now is the registry's clock.

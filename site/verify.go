@@ -2,7 +2,6 @@ package site
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -141,17 +140,6 @@ func (c *clientLimiters) reserve(client string, n int) time.Duration {
 		return d
 	}
 	return 0
-}
-
-// clientAddr is the client's address without its port. The site is meant
-// to face clients directly (or a proxy that limits on its own): a
-// forwarded-for header is not trusted, since anyone can send one.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // limited answers 429 with Retry-After when the client has used up its
