@@ -202,7 +202,6 @@ func batchRecord(x *registry.BatchResult) []string {
 	return rec
 }
 
-
 func (s *Server) writeBatchCSV(w http.ResponseWriter, res []registry.BatchResult) error {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // Excel reads UTF-8 only with the BOM
