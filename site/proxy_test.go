@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/certreg/certreg/accounts"
+	"github.com/certreg/certreg/registry"
 )
 
 func TestResolveClient(t *testing.T) {
@@ -225,5 +229,52 @@ func TestClientAddressBehindCaddy(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Errorf("through Caddy over HTTP: status %d, HSTS %q; want 200 and none", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// TestSignInBehindCaddy: behind a real Caddy, the sign-in throttle and the
+// audit log see each client's own address: a stranger guessing from
+// 127.0.0.2 is held back, the owner signing in from 127.0.0.3 is not, and
+// the audit log names 127.0.0.2 as the failures' origin.
+func TestSignInBehindCaddy(t *testing.T) {
+	st := newStore(t)
+	ctx := context.Background()
+	if _, err := accounts.New(st).AddUser(ctx, registry.Actor{Name: "setup", Source: "cli"}, registry.NewUser{Name: "root", Role: registry.RoleOperator}, opPass); err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, Config{BaseURL: testBase, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	site := httptest.NewServer(s.Handler())
+	t.Cleanup(site.Close)
+	proxy := startCaddy(t, strings.TrimPrefix(site.URL, "http://"))
+	login := func(from, pw string) int {
+		t.Helper()
+		resp, err := clientFrom(from).PostForm(proxy+"/console/login", url.Values{"name": {"root"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range accounts.MaxFailuresPerUserAddr {
+		if code := login("127.0.0.2", "guess-guess-guess"); code != http.StatusUnauthorized {
+			t.Fatalf("a wrong password: %d", code)
+		}
+	}
+	if code := login("127.0.0.2", opPass); code != http.StatusTooManyRequests {
+		t.Fatalf("the guessing address is not held back: %d", code)
+	}
+	if code := login("127.0.0.3", opPass); code != http.StatusSeeOther {
+		t.Fatalf("the owner at 127.0.0.3 is held back by the guesses from 127.0.0.2: %d", code)
+	}
+	evs, err := st.AuditEvents(ctx, registry.AuditFilter{Kind: "user."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := map[string]string{}
+	for _, e := range evs {
+		addrs[e.Kind] = e.RemoteAddr
+	}
+	if addrs["user.login_failed"] != "127.0.0.2" || addrs["user.login"] != "127.0.0.3" {
+		t.Errorf("audit addresses through Caddy: %v, want failures from 127.0.0.2 and the sign-in from 127.0.0.3", addrs)
 	}
 }

@@ -150,6 +150,7 @@ var consoleMessages = map[string]Msg{
 	"console.account.totp.help":          {"在验证器应用中添加下面的密钥（或 otpauth 地址），然后输入应用显示的 6 位动态码以启用。", "Add the secret below (or the otpauth address) to an authenticator app, then enter the 6-digit code it shows to turn this on."},
 	"console.account.totp.enable":        {"启用", "Turn on"},
 	"console.account.totp.disable":       {"停用动态码", "Turn off"},
+	"console.account.totp.confirm":       {"当前密码，或验证器应用中的 6 位动态码", "Your current password, or the 6-digit code of your app"},
 	"console.done.totp":                  {"动态码设置已更新。", "One-time code setting updated."},
 	"console.done.saved":                 {"已保存。", "Saved."},
 	"console.done.status":                {"状态已变更，公开页面已更新。", "The status has changed; the public page shows it."},
