@@ -64,9 +64,6 @@ type Server struct {
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
-	// uploads keeps bulk uploads between their preview and confirmation.
-	uploads uploads
-
 	gen        atomic.Int64
 	genChecked atomic.Int64
 }

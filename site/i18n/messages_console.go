@@ -167,6 +167,7 @@ var consoleMessages = map[string]Msg{
 	"console.choose_new_status":          {"请选择新的状态", "choose the new status"},
 	"console.enter_valid_audit_date":     {"请填写有效的审核日期", "enter a valid audit date"},
 	"console.choose_audit_result":        {"请选择审核结果", "choose the audit result"},
+	"console.upload_expired":             {"此次上传等待确认已超过 %d 分钟，已被删除：请重新上传文件", "this upload waited more than %d minutes for its confirmation and was deleted: please upload the file again"},
 	"console.no_such_upload_already":     {"找不到此次上传（已确认、已过期或不属于您）：请重新上传文件", "no such upload (already confirmed, expired or not yours): please upload the file again"},
 	"console.file_too_large":             {"文件过大：上限 %d MB", "The file is too large: the limit is %d MB"},
 }
