@@ -76,12 +76,12 @@ func (f *Filter) Validate(schemes *Schemes) error {
 	// Line breaks and tabs pasted into the search box are spaces; any other
 	// control character (a NUL would end an FTS5 phrase early) is refused
 	// before it reaches SQL.
+	if !utf8.ValidString(f.Query) {
+		return Errorf(EINVALID, "q", "registry.search_text_has_invalid")
+	}
 	f.Query = strings.TrimSpace(FoldWidth(strings.Map(controlSpace, f.Query)))
 	if n := utf8.RuneCountInString(f.Query); n > maxQueryRunes {
 		return Errorf(EINVALID, "q", "registry.search_text_too_long", maxQueryRunes, n)
-	}
-	if !utf8.ValidString(f.Query) {
-		return Errorf(EINVALID, "q", "registry.search_text_has_invalid")
 	}
 	for _, p := range []struct{ name, value string }{
 		{"q", f.Query}, {"scheme", f.Scheme}, {"level", f.Level}, {"status", string(f.Status)},

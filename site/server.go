@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"unicode"
 	"time"
 
 	"github.com/certreg/certreg/accounts"
@@ -132,6 +133,17 @@ func (s *Server) base(r *http.Request, title string) views.Base {
 		Path:    path,
 		BaseURL: s.cfg.BaseURL,
 		Assets:  s.assets.urls,
-		Query:   r.URL.Query().Get("q"),
+		Query:   shownQuery(r.URL.Query().Get("q")),
 	}
+}
+
+// shownQuery is the search text as the search box shows it again: valid
+// UTF-8 without control characters, whatever was sent.
+func shownQuery(q string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(q, "\uFFFD"))
 }
