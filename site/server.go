@@ -10,8 +10,8 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
-	"unicode"
 	"time"
+	"unicode"
 
 	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
