@@ -7,6 +7,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode"
@@ -255,9 +256,10 @@ func (a *Accounts) Login(ctx context.Context, name, password, code, addr string)
 // account-wide count is left out when accountWide is false.
 func (a *Accounts) reserve(ctx context.Context, name, addr string, accountWide bool) ([]int64, error) {
 	user := strings.ToLower(name)
+	group := AddressGroup(addr)
 	limits := []registry.FailureLimit{
-		{Key: "addr:" + addr, Max: MaxFailuresPerAddr},
-		{Key: "user:" + user + " addr:" + addr, Max: MaxFailuresPerUserAddr},
+		{Key: "addr:" + group, Max: MaxFailuresPerAddr},
+		{Key: "user:" + user + " addr:" + group, Max: MaxFailuresPerUserAddr},
 	}
 	if accountWide {
 		limits = append(limits, registry.FailureLimit{Key: "user:" + user, Max: MaxFailuresPerUser})
@@ -270,6 +272,19 @@ func (a *Accounts) reserve(ctx context.Context, name, addr string, accountWide b
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	return ids, nil
+}
+
+// AddressGroup is what per-client limits count a client address under:
+// the address itself for IPv4, its /64 for IPv6, since one subscriber
+// usually holds a whole /64 and could otherwise take a fresh address for
+// every attempt. Both the sign-in throttle and the site's rate limits use
+// it; the audit and request logs keep the exact address.
+func AddressGroup(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
 // audit writes a failed attempt at the account name from addr to the audit

@@ -512,3 +512,36 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("apikey events: %d", len(evs))
 	}
 }
+
+// TestIPv6SubnetIsOneClient: addresses of one IPv6 /64 (one subscriber's)
+// count as one client; another /64 is another client.
+func TestIPv6SubnetIsOneClient(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::ffff":   "2001:db8:1:2::/64",
+		"::ffff:192.0.2.7":     "::ffff:192.0.2.7",
+		"not an address":       "not an address",
+		"2001:db8:1:3:aaaa::1": "2001:db8:1:3::/64",
+	} {
+		if got := AddressGroup(in); got != want {
+			t.Errorf("AddressGroup(%q) = %q, want %q", in, got, want)
+		}
+	}
+	_, a, _ := accountsStore(t)
+	ctx := context.Background()
+	const pw = "a-long-enough-password"
+	if _, err := a.AddUser(ctx, opActor, registry.NewUser{Name: "ivan", Role: registry.RoleOperator}, pw); err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxFailuresPerUserAddr {
+		a.Login(ctx, "ivan", "guess", "", "2001:db8:1:2::"+strconv.Itoa(i+1))
+	}
+	var te *ThrottledError
+	if _, _, err := a.Login(ctx, "ivan", pw, "", "2001:db8:1:2::99"); !errors.As(err, &te) {
+		t.Fatalf("a fresh address in the guessing /64: %v, want throttled", err)
+	}
+	if _, _, err := a.Login(ctx, "ivan", pw, "", "2001:db8:1:3::1"); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+}

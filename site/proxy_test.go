@@ -278,3 +278,27 @@ func TestSignInBehindCaddy(t *testing.T) {
 		t.Errorf("audit addresses through Caddy: %v, want failures from 127.0.0.2 and the sign-in from 127.0.0.3", addrs)
 	}
 }
+
+// TestRateLimitIPv6Subnet: the lookup limit counts an IPv6 /64 as one
+// client, so a client cannot take a fresh address for every lookup.
+func TestRateLimitIPv6Subnet(t *testing.T) {
+	h := New(demoRegistry(t), Config{BaseURL: testBase, Limits: Limits{LookupRate: rate.Every(time.Hour), LookupBurst: 2}}).Handler()
+	status := func(peer string) int {
+		req := httptest.NewRequest(http.MethodGet, "/verify/check?number=NO-SUCH-NUMBER", nil)
+		req.RemoteAddr = peer
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 2 {
+		if st := status(fmt.Sprintf("[2001:db8:5:6::%d]:4000", i+1)); st == http.StatusTooManyRequests {
+			t.Fatalf("lookup %d refused within the burst", i+1)
+		}
+	}
+	if st := status("[2001:db8:5:6::77]:4000"); st != http.StatusTooManyRequests {
+		t.Errorf("a fresh address in the same /64: %d, want 429", st)
+	}
+	if st := status("[2001:db8:5:7::1]:4000"); st == http.StatusTooManyRequests {
+		t.Error("another /64 is refused too")
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
@@ -156,7 +157,7 @@ func (s *Server) limited(limiters *clientLimiters, h handlerFunc) handlerFunc {
 // allow takes one token from the client's bucket, or sets Retry-After and
 // returns the 429 error.
 func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) error {
-	d := limiters.reserve(clientAddr(r), 1)
+	d := limiters.reserve(accounts.AddressGroup(clientAddr(r)), 1)
 	if d <= 0 {
 		return nil
 	}
