@@ -110,7 +110,8 @@ func statusFrom(t *testing.T, c *http.Client, url string, hdr ...string) int {
 
 // startCaddy runs Debian's caddy as a reverse proxy on 127.0.0.1 in front
 // of upstream and returns its URL. The test skips without caddy, except in
-// CI, where it fails.
+// CI, where it fails. A port taken by someone else between choosing it and
+// Caddy binding it is tried again with another.
 func startCaddy(t *testing.T, upstream string) string {
 	t.Helper()
 	bin, err := exec.LookPath("caddy")
@@ -120,42 +121,52 @@ func startCaddy(t *testing.T, upstream string) string {
 		}
 		t.Skip("caddy is not installed")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := t.TempDir()
-	conf := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\nhttp://%s {\n\treverse_proxy %s\n}\n", filepath.Join(dir, "data"), addr, upstream)
-	if err := os.WriteFile(filepath.Join(dir, "Caddyfile"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "run", "--adapter", "caddyfile", "--config", filepath.Join(dir, "Caddyfile"))
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
 	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://" + addr
+	for attempt := 0; attempt < 5; attempt++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("caddy did not start: %v\n%s", err, out.String())
+		addr := ln.Addr().String()
+		ln.Close()
+		dir := t.TempDir()
+		conf := fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\nhttp://%s {\n\tbind 127.0.0.1\n\treverse_proxy %s\n}\n", filepath.Join(dir, "data"), addr, upstream)
+		if err := os.WriteFile(filepath.Join(dir, "Caddyfile"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		ctx, cancel := context.WithCancel(context.Background())
+		cmd := exec.CommandContext(ctx, bin, "run", "--adapter", "caddyfile", "--config", filepath.Join(dir, "Caddyfile"))
+		cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		stop := func() { cancel(); <-exited }
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				t.Cleanup(stop)
+				return "http://" + addr
+			}
+			select {
+			case <-exited: // the port was taken: try another
+			case <-time.After(50 * time.Millisecond):
+				if time.Now().Before(deadline) {
+					continue
+				}
+				stop()
+				t.Fatalf("caddy did not start: %v\n%s", err, out.String())
+			}
+			break
+		}
 	}
+	t.Fatalf("caddy did not start in 5 attempts:\n%s", out.String())
+	return ""
 }
 
 // TestClientAddressBehindCaddy puts a real Caddy in front of the site,
