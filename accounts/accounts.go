@@ -7,8 +7,10 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/certreg/certreg/registry"
 )
@@ -20,13 +22,21 @@ const (
 	SessionMax  = 12 * time.Hour
 )
 
-// Login throttling: after MaxFailuresPerUser failed logins for one account,
-// or MaxFailuresPerAddr from one address, within FailureWindow, further
-// attempts are refused until the window has passed.
+// Sign-in throttling, within FailureWindow: MaxFailuresPerUserAddr failed
+// attempts at one account from one address, or MaxFailuresPerAddr at any
+// accounts from one address, hold that address back until the window has
+// passed. A stranger who guesses at an account from a few addresses
+// therefore holds back only those addresses, never the account's owner.
+// MaxFailuresPerUser failures at one account from everywhere (a guess
+// spread over many addresses) hold back every attempt at the account but
+// one that brings a TOTP code for an account that has a second factor: the
+// owner's password and code still work, from any address, while guessing
+// both is hopeless.
 const (
-	MaxFailuresPerUser = 5
-	MaxFailuresPerAddr = 20
-	FailureWindow      = 15 * time.Minute
+	MaxFailuresPerUserAddr = 5
+	MaxFailuresPerAddr     = 20
+	MaxFailuresPerUser     = 50
+	FailureWindow          = 15 * time.Minute
 )
 
 // APIKeyPrefix starts every API key, so that a leaked key is recognisable
@@ -96,19 +106,73 @@ func (a *Accounts) SetPassword(ctx context.Context, actor registry.Actor, name, 
 	return a.store.SetPasswordHash(ctx, actor, name, hash)
 }
 
-// CheckPassword reports whether password is the current password of the
-// user with id userID, for confirming a change.
-func (a *Accounts) CheckPassword(ctx context.Context, userID int64, password string) (bool, error) {
-	hash, err := a.store.PasswordHash(ctx, userID)
+// ConfirmPassword reports whether password is the current password of u,
+// who is signed in and asks from addr to change something that needs it.
+// It is throttled and audited like a sign-in, so that a stolen session
+// cannot be used to guess the password: a *ThrottledError says to wait.
+func (a *Accounts) ConfirmPassword(ctx context.Context, u *registry.User, password, addr string) (bool, error) {
+	ids, err := a.reserve(ctx, u.Name, addr, true)
 	if err != nil {
 		return false, err
 	}
-	return len(password) <= 4*MaxPassword && CheckPassword(hash, password), nil
+	hash, err := a.store.PasswordHash(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	if len(password) > 4*MaxPassword || !CheckPassword(hash, password) {
+		return false, a.audit(ctx, u.Name, u.BodyID, addr, "user.confirm_failed", "wrong current password", nil)
+	}
+	return true, a.store.ForgetFailures(ctx, ids)
+}
+
+// errNeedProof is the error of turning the second factor off without the
+// password or a code.
+var errNeedProof = registry.ValidationErrors{{Field: "confirm", Message: registry.Message{Key: "account.totp_off_needs_proof"}}}
+
+// DisableTOTP turns u's second factor off, if proof is u's current
+// password or a current code from u's app: a session left open on a shared
+// computer is not enough to take the second factor away. Wrong proofs are
+// throttled and audited like sign-ins.
+func (a *Accounts) DisableTOTP(ctx context.Context, actor registry.Actor, u *registry.User, proof, addr string) error {
+	proof = strings.TrimSpace(proof)
+	if proof == "" {
+		return errNeedProof
+	}
+	if len(proof) == totpDigits && strings.Trim(proof, "0123456789") == "" {
+		// Six digits are a code: no password is that short.
+		ids, err := a.reserve(ctx, u.Name, addr, true)
+		if err != nil {
+			return err
+		}
+		cr, err := a.store.Credentials(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		if cr.TOTPSecret == "" || totpMatch(cr.TOTPSecret, proof, a.store.Now().UTC(), cr.TOTPLastStep) == 0 {
+			if err := a.audit(ctx, u.Name, u.BodyID, addr, "user.confirm_failed", "wrong code", nil); err != nil {
+				return err
+			}
+			return errNeedProof
+		}
+		if err := a.store.ForgetFailures(ctx, ids); err != nil {
+			return err
+		}
+	} else {
+		ok, err := a.ConfirmPassword(ctx, u, proof, addr)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNeedProof
+		}
+	}
+	return a.store.SetTOTPSecret(ctx, actor, u.ID, "", 0)
 }
 
 // SetTOTP turns the second factor on with secret, after checking that code
-// (from the person's authenticator app) matches it; an empty secret turns it
-// off.
+// (from the person's authenticator app) matches it. An empty secret turns it
+// off: the command line's way, for an operator helping someone who lost
+// the app; the console turns it off with DisableTOTP.
 func (a *Accounts) SetTOTP(ctx context.Context, actor registry.Actor, userID int64, secret, code string) error {
 	var step int64
 	if secret != "" {
@@ -121,38 +185,57 @@ func (a *Accounts) SetTOTP(ctx context.Context, actor registry.Actor, userID int
 
 // Login checks a user's name, password and (when the account has one) TOTP
 // code, from addr, and starts a session. It returns the session's token,
-// which only the browser keeps: the database has its hash. Failed attempts
-// count against the account and the address; a *ThrottledError says to wait.
+// which only the browser keeps: the database has its hash. Every attempt is
+// counted as a failure before the password is hashed, and given back when
+// it succeeds, so that parallel attempts cannot outrun the throttle (see
+// MaxFailuresPerUserAddr); a *ThrottledError says to wait. Failures are
+// written to the audit log.
 func (a *Accounts) Login(ctx context.Context, name, password, code, addr string) (token string, u *registry.User, err error) {
 	name = strings.TrimSpace(name)
+	code = strings.TrimSpace(code)
 	now := a.store.Now().UTC()
-	if wait, err := a.throttled(ctx, name, addr, now); err != nil {
-		return "", nil, err
-	} else if wait > 0 {
-		return "", nil, &ThrottledError{RetryAfter: wait}
-	}
 	cr, err := a.store.Credentials(ctx, name)
-	if registry.ErrorCode(err) == registry.ENOTFOUND {
-		CheckPassword(dummyHash, password)
-		return "", nil, a.failed(ctx, name, addr, errBadLogin)
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && registry.ErrorCode(err) != registry.ENOTFOUND {
 		return "", nil, fmt.Errorf("login: %w", err)
 	}
+	var bodyID int64
+	// A code for an account with a second factor passes the account-wide
+	// limit: the owner gets in while a guesser spread over many addresses
+	// is held back.
+	accountWide := !known || cr.TOTPSecret == "" || code == ""
+	ids, err := a.reserve(ctx, name, addr, accountWide)
+	if err != nil {
+		return "", nil, err
+	}
+	if !known {
+		CheckPassword(dummyHash, password) // as slow as a wrong password
+		return "", nil, a.audit(ctx, name, 0, addr, "user.login_failed", "unknown account", errBadLogin)
+	}
+	if u, err := a.store.UserByID(ctx, cr.UserID); err == nil {
+		bodyID = u.BodyID
+	}
 	if len(password) > 4*MaxPassword || !CheckPassword(cr.PasswordHash, password) {
-		return "", nil, a.failed(ctx, name, addr, errBadLogin)
+		return "", nil, a.audit(ctx, name, bodyID, addr, "user.login_failed", "wrong password", errBadLogin)
 	}
 	if cr.Disabled {
-		return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EFORBIDDEN, "", "account.account_disabled"))
+		return "", nil, a.audit(ctx, name, bodyID, addr, "user.login_failed", "account disabled", registry.Errorf(registry.EFORBIDDEN, "", "account.account_disabled"))
 	}
 	var step int64
 	if cr.TOTPSecret != "" {
-		if strings.TrimSpace(code) == "" {
+		if code == "" {
+			// The password was right: not a failure, only half a sign-in.
+			if err := a.store.ForgetFailures(ctx, ids); err != nil {
+				return "", nil, err
+			}
 			return "", nil, ErrTOTPRequired
 		}
-		if step = totpMatch(cr.TOTPSecret, strings.TrimSpace(code), now, cr.TOTPLastStep); step == 0 {
-			return "", nil, a.failed(ctx, name, addr, registry.Errorf(registry.EUNAUTHORIZED, "totp", "account.code_wrong_was_already"))
+		if step = totpMatch(cr.TOTPSecret, code, now, cr.TOTPLastStep); step == 0 {
+			return "", nil, a.audit(ctx, name, bodyID, addr, "user.login_failed", "wrong or used code", registry.Errorf(registry.EUNAUTHORIZED, "totp", "account.code_wrong_was_already"))
 		}
+	}
+	if err := a.store.ForgetFailures(ctx, ids); err != nil {
+		return "", nil, err
 	}
 	token, err = randomToken(32)
 	if err != nil {
@@ -168,43 +251,59 @@ func (a *Accounts) Login(ctx context.Context, name, password, code, addr string)
 	return token, u, nil
 }
 
-// throttleKeys are the keys a failed sign-in of name from addr counts
-// under, with the most failures each may have.
-func throttleKeys(name, addr string) []struct {
-	key string
-	max int
-} {
-	return []struct {
-		key string
-		max int
-	}{{"user:" + strings.ToLower(name), MaxFailuresPerUser}, {"addr:" + addr, MaxFailuresPerAddr}}
+// reserve counts an attempt at name from addr as a failure before it is
+// checked (see Store.ReserveFailure), or returns a *ThrottledError. The
+// account-wide count is left out when accountWide is false.
+func (a *Accounts) reserve(ctx context.Context, name, addr string, accountWide bool) ([]int64, error) {
+	user := strings.ToLower(name)
+	group := AddressGroup(addr)
+	limits := []registry.FailureLimit{
+		{Key: "addr:" + group, Max: MaxFailuresPerAddr},
+		{Key: "user:" + user + " addr:" + group, Max: MaxFailuresPerUserAddr},
+	}
+	if accountWide {
+		limits = append(limits, registry.FailureLimit{Key: "user:" + user, Max: MaxFailuresPerUser})
+	}
+	ids, wait, err := a.store.ReserveFailure(ctx, limits, FailureWindow)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	return ids, nil
 }
 
-// throttled says how long name and addr must wait before trying again.
-func (a *Accounts) throttled(ctx context.Context, name, addr string, now time.Time) (time.Duration, error) {
-	var wait time.Duration
-	for _, k := range throttleKeys(name, addr) {
-		n, oldest, err := a.store.RecentFailures(ctx, k.key, now.Add(-FailureWindow), k.max)
-		if err != nil {
-			return 0, err
-		}
-		if n >= k.max {
-			// The oldest of the last max failures leaves the window first.
-			if w := oldest.Add(FailureWindow).Sub(now); w > wait {
-				wait = w
-			}
-		}
+// AddressGroup is what per-client limits count a client address under:
+// the address itself for IPv4, its /64 for IPv6, since one subscriber
+// usually holds a whole /64 and could otherwise take a fresh address for
+// every attempt. Both the sign-in throttle and the site's rate limits use
+// it; the audit and request logs keep the exact address.
+func AddressGroup(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
 	}
-	return wait, nil
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
-// failed records a failed attempt and returns cause.
-func (a *Accounts) failed(ctx context.Context, name, addr string, cause error) error {
-	var keys []string
-	for _, k := range throttleKeys(name, addr) {
-		keys = append(keys, k.key)
+// audit writes a failed attempt at the account name from addr to the audit
+// log, and returns cause. The name is kept short and printable: it is
+// whatever a stranger typed.
+func (a *Accounts) audit(ctx context.Context, name string, bodyID int64, addr, kind, reason string, cause error) error {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	if r := []rune(name); len(r) > 64 {
+		name = string(r[:64]) + "…"
 	}
-	if err := a.store.RecordFailure(ctx, keys...); err != nil {
+	if name == "" {
+		name = "(none)"
+	}
+	if err := a.store.AuditFailedSignIn(ctx, registry.Actor{Name: name, BodyID: bodyID, Source: "console", RemoteAddr: addr}, bodyID, kind, reason); err != nil {
 		return err
 	}
 	return cause

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,33 @@ const (
 	argonSaltLen = 16
 )
 
+// MaxConcurrentHashes bounds the Argon2id computations running at once in
+// the process. Each takes argonMemory (19 MiB): without a bound, a hundred
+// sign-ins sent together would take gigabytes. Others wait their turn.
+const MaxConcurrentHashes = 4
+
+var (
+	hashSlots = make(chan struct{}, MaxConcurrentHashes)
+	// hashing and hashPeak count the hashes running now and at most, for
+	// the tests that check the bound.
+	hashing, hashPeak atomic.Int64
+)
+
+// argonKey is argon2.IDKey run in one of the hashSlots.
+func argonKey(password, salt []byte, t, m uint32, p uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	n := hashing.Add(1)
+	defer hashing.Add(-1)
+	for {
+		peak := hashPeak.Load()
+		if n <= peak || hashPeak.CompareAndSwap(peak, n) {
+			break
+		}
+	}
+	return argon2.IDKey(password, salt, t, m, p, keyLen)
+}
+
 // Password length limits, in characters. The upper bound keeps a login
 // request from costing more than its hash.
 const (
@@ -45,7 +73,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -76,7 +104,7 @@ func CheckPassword(encoded, password string) bool {
 	if err != nil || len(want) == 0 {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := argonKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 

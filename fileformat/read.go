@@ -397,6 +397,8 @@ func (rr *RowReader) Next() (registry.Input, error) {
 			if rr.xlsx && rr.dates[i] {
 				v = excelDate(v)
 			}
+			// A cell the registry's own CSV neutralised reads as its value.
+			v = PlainCell(v)
 			registry.Fields[rr.cols[i]].Set(&in, v)
 		}
 		return in, nil

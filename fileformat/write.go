@@ -31,7 +31,8 @@ func CSVRow(r *registry.Record) []string {
 }
 
 // WriteCSV writes every certificate of s (of one body when bodyID > 0) as CSV
-// in UTF-8 with the import format's English header.
+// in UTF-8 with the import format's English header, each cell safe to open
+// in a spreadsheet (SpreadsheetCell); it imports back unchanged.
 func WriteCSV(ctx context.Context, s *registry.Store, w io.Writer, bodyID int64) (int, error) {
 	bw := bufio.NewWriter(w)
 	cw := csv.NewWriter(bw)
@@ -42,7 +43,11 @@ func WriteCSV(ctx context.Context, s *registry.Store, w io.Writer, bodyID int64)
 	err := s.EachCertificate(ctx, bodyID, func(c *registry.Certificate) error {
 		r := c.Record(s.Schemes())
 		n++
-		return cw.Write(CSVRow(&r))
+		row := CSVRow(&r)
+		for i := range row {
+			row[i] = SpreadsheetCell(row[i])
+		}
+		return cw.Write(row)
 	})
 	if err != nil {
 		return n, err

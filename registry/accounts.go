@@ -254,30 +254,77 @@ func (s *Store) Credentials(ctx context.Context, name string) (*Credentials, err
 	return &c, nil
 }
 
-// RecentFailures counts the failed sign-ins recorded under key since
-// since, looking at the newest max of them, and returns the time of the
-// oldest of those.
-func (s *Store) RecentFailures(ctx context.Context, key string, since time.Time, max int) (n int, oldest time.Time, err error) {
-	var first sql.NullString
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), min(at) FROM (SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?)`,
-		key, fmtTime(since), max).Scan(&n, &first)
-	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("login throttle: %w", err)
-	}
-	return n, parseTime(first.String), nil
+// FailureLimit is one count of the sign-in throttle: the failures recorded
+// under Key ("addr:IP", "user:NAME", …) and the most it may hold within the
+// window.
+type FailureLimit struct {
+	Key string
+	Max int
 }
 
-// RecordFailure records one failed sign-in under each key, and forgets
-// failures older than a day.
-func (s *Store) RecordFailure(ctx context.Context, keys ...string) error {
-	return s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures(key, at) VALUES (?, ?)`, k, fmtTime(now)); err != nil {
-				return fmt.Errorf("login: %w", err)
+// ReserveFailure records one failed sign-in under every key before the
+// password is checked, in one transaction that takes the write lock, so
+// that a hundred attempts sent at once are counted one after another and
+// only as many as the limits allow get as far as the (costly) password
+// hash. When a key already holds its Max failures within window, nothing
+// is recorded and wait says how long until its oldest failure leaves the
+// window. An attempt that succeeds gives its reservation back
+// (ForgetFailures); one that fails keeps it as its failure. Failures older
+// than a day are forgotten.
+func (s *Store) ReserveFailure(ctx context.Context, limits []FailureLimit, window time.Duration) (ids []int64, wait time.Duration, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		for _, l := range limits {
+			var n int
+			var first sql.NullString
+			if err := tx.QueryRowContext(ctx, `SELECT count(*), min(at) FROM (SELECT at FROM login_failures WHERE key = ? AND at > ? ORDER BY at DESC LIMIT ?)`,
+				l.Key, fmtTime(now.Add(-window)), l.Max).Scan(&n, &first); err != nil {
+				return fmt.Errorf("login throttle: %w", err)
 			}
+			if n >= l.Max {
+				// The oldest of the last Max failures leaves the window first.
+				if w := parseTime(first.String).Add(window).Sub(now); w > wait {
+					wait = max(w, time.Second)
+				}
+			}
+		}
+		if wait > 0 {
+			return nil
+		}
+		for _, l := range limits {
+			r, err := tx.ExecContext(ctx, `INSERT INTO login_failures(key, at) VALUES (?, ?)`, l.Key, fmtTime(now))
+			if err != nil {
+				return fmt.Errorf("login throttle: %w", err)
+			}
+			id, _ := r.LastInsertId()
+			ids = append(ids, id)
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE at < ?`, fmtTime(now.Add(-24*time.Hour)))
 		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return ids, wait, nil
+}
+
+// ForgetFailures gives back the failures ReserveFailure recorded for an
+// attempt that succeeded.
+func (s *Store) ForgetFailures(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("login throttle: %w", err)
+		}
+	}
+	return nil
+}
+
+// AuditFailedSignIn records a failed sign-in (or a failed check of a
+// signed-in user's password or code) in the audit log: who it claimed to
+// be, from where, and why it failed (kind "user.login_failed" or
+// "user.confirm_failed"). Never the password or the code.
+func (s *Store) AuditFailedSignIn(ctx context.Context, actor Actor, bodyID int64, kind, reason string) error {
+	return s.inTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		return s.auditEvent(ctx, tx, now, actor, bodyID, kind, []Change{{Field: "reason", After: reason}})
 	})
 }
 

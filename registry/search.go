@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -72,12 +73,24 @@ func (f Filter) DefaultSort() string {
 
 // Validate checks the filter's values and fills in defaults.
 func (f *Filter) Validate(schemes *Schemes) error {
-	f.Query = strings.TrimSpace(FoldWidth(f.Query))
+	// Line breaks and tabs pasted into the search box are spaces; any other
+	// control character (a NUL would end an FTS5 phrase early) is refused
+	// before it reaches SQL.
+	if !utf8.ValidString(f.Query) {
+		return Errorf(EINVALID, "q", "registry.search_text_has_invalid")
+	}
+	f.Query = strings.TrimSpace(FoldWidth(strings.Map(controlSpace, f.Query)))
 	if n := utf8.RuneCountInString(f.Query); n > maxQueryRunes {
 		return Errorf(EINVALID, "q", "registry.search_text_too_long", maxQueryRunes, n)
 	}
-	if !utf8.ValidString(f.Query) {
-		return Errorf(EINVALID, "q", "registry.search_text_has_invalid")
+	for _, p := range []struct{ name, value string }{
+		{"q", f.Query}, {"scheme", f.Scheme}, {"level", f.Level}, {"status", string(f.Status)},
+		{"province", f.Province}, {"city", f.City}, {"sort", f.Sort},
+	} {
+		if i := strings.IndexFunc(p.value, unicode.IsControl); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(p.value[i:])
+			return Errorf(EINVALID, p.name, "registry.search_has_control_character", p.name, fmt.Sprintf("U+%04X", r), utf8.RuneCountInString(p.value[:i])+1)
+		}
 	}
 	if f.Scheme != "" {
 		if _, ok := schemes.Get(f.Scheme); !ok {
@@ -355,6 +368,15 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		ts.args = append(ts.args, expr)
 	}
 	return ts, nil
+}
+
+// controlSpace turns the whitespace control characters into spaces.
+func controlSpace(r rune) rune {
+	switch r {
+	case '\t', '\n', '\r', '\v', '\f':
+		return ' '
+	}
+	return r
 }
 
 // ftsPhrase quotes t as an FTS5 phrase.

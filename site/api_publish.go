@@ -32,7 +32,7 @@ type apiRequest struct {
 }
 
 // actor is the actor of writes made by this request.
-func (a *apiRequest) actor() registry.Actor { return a.key.Actor(clientHost(a.r)) }
+func (a *apiRequest) actor() registry.Actor { return a.key.Actor(clientAddr(a.r)) }
 
 // decode reads the JSON body into v (see decodeStrict).
 func (a *apiRequest) decode(v any) error { return decodeStrict(a.body, v) }

@@ -2,14 +2,17 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/browsertest"
 )
@@ -98,5 +101,78 @@ func TestBrowserConsoleUploadFlow(t *testing.T) {
 	hist, _ := f.store.History(context.Background(), c.ID)
 	if hist[0].Actor != "alice" || hist[0].Source != "console" || hist[0].RemoteAddr != "127.0.0.1" {
 		t.Fatalf("history: %+v", hist[0])
+	}
+}
+
+// TestBrowserAccountTOTPOff shows the account page of a user with the
+// second factor on, whose "turn off" form now asks for the password or a
+// code, at 320 and 360 px in both languages: no sideways scrolling, axe
+// clean, and turning it off without proof shows the message under the
+// field.
+func TestBrowserAccountTOTPOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	f := newConsoleFixture(t)
+	ts := httptest.NewServer(f.srv.Handler())
+	t.Cleanup(ts.Close)
+	u, err := f.store.UserByName(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := accounts.NewTOTPSecret()
+	code, _ := accounts.TOTPCode(secret, *f.now)
+	if err := accounts.New(f.store).SetTOTP(context.Background(), registry.Actor{Name: "setup", Source: "cli"}, u.ID, secret, code); err != nil {
+		t.Fatal(err)
+	}
+	*f.now = f.now.Add(time.Minute)
+	code, _ = accounts.TOTPCode(secret, *f.now)
+	ctx := browsertest.New(t)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/console/login"),
+		chromedp.SendKeys(css("#name"), "alice"),
+		chromedp.SendKeys(css("#password"), alicePass),
+		chromedp.Click(css("form.narrow button[type=submit]")),
+		chromedp.WaitVisible(css("#totp")),
+		chromedp.SendKeys(css("#password"), alicePass),
+		chromedp.SendKeys(css("#totp"), code),
+		chromedp.Click(css("form.narrow button[type=submit]")),
+		chromedp.WaitVisible(css(".console-bar")),
+	)
+	if err != nil {
+		t.Fatalf("sign in with a code: %v", err)
+	}
+	dir := browsertest.ArtefactDir(t)
+	for _, lang := range []string{"", "/en"} {
+		for _, width := range []int{320, 360} {
+			name := fmt.Sprintf("account-totp-off%s-%d.png", strings.ReplaceAll(lang, "/", "-"), width)
+			if over := browsertest.Screenshot(ctx, t, ts.URL+lang+"/console/account", width, dir, name); over > 0 {
+				t.Errorf("%s/console/account at %d px scrolls sideways by %d px", lang, width, over)
+			}
+		}
+		for _, v := range browsertest.Axe(ctx, t) {
+			t.Errorf("%s/console/account: axe: %s", lang, v)
+		}
+	}
+	// Turn off without proof: refused, the message under the field.
+	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(360, 800),
+		chromedp.Navigate(ts.URL+"/en/console/account"),
+		chromedp.Click(css(`input[value="disable"] ~ p button`)),
+		chromedp.WaitVisible(css("#tm-confirm .field-error")),
+	)
+	if err != nil {
+		t.Fatalf("turn off without proof: %v", err)
+	}
+	msg, _ := chromedp.Run(ctx, chromedp.Text(css("#tm-confirm")))
+	if !strings.Contains(msg, "enter your current password or the 6-digit code") {
+		t.Errorf("message under the field: %q", msg)
+	}
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(dir, "account-totp-off-refused-360.png"), png, 0o644)
+	}
+	if got, _ := f.store.UserByName(context.Background(), "alice"); !got.TOTP {
+		t.Error("the second factor went off without proof")
 	}
 }

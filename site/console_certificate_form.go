@@ -195,7 +195,7 @@ func (s *Server) saveCertificate(w http.ResponseWriter, r *http.Request, u *regi
 		errs[fe.Field] = append(errs[fe.Field], lang.Render(fe))
 	}
 	if len(errs) == 0 && (len(warns) == 0 || acked) {
-		_, err := s.store.PutCertificates(r.Context(), u.Actor("console", clientHost(r)), []registry.Input{in}, registry.ImportOptions{})
+		_, err := s.store.PutCertificates(r.Context(), u.Actor("console", clientAddr(r)), []registry.Input{in}, registry.ImportOptions{})
 		if err == nil {
 			return seeOther(w, r, views.ConsoleCertificatePath(in.Number), "console.done.saved")
 		}
@@ -250,7 +250,7 @@ func (s *Server) consoleChangeStatus(w http.ResponseWriter, r *http.Request, u *
 		eff.Effective = t
 	}
 	if err == nil {
-		_, err = s.store.ChangeStatus(r.Context(), u.Actor("console", clientHost(r)), eff)
+		_, err = s.store.ChangeStatus(r.Context(), u.Actor("console", clientAddr(r)), eff)
 		if err == nil {
 			return seeOther(w, r, views.ConsoleCertificatePath(c.Number), "console.done.status")
 		}
@@ -276,7 +276,7 @@ func (s *Server) consoleAddSurveillance(w http.ResponseWriter, r *http.Request, 
 	case !ok:
 		err = registry.Errorf(registry.EINVALID, "result", "console.choose_audit_result")
 	default:
-		_, err = s.store.AddSurveillance(r.Context(), u.Actor("console", clientHost(r)), c.Number, registry.Surveillance{Date: d, Result: res, Note: r.PostForm.Get("note")})
+		_, err = s.store.AddSurveillance(r.Context(), u.Actor("console", clientAddr(r)), c.Number, registry.Surveillance{Date: d, Result: res, Note: r.PostForm.Get("note")})
 		if err == nil {
 			return seeOther(w, r, views.ConsoleCertificatePath(c.Number), "console.done.surveillance")
 		}

@@ -47,7 +47,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, u *registry.U
 	if err != nil || days < 1 || days > 731 {
 		return s.renderKeys(w, r, u, http.StatusUnprocessableEntity, "", map[string][]string{"days": {langOf(r).T("console.keys.days.bad")}})
 	}
-	key, _, err := s.accounts.CreateAPIKey(r.Context(), u.Actor("console", clientHost(r)), u.BodyApproval, r.PostForm.Get("name"), s.now().Add(time.Duration(days)*24*time.Hour))
+	key, _, err := s.accounts.CreateAPIKey(r.Context(), u.Actor("console", clientAddr(r)), u.BodyApproval, r.PostForm.Get("name"), s.now().Add(time.Duration(days)*24*time.Hour))
 	if registry.ErrorCode(err) == registry.EINVALID {
 		errs, _ := fieldErrors(err, langOf(r))
 		return s.renderKeys(w, r, u, http.StatusUnprocessableEntity, "", errs)
@@ -64,7 +64,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, u *registry.U
 	if err != nil {
 		return registry.Errorf(registry.ENOTFOUND, "", "registry.no_such_api_key")
 	}
-	if err := s.store.RevokeAPIKey(r.Context(), u.Actor("console", clientHost(r)), id); err != nil {
+	if err := s.store.RevokeAPIKey(r.Context(), u.Actor("console", clientAddr(r)), id); err != nil {
 		return err
 	}
 	return seeOther(w, r, views.ConsoleKeysPath, "console.done.revoked")

@@ -3,8 +3,10 @@ package site
 import (
 	"errors"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
@@ -26,10 +28,32 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // safeNext keeps a post-login redirect on the console, so that the sign-in
-// page cannot be used to send people elsewhere.
+// page cannot be used to send people elsewhere: p must be a plain path
+// (no scheme, host, query, "\\", "%", control character or space) that is
+// already clean (no "." or ".." segment, no "//": a browser would resolve
+// those, "/en/console/../../evil" to "/evil") and lies under /console/ or
+// /en/console/. Anything else is dropped, and the console's first page is
+// used instead.
 func safeNext(p string) string {
-	if (strings.HasPrefix(p, views.ConsolePath) || strings.HasPrefix(p, i18n.EN.Path(views.ConsolePath))) && !strings.ContainsAny(p, "\\") && !strings.Contains(p, "//") {
-		return p
+	if p == "" || len(p) > 1024 || strings.ContainsAny(p, "\\%?#") {
+		return ""
+	}
+	for _, r := range p {
+		if r <= ' ' || r == 0x7f || unicode.IsControl(r) || unicode.IsSpace(r) {
+			return ""
+		}
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != p {
+		return ""
+	}
+	for _, root := range []string{views.ConsolePath, i18n.EN.Path(views.ConsolePath)} {
+		if strings.HasPrefix(p, root) {
+			return p
+		}
 	}
 	return ""
 }
@@ -43,7 +67,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := langOf(r)
 	v := views.ConsoleLoginView{Name: strings.TrimSpace(r.PostForm.Get("name")), Next: safeNext(r.PostForm.Get("next"))}
-	token, u, err := s.accounts.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientHost(r))
+	token, u, err := s.accounts.Login(r.Context(), v.Name, r.PostForm.Get("password"), r.PostForm.Get("totp"), clientAddr(r))
 	var te *accounts.ThrottledError
 	switch {
 	case errors.As(err, &te):

@@ -34,7 +34,7 @@ func (s *Server) addBody(w http.ResponseWriter, r *http.Request, u *registry.Use
 	}
 	f := r.PostForm.Get
 	b := registry.Body{Approval: f("approval"), NameZH: f("name_zh"), NameEN: f("name_en"), Website: f("website"), Province: f("province"), City: f("city")}
-	_, err := s.store.AddBody(r.Context(), u.Actor("console", clientHost(r)), b)
+	_, err := s.store.AddBody(r.Context(), u.Actor("console", clientAddr(r)), b)
 	if c := registry.ErrorCode(err); c == registry.EINVALID || c == registry.ECONFLICT {
 		errs, msg := fieldErrors(err, langOf(r))
 		if msg != "" {
@@ -51,7 +51,7 @@ func (s *Server) addBody(w http.ResponseWriter, r *http.Request, u *registry.Use
 // disableBody disables a body: its publishers are signed out and its keys
 // stop working.
 func (s *Server) disableBody(w http.ResponseWriter, r *http.Request, u *registry.User) error {
-	if err := s.store.SetBodyDisabled(r.Context(), u.Actor("console", clientHost(r)), r.PathValue("approval"), true); err != nil {
+	if err := s.store.SetBodyDisabled(r.Context(), u.Actor("console", clientAddr(r)), r.PathValue("approval"), true); err != nil {
 		return err
 	}
 	return seeOther(w, r, views.ConsoleBodiesPath, "console.done.bodydisabled")
@@ -94,7 +94,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, u *registry.Use
 	if nu.Role == registry.RolePublisher {
 		nu.BodyApproval = f("body")
 	}
-	_, err := s.accounts.AddUser(r.Context(), u.Actor("console", clientHost(r)), nu, f("password"))
+	_, err := s.accounts.AddUser(r.Context(), u.Actor("console", clientAddr(r)), nu, f("password"))
 	if c := registry.ErrorCode(err); c == registry.EINVALID || c == registry.ECONFLICT || c == registry.ENOTFOUND {
 		errs, msg := fieldErrors(err, langOf(r))
 		if msg != "" {
@@ -111,7 +111,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, u *registry.Use
 
 // disableUser disables an account; its sessions end at once.
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u *registry.User) error {
-	if err := s.store.DisableUser(r.Context(), u.Actor("console", clientHost(r)), r.PathValue("name")); err != nil {
+	if err := s.store.DisableUser(r.Context(), u.Actor("console", clientAddr(r)), r.PathValue("name")); err != nil {
 		return err
 	}
 	return seeOther(w, r, views.ConsoleUsersPath, "console.done.userdisabled")

@@ -359,12 +359,12 @@ func TestConsolePasswordNeverInDatabaseOrLog(t *testing.T) {
 func TestConsoleLoginThrottled(t *testing.T) {
 	f := newConsoleFixture(t)
 	b := f.browser(t)
-	for i := 0; i < accounts.MaxFailuresPerUser; i++ {
+	for i := 0; i < accounts.MaxFailuresPerUserAddr; i++ {
 		b.login("alice", "not-the-password")
 	}
 	r := b.login("alice", alicePass)
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || !strings.Contains(r.body, "登录失败次数过多") {
-		t.Fatalf("after %d failures: %d %v", accounts.MaxFailuresPerUser, r.status, r.header)
+		t.Fatalf("after %d failures: %d %v", accounts.MaxFailuresPerUserAddr, r.status, r.header)
 	}
 }
 

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/certreg/certreg/fileformat"
@@ -21,126 +20,46 @@ import (
 )
 
 // Bulk upload limits: the file's size, how long an upload waits for its
-// confirmation, and how many wait at once (oldest dropped first).
+// confirmation, and how many wait at once in the registry (oldest dropped
+// first).
 const (
 	maxUploadBytes = 32 << 20
 	uploadTTL      = time.Hour
 	maxPending     = 64
 )
 
-// uploads keeps uploaded files on the server between the preview and the
-// confirmation, under random ids, with their SHA-256: the confirmation
-// imports exactly the file that was previewed, and nothing the browser
-// sends back but the id is trusted.
-type uploads struct {
-	mu      sync.Mutex
-	dir     string
-	pending map[string]*pendingUpload
-}
-
-type pendingUpload struct {
-	id      string
-	userID  int64
-	bodyID  int64
-	name    string
-	path    string
-	hash    [32]byte
-	created time.Time
-}
-
-// keep stores the file read from r and returns its entry.
-func (up *uploads) keep(u *registry.User, name string, r io.Reader) (*pendingUpload, error) {
-	up.mu.Lock()
-	defer up.mu.Unlock()
-	if up.dir == "" {
-		d, err := os.MkdirTemp("", "certreg-uploads-")
-		if err != nil {
-			return nil, fmt.Errorf("upload: %w", err)
-		}
-		up.dir, up.pending = d, map[string]*pendingUpload{}
-	}
-	up.expire()
+// keepUpload stores the uploaded file read from r in the registry's
+// database (not a temporary folder: a restart loses no upload waiting for
+// its confirmation, and nothing is left on disk), under a random id, with
+// its SHA-256: the confirmation imports exactly the file that was
+// previewed, and nothing the browser sends back but the id is trusted.
+func (s *Server) keepUpload(r *http.Request, u *registry.User, name string, file io.Reader) (*registry.PendingUpload, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
-	p := &pendingUpload{id: base64.RawURLEncoding.EncodeToString(b), userID: u.ID, bodyID: u.BodyID, name: filepath.Base(name), created: time.Now()}
-	p.path = filepath.Join(up.dir, p.id)
-	f, err := os.OpenFile(p.path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	content, err := io.ReadAll(io.LimitReader(file, maxUploadBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("upload: %w", err)
 	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if len(content) > maxUploadBytes {
+		return nil, registry.Errorf(registry.ETOOLARGE, "file", "console.file_too_large", maxUploadBytes>>20)
 	}
-	if err != nil {
-		os.Remove(p.path)
+	sum := sha256.Sum256(content)
+	p := &registry.PendingUpload{Token: base64.RawURLEncoding.EncodeToString(b), UserID: u.ID, BodyID: u.BodyID,
+		Name: filepath.Base(name), SHA256: sum[:], Content: content}
+	if err := s.store.KeepUpload(r.Context(), *p, uploadTTL, maxPending); err != nil {
 		return nil, err
 	}
-	copy(p.hash[:], h.Sum(nil))
-	up.pending[p.id] = p
 	return p, nil
 }
 
-// expire drops uploads past their time, and the oldest beyond maxPending.
-func (up *uploads) expire() {
-	var oldest *pendingUpload
-	for id, p := range up.pending {
-		if time.Since(p.created) > uploadTTL {
-			os.Remove(p.path)
-			delete(up.pending, id)
-			continue
-		}
-		if oldest == nil || p.created.Before(oldest.created) {
-			oldest = p
-		}
-	}
-	if len(up.pending) >= maxPending && oldest != nil {
-		os.Remove(oldest.path)
-		delete(up.pending, oldest.id)
-	}
-}
-
-// take returns u's upload id and forgets it, so that it is imported once.
-func (up *uploads) take(u *registry.User, id string) (*pendingUpload, bool) {
-	up.mu.Lock()
-	defer up.mu.Unlock()
-	p, ok := up.pending[id]
-	if !ok || p.userID != u.ID || p.bodyID != u.BodyID || time.Since(p.created) > uploadTTL {
-		return nil, false
-	}
-	delete(up.pending, id)
-	return p, true
-}
-
-// putBack keeps an upload again after a confirmation that failed.
-func (up *uploads) putBack(p *pendingUpload) {
-	up.mu.Lock()
-	defer up.mu.Unlock()
-	up.pending[p.id] = p
-}
-
-// open opens the kept file after checking it is still the file that was
-// previewed.
-func (p *pendingUpload) open() (*os.File, error) {
-	f, err := os.Open(p.path)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare(h.Sum(nil), p.hash[:]) != 1 {
-		f.Close()
+// openUpload returns the kept file after checking it is still the file
+// that was previewed.
+func openUpload(p *registry.PendingUpload) (io.Reader, error) {
+	sum := sha256.Sum256(p.Content)
+	if subtle.ConstantTimeCompare(sum[:], p.SHA256) != 1 {
 		return nil, errors.New("upload: the kept file changed since its preview")
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return bytes.NewReader(p.Content), nil
 }
 
 // showUpload shows the upload form.
@@ -170,7 +89,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	}
 	defer file.Close()
 	defer r.MultipartForm.RemoveAll()
-	p, err := s.uploads.keep(u, hdr.Filename, file)
+	p, err := s.keepUpload(r, u, hdr.Filename, file)
 	if err != nil {
 		return err
 	}
@@ -181,8 +100,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	status := http.StatusOK
 	if len(v.Errors) > 0 || v.Error != "" {
 		status = http.StatusUnprocessableEntity
-		s.uploads.take(u, p.id)
-		os.Remove(p.path)
+		if _, err := s.store.TakeUpload(r.Context(), p.Token, u.ID, u.BodyID, uploadTTL); err != nil {
+			return err
+		}
 		v.ID = ""
 	}
 	return s.render(w, r, status, views.ConsoleUpload(cb, v))
@@ -190,15 +110,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 
 // previewUpload imports the kept file as u would: dry (a preview) or for
 // real.
-func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUpload, dry bool) (views.ConsoleUploadView, error) {
+func (s *Server) previewUpload(r *http.Request, u *registry.User, p *registry.PendingUpload, dry bool) (views.ConsoleUploadView, error) {
 	lang := string(langOf(r))
-	v := views.ConsoleUploadView{Preview: dry, Done: !dry, ID: p.id, FileName: p.name}
-	f, err := p.open()
+	v := views.ConsoleUploadView{Preview: dry, Done: !dry, ID: p.Token, FileName: p.Name}
+	f, err := openUpload(p)
 	if err != nil {
 		return v, err
 	}
-	defer f.Close()
-	rows, err := fileformat.OpenRows(p.name, f)
+	rows, err := fileformat.OpenRows(p.Name, f)
 	if err != nil {
 		v.Error = i18n.Lang(lang).Render(answer(err).message)
 		if registry.ErrorCode(err) == registry.EINTERNAL {
@@ -210,7 +129,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUplo
 		return v, nil
 	}
 	defer rows.Close()
-	res, err := s.store.Import(r.Context(), u.Actor("console", clientHost(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
+	res, err := s.store.Import(r.Context(), u.Actor("console", clientAddr(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
 	v.Rows, v.Unchanged = res.Rows, res.Unchanged
 	for _, fw := range res.Warnings {
 		v.Warnings = append(v.Warnings, views.ConsolePreviewError{Line: fw.Line, Field: fw.Field, Message: i18n.Lang(lang).Render(fw)})
@@ -250,9 +169,9 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		return registry.Errorf(registry.ETOOLARGE, "", "console.form_too_large")
 	}
 	lang := langOf(r)
-	p, ok := s.uploads.take(u, r.PathValue("id"))
-	if !ok {
-		return registry.Errorf(registry.ENOTFOUND, "", "console.no_such_upload_already")
+	p, err := s.store.TakeUpload(r.Context(), r.PathValue("id"), u.ID, u.BodyID, uploadTTL)
+	if err != nil {
+		return err
 	}
 	cb := s.consoleBase(r, u, "console.upload.title", "upload")
 	v, err := s.previewUpload(r, u, p, true)
@@ -260,17 +179,17 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		return err
 	}
 	if len(v.Warnings) > 0 && r.PostForm.Get("ack_warnings") != "1" {
-		s.uploads.putBack(p)
+		if err := s.store.PutBackUpload(r.Context(), p); err != nil {
+			return err
+		}
 		v.Error = lang.T("console.upload.ackneeded")
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleUpload(cb, v))
 	}
 	if len(v.Errors) > 0 || v.Error != "" {
-		os.Remove(p.path)
 		v.ID = ""
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleUpload(cb, v))
 	}
 	v, err = s.previewUpload(r, u, p, false)
-	os.Remove(p.path)
 	if err != nil {
 		return err
 	}

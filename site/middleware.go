@@ -18,7 +18,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 
 // securityHeaders sets the security headers on every response, errors and
 // static files included. HSTS is sent only over HTTPS (directly or behind a
-// proxy that says so), as browsers ignore it over plain HTTP.
+// trusted proxy that says so), as browsers ignore it over plain HTTP.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -27,7 +27,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		for _, kv := range fixedHeaders {
 			h[kv.key] = kv.value
 		}
-		if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		if isHTTPS(r) {
 			h["Strict-Transport-Security"] = hstsValue
 		}
 		next.ServeHTTP(w, r)
@@ -165,7 +165,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		lw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(lw, r)
 		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", lw.status,
-			"bytes", lw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", clientHost(r))
+			"bytes", lw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", clientAddr(r))
 	})
 }
 
@@ -200,13 +200,4 @@ func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return h.Hijack()
 	}
 	return nil, nil, errors.New("hijack not supported")
-}
-
-// clientHost is the client's address without the port.
-func clientHost(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
 }

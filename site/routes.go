@@ -25,6 +25,10 @@ const (
 	// firstVisit sends a visitor from elsewhere whose browser prefers
 	// English to the English page (only "/").
 	firstVisit
+	// open routes are public reads that any web page may call from a
+	// browser: Access-Control-Allow-Origin: *, and a preflight answered.
+	// Never on the console or the publishing API.
+	open
 )
 
 // route is one entry of the route table.
@@ -48,32 +52,32 @@ func (s *Server) routeTable() []route {
 		{"GET /{$}", s.showHome, page | firstVisit},
 		{"GET /certificates", s.listCertificates, page},
 		{"GET /certificates/{number}", s.showCertificate, page},
-		{"GET /certificates/{number}/feed.atom", s.certificateFeed, page},
+		{"GET /certificates/{number}/feed.atom", s.certificateFeed, page | open},
 		{"GET /certificates/{rest...}", s.redirectCertificate, bilingual},
 		{"GET /holders/{code}", s.showHolder, page},
 		{"GET /bodies", s.listBodies, page},
 		{"GET /bodies/{approval}", s.showBody, page},
-		{"GET /bodies/{approval}/issued.atom", s.bodyIssuedFeed, page},
-		{"GET /bodies/{approval}/status.atom", s.bodyStatusFeed, page},
+		{"GET /bodies/{approval}/issued.atom", s.bodyIssuedFeed, page | open},
+		{"GET /bodies/{approval}/status.atom", s.bodyStatusFeed, page | open},
 		{"GET /schemes", s.listSchemes, page},
 		{"GET /schemes/{code}", s.showScheme, page},
 		{"GET /statistics", s.showStatistics, page},
-		{"GET /feeds/issued.atom", s.issuedFeed, page},
-		{"GET /feeds/status.atom", s.statusFeed, page},
+		{"GET /feeds/issued.atom", s.issuedFeed, page | open},
+		{"GET /feeds/status.atom", s.statusFeed, page | open},
 		{"GET /data", s.showData, page},
 		{"GET /api", s.showAPI, page},
 
 		// Language-neutral: downloads, the read API, files for crawlers.
-		{"GET /data/certificates.csv", s.downloadCSV, 0},
-		{"GET /data/certificates.ndjson", s.downloadNDJSON, 0},
-		{"GET /api/v1/certificates", s.apiListCertificates, api | cached},
-		{"GET /api/v1/certificates/{number}", s.apiShowCertificate, api | cached},
-		{"GET /api/v1/certificates/{rest...}", s.apiRedirectCertificate, api},
+		{"GET /data/certificates.csv", s.downloadCSV, open},
+		{"GET /data/certificates.ndjson", s.downloadNDJSON, open},
+		{"GET /api/v1/certificates", s.apiListCertificates, api | cached | open},
+		{"GET /api/v1/certificates/{number}", s.apiShowCertificate, api | cached | open},
+		{"GET /api/v1/certificates/{rest...}", s.apiRedirectCertificate, api | open},
 		{"GET /sitemap.xml", s.sitemap, cached},
 		{"GET /sitemaps/pages.xml", s.sitemapPages, cached},
 		{"GET /sitemaps/certificates/{n}", s.sitemapCertificates, cached},
 		{"GET /robots.txt", s.robots, 0},
-		{"GET /healthz", s.healthz, api},
+		{"GET /healthz", s.healthz, api | open},
 		{"GET /static/{file}", s.serveStatic, 0},
 
 		// Verification: what a QR code opens (/v/ for a URL typed in lower
@@ -89,11 +93,11 @@ func (s *Server) routeTable() []route {
 		{"GET /receipts/{id}", s.showReceipt, bilingual},
 		{"GET /receipts/{id}/qr.svg", s.receiptQR, 0},
 		{"GET /qr/{format}/{token}/{number}", lookup(s.serveQR), 0},
-		{"GET /.well-known/certreg-keys.json", s.publicKeys, api},
-		{"POST /api/v1/verify", s.apiVerify, api},
+		{"GET /.well-known/certreg-keys.json", s.publicKeys, api | open},
+		{"POST /api/v1/verify", s.apiVerify, api | open},
 
 		// The publishing API: JSON only, errors in both languages.
-		{"GET /api/v1/openapi.json", s.serveOpenAPI, api},
+		{"GET /api/v1/openapi.json", s.serveOpenAPI, api | open},
 		{"GET /api/v1/publish/certificates", s.api(0, s.pubListCertificates), api},
 		{"POST /api/v1/publish/certificates", s.api(maxBatchBody, s.pubPutBatch), api},
 		{"GET /api/v1/publish/certificates/{number}", s.api(0, s.pubGetCertificate), api},
@@ -139,11 +143,11 @@ func (s *Server) routeTable() []route {
 
 		// The public transparency log (C2SP tlog-tiles): the same bytes in
 		// every language, never page-cached (the checkpoint must be fresh).
-		{"GET /log/checkpoint", s.showCheckpoint, plain},
-		{"GET /log/key", s.showLogKey, plain},
-		{"GET /log/tile/{path...}", s.showTile, plain},
-		{"GET /log/entry/{index}", s.showEntry, plain},
-		{"GET /log/proof/{number}", s.showProof, api},
+		{"GET /log/checkpoint", s.showCheckpoint, plain | open},
+		{"GET /log/key", s.showLogKey, plain | open},
+		{"GET /log/tile/{path...}", s.showTile, plain | open},
+		{"GET /log/entry/{index}", s.showEntry, plain | open},
+		{"GET /log/proof/{number}", s.showProof, api | open},
 
 		{"GET /en", s.redirectEnglishHome, 0},
 		{"/", s.notFound, bilingual},
@@ -167,10 +171,57 @@ func (s *Server) routes() {
 		case rt.opts&plain != 0:
 			format = asPlain
 		}
-		s.mux.Handle(rt.pattern, s.adapt(i18n.ZH, h, format))
+		patterns := []string{rt.pattern}
 		if rt.opts&bilingual != 0 {
-			s.mux.Handle(enPattern(rt.pattern), s.adapt(i18n.EN, h, format))
+			patterns = append(patterns, enPattern(rt.pattern))
 		}
+		for i, p := range patterns {
+			lang := i18n.ZH
+			if i == 1 {
+				lang = i18n.EN
+			}
+			if rt.opts&open != 0 {
+				method, path, _ := strings.Cut(p, " ")
+				s.mux.Handle(p, s.adapt(lang, allowAnyOrigin(h), format))
+				s.mux.Handle("OPTIONS "+path, s.adapt(lang, preflight(method), format))
+				continue
+			}
+			s.mux.Handle(p, s.adapt(lang, h, format))
+		}
+	}
+}
+
+// allowAnyOrigin lets any web page read the answers of h from a browser
+// (a procurement platform checking a certificate from its own page). No
+// credentials are involved: the open routes need none, and the console's
+// cookie is never sent with them on another site's behalf, since
+// Access-Control-Allow-Credentials is never set.
+func allowAnyOrigin(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Access-Control-Expose-Headers", "ETag, Retry-After, Content-Disposition, Location")
+		return h(w, r)
+	}
+}
+
+// preflight answers a browser's CORS preflight (OPTIONS) for an open route
+// taking method: a page may send it with the headers a reader of the API
+// needs (a JSON body, a conditional request).
+func preflight(method string) handlerFunc {
+	allow := method
+	if method == http.MethodGet {
+		allow = "GET, HEAD"
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", "*")
+		hd.Set("Access-Control-Allow-Methods", allow)
+		hd.Set("Access-Control-Allow-Headers", "Content-Type, If-None-Match, If-Modified-Since, Accept-Language")
+		hd.Set("Access-Control-Max-Age", "86400")
+		hd.Set("Allow", allow+", OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 

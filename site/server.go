@@ -7,9 +7,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/registry"
@@ -47,6 +49,10 @@ type Config struct {
 	// sent to: their cosignatures are served with the checkpoint, and pages
 	// say how many cosigned a certificate's entry.
 	Witnesses []translog.Witness
+	// TrustedProxies are the reverse proxies in front of the site. Only
+	// from these peers are X-Forwarded-For, Forwarded and
+	// X-Forwarded-Proto believed (see clientAddr); empty believes nobody.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the public site.
@@ -64,9 +70,6 @@ type Server struct {
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
-	// uploads keeps bulk uploads between their preview and confirmation.
-	uploads uploads
-
 	gen        atomic.Int64
 	genChecked atomic.Int64
 
@@ -96,10 +99,10 @@ func New(store *registry.Store, cfg Config) *Server {
 	return s
 }
 
-// Handler returns the site's handler with its middleware: request log,
-// security headers, compression.
+// Handler returns the site's handler with its middleware: the client's
+// address, request log, security headers, compression.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(securityHeaders(s.gzip(s.mux)))
+	return s.identifyClient(s.logRequests(securityHeaders(s.gzip(s.mux))))
 }
 
 // now is the registry's clock.
@@ -139,6 +142,17 @@ func (s *Server) base(r *http.Request, title string) views.Base {
 		Path:    path,
 		BaseURL: s.cfg.BaseURL,
 		Assets:  s.assets.urls,
-		Query:   r.URL.Query().Get("q"),
+		Query:   shownQuery(r.URL.Query().Get("q")),
 	}
+}
+
+// shownQuery is the search text as the search box shows it again: valid
+// UTF-8 without control characters, whatever was sent.
+func shownQuery(q string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(q, "\uFFFD"))
 }

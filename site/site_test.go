@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -36,7 +37,15 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 			t.Errorf("%s: HSTS over plain HTTP", p)
 		}
 	}
-	r := get(t, ts, "/", "X-Forwarded-Proto", "https")
+	// A stranger's X-Forwarded-Proto is not believed…
+	if r := get(t, ts, "/", "X-Forwarded-Proto", "https"); r.header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("HSTS because an untrusted client said X-Forwarded-Proto: https")
+	}
+	// …a trusted proxy's is.
+	behind := httptest.NewServer(New(demoRegistry(t), Config{BaseURL: testBase,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}).Handler())
+	t.Cleanup(behind.Close)
+	r := get(t, behind, "/", "X-Forwarded-Proto", "https", "X-Forwarded-For", "192.0.2.1")
 	if !strings.Contains(r.header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Errorf("no HSTS behind an HTTPS proxy: %q", r.header.Get("Strict-Transport-Security"))
 	}

@@ -2,7 +2,6 @@ package site
 
 import (
 	"math"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/certreg/certreg/accounts"
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
@@ -143,17 +143,6 @@ func (c *clientLimiters) reserve(client string, n int) time.Duration {
 	return 0
 }
 
-// clientAddr is the client's address without its port. The site is meant
-// to face clients directly (or a proxy that limits on its own): a
-// forwarded-for header is not trusted, since anyone can send one.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // limited answers 429 with Retry-After when the client has used up its
 // bucket in limiters.
 func (s *Server) limited(limiters *clientLimiters, h handlerFunc) handlerFunc {
@@ -168,7 +157,7 @@ func (s *Server) limited(limiters *clientLimiters, h handlerFunc) handlerFunc {
 // allow takes one token from the client's bucket, or sets Retry-After and
 // returns the 429 error.
 func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) error {
-	d := limiters.reserve(clientAddr(r), 1)
+	d := limiters.reserve(accounts.AddressGroup(clientAddr(r)), 1)
 	if d <= 0 {
 		return nil
 	}

@@ -189,9 +189,9 @@ var batchColumns = []string{"line", "number", "verdict", "verdict_zh", "verdict_
 	"scheme", "level", "issue_date", "expiry_date", "body_approval", "checked_at", "note_zh", "note_en"}
 
 func batchRecord(x *registry.BatchResult) []string {
-	rec := []string{fmt.Sprint(x.Line), cell(x.Input), string(x.Verdict), i18n.ZH.Render(x.Verdict), i18n.EN.Render(x.Verdict), string(x.Status)}
+	rec := []string{fmt.Sprint(x.Line), x.Input, string(x.Verdict), i18n.ZH.Render(x.Verdict), i18n.EN.Render(x.Verdict), string(x.Status)}
 	if l := x.Live; l != nil {
-		rec = append(rec, cell(l.HolderName), l.CreditCode, l.Scheme, l.Level, l.IssueDate, l.ExpiryDate, l.BodyApproval)
+		rec = append(rec, l.HolderName, l.CreditCode, l.Scheme, l.Level, l.IssueDate, l.ExpiryDate, l.BodyApproval)
 	} else {
 		rec = append(rec, "", "", "", "", "", "", "")
 	}
@@ -202,21 +202,17 @@ func batchRecord(x *registry.BatchResult) []string {
 	return rec
 }
 
-// cell keeps a value from being read as a formula by a spreadsheet.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func (s *Server) writeBatchCSV(w http.ResponseWriter, res []registry.BatchResult) error {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // Excel reads UTF-8 only with the BOM
 	cw := csv.NewWriter(&buf)
 	cw.Write(batchColumns)
 	for i := range res {
-		cw.Write(batchRecord(&res[i]))
+		rec := batchRecord(&res[i])
+		for j := range rec {
+			rec[j] = fileformat.SpreadsheetCell(rec[j])
+		}
+		cw.Write(rec)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -22,7 +22,7 @@ func init() {
 // serve runs the site until ctx ends, then shuts down gracefully: requests
 // in flight finish, new ones are refused.
 func serve(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL] [--witness KEY+URL]...")
+	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL] [--trusted-proxies CIDR,…] [--witness KEY+URL]...")
 	db := dbFlag(fs, e)
 	keysDirFlag := keysFlag(fs, e)
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
@@ -31,8 +31,13 @@ func serve(ctx context.Context, e *env, args []string) error {
 	pageCache := fs.Bool("page-cache", envOr(e, "CERTREG_PAGE_CACHE", "true") != "false", "keep rendered pages until the registry changes; off only to measure rendering (env CERTREG_PAGE_CACHE)")
 	witnesses := witnessFlag(fs, e)
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
+	proxies := fs.String("trusted-proxies", envOr(e, "CERTREG_TRUSTED_PROXIES", ""), "the reverse proxies in front of the site, as `CIDR,…` (\"127.0.0.1/32,::1\"): only from these are X-Forwarded-For/Forwarded and X-Forwarded-Proto believed (env CERTREG_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	trusted, err := site.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
@@ -80,7 +85,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws})
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
 	if sequence {
 		go tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
 		followWitnesses(ctx, tlog, ws, log)

@@ -150,6 +150,7 @@ var consoleMessages = map[string]Msg{
 	"console.account.totp.help":          {"在验证器应用中添加下面的密钥（或 otpauth 地址），然后输入应用显示的 6 位动态码以启用。", "Add the secret below (or the otpauth address) to an authenticator app, then enter the 6-digit code it shows to turn this on."},
 	"console.account.totp.enable":        {"启用", "Turn on"},
 	"console.account.totp.disable":       {"停用动态码", "Turn off"},
+	"console.account.totp.confirm":       {"当前密码，或验证器应用中的 6 位动态码", "Your current password, or the 6-digit code of your app"},
 	"console.done.totp":                  {"动态码设置已更新。", "One-time code setting updated."},
 	"console.done.saved":                 {"已保存。", "Saved."},
 	"console.done.status":                {"状态已变更，公开页面已更新。", "The status has changed; the public page shows it."},
@@ -166,6 +167,7 @@ var consoleMessages = map[string]Msg{
 	"console.choose_new_status":          {"请选择新的状态", "choose the new status"},
 	"console.enter_valid_audit_date":     {"请填写有效的审核日期", "enter a valid audit date"},
 	"console.choose_audit_result":        {"请选择审核结果", "choose the audit result"},
+	"console.upload_expired":             {"此次上传等待确认已超过 %d 分钟，已被删除：请重新上传文件", "this upload waited more than %d minutes for its confirmation and was deleted: please upload the file again"},
 	"console.no_such_upload_already":     {"找不到此次上传（已确认、已过期或不属于您）：请重新上传文件", "no such upload (already confirmed, expired or not yours): please upload the file again"},
 	"console.file_too_large":             {"文件过大：上限 %d MB", "The file is too large: the limit is %d MB"},
 }

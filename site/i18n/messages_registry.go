@@ -69,6 +69,7 @@ var registryMessages = map[string]Msg{
 	"registry.score_below_cannot_certified":       {"评价得分 %s 低于 %s 分，按 %s 不能获证", "score %s is below %s: it cannot be certified under %s"},
 	"registry.search_text_too_long":               {"查询内容过长：最多 %d 个字符，实为 %d 个", "the search text is too long: at most %d characters, got %d"},
 	"registry.search_text_has_invalid":            {"查询内容含无效字符", "the search text has invalid characters"},
+	"registry.search_has_control_character":       {"查询参数 %s 含控制字符 %s（第 %d 个字符），请删去后再查", "the search parameter %s contains the control character %s (character %d): remove it and search again"},
 	"registry.level_filter_unknown":               {"未知的等级 %q", "unknown level %q"},
 	"registry.unknown_status":                     {"未知的证书状态 %q", "unknown status %q"},
 	"registry.issue_year_not_between":             {"发证年份 %d 不在 1990 至 2100 之间", "issue year %d is not between 1990 and 2100"},
