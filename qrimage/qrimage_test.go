@@ -2,10 +2,10 @@ package qrimage_test
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"compress/zlib"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
