@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,10 +21,12 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// Bulk upload limits: the file's size, how long an upload waits for its
+// Bulk upload limits: the file's size, the part of it read into memory
+// (the rest goes to a temporary file), how long an upload waits for its
 // confirmation, and how many wait at once (oldest dropped first).
 const (
 	maxUploadBytes = 32 << 20
+	uploadMemory   = 1 << 20
 	uploadTTL      = time.Hour
 	maxPending     = 64
 )
@@ -159,8 +162,19 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 		w.Header().Set("Connection", "close")
 		return registry.Errorf(registry.ETOOLARGE, "file", "console.file_too_large", maxUploadBytes>>20)
 	}
+	j, err := s.heavy.admit(w, r, uploadMemory)
+	if err != nil {
+		return err
+	}
+	defer j.done()
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes+(64<<10))
-	file, hdr, err := r.FormFile("file")
+	// The file goes to disk beyond the first MiB, not into memory.
+	err = r.ParseMultipartForm(uploadMemory)
+	var file multipart.File
+	var hdr *multipart.FileHeader
+	if err == nil {
+		file, hdr, err = r.FormFile("file")
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -174,7 +188,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	if err != nil {
 		return err
 	}
-	v, err := s.previewUpload(r, u, p, true)
+	v, err := s.previewUpload(w, r, j, u, p, true)
 	if err != nil {
 		return err
 	}
@@ -189,8 +203,21 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 }
 
 // previewUpload imports the kept file as u would: dry (a preview) or for
-// real.
-func (s *Server) previewUpload(r *http.Request, u *registry.User, p *pendingUpload, dry bool) (views.ConsoleUploadView, error) {
+// real, in a turn of j's (see heavyWork).
+func (s *Server) previewUpload(w http.ResponseWriter, r *http.Request, j *job, u *registry.User, p *pendingUpload, dry bool) (v views.ConsoleUploadView, err error) {
+	err = j.run(r.Context(), w, s.heavy.sheets, importMemory, func() error {
+		v, err = s.importUpload(r, u, p, dry)
+		return err
+	})
+	return v, err
+}
+
+// importMemory is what reading an import file takes at most: the parts of
+// a workbook held in memory (fileformat.ImportLimits) and excelize's
+// structures made of them, or a CSV line by line.
+const importMemory = 96 << 20
+
+func (s *Server) importUpload(r *http.Request, u *registry.User, p *pendingUpload, dry bool) (views.ConsoleUploadView, error) {
 	lang := string(langOf(r))
 	v := views.ConsoleUploadView{Preview: dry, Done: !dry, ID: p.id, FileName: p.name}
 	f, err := p.open()
@@ -255,8 +282,17 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		return registry.Errorf(registry.ENOTFOUND, "", "console.no_such_upload_already")
 	}
 	cb := s.consoleBase(r, u, "console.upload.title", "upload")
-	v, err := s.previewUpload(r, u, p, true)
+	j, err := s.heavy.admit(w, r, 0)
 	if err != nil {
+		s.uploads.putBack(p)
+		return err
+	}
+	defer j.done()
+	v, err := s.previewUpload(w, r, j, u, p, true)
+	if err != nil {
+		if registry.ErrorCode(err) == registry.EBUSY {
+			s.uploads.putBack(p) // it can be confirmed again once there is room
+		}
 		return err
 	}
 	if len(v.Warnings) > 0 && r.PostForm.Get("ack_warnings") != "1" {
@@ -269,7 +305,11 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		v.ID = ""
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleUpload(cb, v))
 	}
-	v, err = s.previewUpload(r, u, p, false)
+	v, err = s.previewUpload(w, r, j, u, p, false)
+	if registry.ErrorCode(err) == registry.EBUSY {
+		s.uploads.putBack(p) // nothing was written: it can be confirmed again
+		return err
+	}
 	os.Remove(p.path)
 	if err != nil {
 		return err

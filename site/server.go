@@ -43,6 +43,9 @@ type Config struct {
 	// signed-note verifier key ("name+hash+base64"), served at /log/key.
 	Log    *translog.Log
 	LogKey string
+	// Heavy bounds uploads, image decoding and spreadsheet reading in
+	// flight; zero fields take defaults.
+	Heavy Heavy
 }
 
 // Server serves the public site.
@@ -56,6 +59,7 @@ type Server struct {
 	mux      *http.ServeMux
 	snaps    snapshotCache
 	verify   *verifier
+	heavy    *heavyWork
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
@@ -83,6 +87,7 @@ func New(store *registry.Store, cfg Config) *Server {
 	s.gen.Store(-1)
 	s.cache = newPageCache(64<<20, 20000)
 	s.verify = newVerifier(cfg)
+	s.heavy = newHeavyWork(cfg.Heavy)
 	s.routes()
 	return s
 }
