@@ -51,7 +51,7 @@ func readBatchXLSX(name string, b []byte) ([]registry.BatchLine, error) {
 	lim := BatchLimits
 	if _, err := lim.checkZip(name, bytes.NewReader(b), int64(len(b))); err != nil {
 		var ie *registry.ImportError
-		if errors.As(err, &ie) && len(ie.Errors) == 1 && ie.Errors[0].Message.Key != "file.file_not_valid_xlsx" {
+		if TooLarge(err) && errors.As(err, &ie) {
 			// A limit: say which, with a status that says so.
 			m := ie.Errors[0].Message
 			return nil, registry.Errorf(registry.ETOOLARGE, "file", m.Key, m.Args...)

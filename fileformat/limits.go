@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"path"
 	"strings"
@@ -102,12 +103,15 @@ func (l Limits) checkZip(name string, r io.ReaderAt, size int64) (*zip.Reader, e
 	dirOffset := int64(binary.LittleEndian.Uint32(rec[16:20]))
 	if entries == 0xffff || dirSize == 0xffffffff || dirOffset == 0xffffffff {
 		// Zip64: only for more than 65,535 parts or 4 GB, never a workbook.
-		return nil, fileErr("file.xlsx_too_many_parts", name, entries, l.Parts)
+		return nil, limitErr("file.xlsx_too_many_parts", name, entries, l.Parts)
 	}
 	// A directory record is 46 bytes and a name; the zip reader reads
 	// records up to the end record, so the directory must end there.
-	if entries > int64(l.Parts) || dirSize > int64(l.Parts)*(46+1024) {
-		return nil, fileErr("file.xlsx_too_many_parts", name, max(entries, dirSize/46), l.Parts)
+	if entries > int64(l.Parts) {
+		return nil, limitErr("file.xlsx_too_many_parts", name, entries, l.Parts)
+	}
+	if dirSize > int64(l.Parts)*(46+1024) {
+		return nil, limitErr("file.xlsx_too_many_parts", name, dirSize/(46+1024), l.Parts) // at least
 	}
 	if dirOffset+dirSize != size-tail+int64(end) {
 		return nil, notXLSX("the zip directory does not end where the zip does")
@@ -117,7 +121,7 @@ func (l Limits) checkZip(name string, r io.ReaderAt, size int64) (*zip.Reader, e
 		return nil, notXLSX(err)
 	}
 	if len(zr.File) > l.Parts {
-		return nil, fileErr("file.xlsx_too_many_parts", name, len(zr.File), l.Parts)
+		return nil, limitErr("file.xlsx_too_many_parts", name, len(zr.File), l.Parts)
 	}
 	var total, inMemory uint64
 	for _, f := range zr.File {
@@ -128,19 +132,19 @@ func (l Limits) checkZip(name string, r io.ReaderAt, size int64) (*zip.Reader, e
 			limit = uint64(l.SheetBytes)
 		}
 		if n > limit {
-			return nil, fileErr("file.xlsx_part_too_large", name, part, mib(n), mib(limit))
+			return nil, limitErr("file.xlsx_part_too_large", name, part, mib(n), mib(limit))
 		}
 		if n > 1<<20 && (f.CompressedSize64 == 0 || n/f.CompressedSize64 > uint64(l.Ratio)) {
-			return nil, fileErr("file.xlsx_part_compressed_too_much", name, part, n/max(f.CompressedSize64, 1), l.Ratio)
+			return nil, limitErr("file.xlsx_part_compressed_too_much", name, part, n/max(f.CompressedSize64, 1), l.Ratio)
 		}
 		total += n
 		if total > uint64(l.TotalBytes) {
-			return nil, fileErr("file.xlsx_unpacks_too_large", name, mib(total), mib(uint64(l.TotalBytes)))
+			return nil, limitErr("file.xlsx_unpacks_too_large", name, mib(total), mib(uint64(l.TotalBytes)))
 		}
 		if !streamed(f.Name) || n <= streamedBytes {
 			inMemory += n
 			if inMemory > uint64(l.MemoryBytes) {
-				return nil, fileErr("file.xlsx_unpacks_too_large", name, mib(inMemory), mib(uint64(l.MemoryBytes)))
+				return nil, limitErr("file.xlsx_unpacks_too_large", name, mib(inMemory), mib(uint64(l.MemoryBytes)))
 			}
 		}
 	}
@@ -158,4 +162,20 @@ func (l Limits) cellTooLong(line int, row []string) error {
 		}
 	}
 	return nil
+}
+
+// limitError is a file refused for one of its Limits before it was read.
+type limitError struct{ *registry.ImportError }
+
+func (e *limitError) Unwrap() error { return e.ImportError }
+
+func limitErr(key string, args ...any) error {
+	return &limitError{fileErr(key, args...).(*registry.ImportError)}
+}
+
+// TooLarge reports whether err refuses a file for being larger, once
+// unpacked, than its Limits allow (HTTP 413), rather than for its content.
+func TooLarge(err error) bool {
+	var le *limitError
+	return errors.As(err, &le)
 }

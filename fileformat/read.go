@@ -228,7 +228,7 @@ func (l Limits) openXLSX(name string, r io.Reader, file *os.File) (*RowReader, e
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		if st.Size() > l.FileBytes {
-			return nil, fileErr("file.xlsx_file_larger_than", name)
+			return nil, limitErr("file.xlsx_file_larger_than", name)
 		}
 		zr, err := l.checkZip(name, file, st.Size())
 		if err != nil {
@@ -246,7 +246,7 @@ func (l Limits) openXLSX(name string, r io.Reader, file *os.File) (*RowReader, e
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		if int64(len(b)) > l.FileBytes {
-			return nil, fileErr("file.xlsx_file_larger_than", name)
+			return nil, limitErr("file.xlsx_file_larger_than", name)
 		}
 		zr, err := l.checkZip(name, bytes.NewReader(b), int64(len(b)))
 		if err != nil {

@@ -49,6 +49,9 @@ type pendingUpload struct {
 	path    string
 	hash    [32]byte
 	created time.Time
+	// tooLarge says the file was refused for its size once unpacked
+	// (fileformat.TooLarge): answered 413 rather than 422.
+	tooLarge bool
 }
 
 // keep stores the file read from r and returns its entry.
@@ -195,6 +198,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	status := http.StatusOK
 	if len(v.Errors) > 0 || v.Error != "" {
 		status = http.StatusUnprocessableEntity
+		if p.tooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
 		s.uploads.take(u, p.id)
 		os.Remove(p.path)
 		v.ID = ""
@@ -228,6 +234,7 @@ func (s *Server) importUpload(r *http.Request, u *registry.User, p *pendingUploa
 	rows, err := fileformat.OpenRows(p.name, f)
 	if err != nil {
 		v.Error = i18n.Lang(lang).Render(answer(err).message)
+		p.tooLarge = fileformat.TooLarge(err)
 		if registry.ErrorCode(err) == registry.EINTERNAL {
 			var ie *registry.ImportError
 			if !errors.As(err, &ie) {
