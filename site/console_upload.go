@@ -235,11 +235,17 @@ func (s *Server) importUpload(r *http.Request, u *registry.User, p *pendingUploa
 	if err != nil {
 		v.Error = i18n.Lang(lang).Render(answer(err).message)
 		p.tooLarge = fileformat.TooLarge(err)
-		if registry.ErrorCode(err) == registry.EINTERNAL {
-			var ie *registry.ImportError
-			if !errors.As(err, &ie) {
+		var ie *registry.ImportError
+		if !errors.As(err, &ie) {
+			if registry.ErrorCode(err) == registry.EINTERNAL {
 				return v, err
 			}
+			return v, nil
+		}
+		// A problem of the whole file: say what it is, as a row's would be.
+		v.ErrorTotal = ie.Total
+		for _, fe := range ie.Errors {
+			v.Errors = append(v.Errors, views.ConsolePreviewError{Line: fe.Line, Field: fe.Field, Message: i18n.Lang(lang).Render(fe)})
 		}
 		return v, nil
 	}
