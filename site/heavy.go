@@ -82,6 +82,7 @@ func (h *heavyWork) admit(w http.ResponseWriter, r *http.Request, bytes int64) (
 	h.mu.Lock()
 	if h.clients[client] {
 		h.mu.Unlock()
+		unreadBody(w, r)
 		w.Header().Set("Retry-After", "2")
 		return nil, registry.Errorf(registry.ETOOMANY, "", "heavy.one_at_a_time")
 	}
@@ -90,6 +91,7 @@ func (h *heavyWork) admit(w http.ResponseWriter, r *http.Request, bytes int64) (
 	j := &job{h: h, client: client}
 	bytes = min(max(bytes, 0), h.cfg.Memory)
 	if err := h.acquire(r.Context(), w, h.memory, bytes); err != nil {
+		unreadBody(w, r)
 		j.done()
 		return nil, err
 	}
@@ -146,4 +148,13 @@ func uploadSize(r *http.Request, limit int64) int64 {
 		return r.ContentLength
 	}
 	return limit
+}
+
+// unreadBody closes the connection after a refusal that leaves the
+// request's body unread: otherwise the server reads up to 256 KB of it to
+// keep the connection, work a refused upload should not cost.
+func unreadBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
 }
