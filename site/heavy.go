@@ -48,7 +48,7 @@ func (h Heavy) withDefaults() Heavy {
 // heavyWork admits expensive work within Heavy's bounds. One client
 // address has one piece of work in hand at a time (a second is refused at
 // once, 429), so that one client cannot fill the queue, and 20 clients
-// take turns; the queue is first come, first served.
+// take turns; whatever fits in the memory left goes first.
 type heavyWork struct {
 	cfg    Heavy
 	memory *semaphore.Weighted
@@ -99,18 +99,18 @@ func (h *heavyWork) admit(w http.ResponseWriter, r *http.Request, bytes int64) (
 	return j, nil
 }
 
-// run waits for a turn of kind (images or sheets) and bytes more memory,
+// run waits for bytes more memory and a turn of kind (images or sheets),
 // runs f, and gives both back.
 func (j *job) run(ctx context.Context, w http.ResponseWriter, kind *semaphore.Weighted, bytes int64, f func() error) error {
-	if err := j.h.acquire(ctx, w, kind, 1); err != nil {
-		return err
-	}
-	defer kind.Release(1)
 	bytes = min(max(bytes, 0), j.h.cfg.Memory)
 	if err := j.h.acquire(ctx, w, j.h.memory, bytes); err != nil {
 		return err
 	}
 	defer j.h.memory.Release(bytes)
+	if err := j.h.acquire(ctx, w, kind, 1); err != nil {
+		return err
+	}
+	defer kind.Release(1)
 	return f()
 }
 
@@ -125,21 +125,26 @@ func (j *job) done() {
 	j.h.mu.Unlock()
 }
 
-// acquire takes n of sem, waiting at most the configured wait, or sets
-// Retry-After and returns the 503 error.
+// acquire takes n of sem, trying again every few milliseconds for at
+// most the configured wait, or sets Retry-After and returns the 503
+// error. It tries rather than queues: a queue would keep a small image
+// waiting behind a large one that waits for memory, where trying lets
+// whatever fits go first.
 func (h *heavyWork) acquire(ctx context.Context, w http.ResponseWriter, sem *semaphore.Weighted, n int64) error {
-	if sem.TryAcquire(n) {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Wait)
-	defer cancel()
-	if err := sem.Acquire(ctx, n); err != nil {
-		secs := int(h.cfg.Wait.Seconds()) + 1
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		return registry.Errorf(registry.EBUSY, "", "heavy.busy", secs)
+	deadline := time.Now().Add(h.cfg.Wait)
+	for !sem.TryAcquire(n) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			secs := int(h.cfg.Wait.Seconds()) + 1
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			return registry.Errorf(registry.EBUSY, "", "heavy.busy", secs)
+		}
+		time.Sleep(acquireRetry)
 	}
 	return nil
 }
+
+// acquireRetry is how often waiting work tries again.
+const acquireRetry = 10 * time.Millisecond
 
 // uploadSize is the memory reading r's upload may take: its declared
 // length, or limit when it declares none.

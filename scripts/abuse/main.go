@@ -123,6 +123,7 @@ func run(bin string, duration time.Duration, only string) error {
 
 	fmt.Println("making the bombs…")
 	pngBomb := bombPNG(4000, 4000, 16, 6)
+	pngLargest := bombPNG(4000, 4000, 8, 6) // 80 MB decoded: the largest image accepted
 	sst, styles, sheet := sharedStringsBomb(), stylesBomb(), sheetBomb()
 	fmt.Printf("  PNG 4000×4000 16-bit RGBA: %d KB; XLSX shared strings: %d KB; styles.xml of 1 GB: %d KB; sheet of 1.2 GB: %d KB\n",
 		len(pngBomb)>>10, len(sst)>>10, len(styles)>>10, len(sheet)>>10)
@@ -143,6 +144,7 @@ func run(bin string, duration time.Duration, only string) error {
 	}
 	attacks := []attack{
 		{"image: 16-bit PNG bomb ×16", 16, form("/verify/image", "image", "qr.png", pngBomb, "")},
+		{"image: largest accepted PNG ×16", 16, form("/verify/image", "image", "qr.png", pngLargest, "")},
 		{"batch: shared-strings XLSX ×5", 5, form("/verify/batch", "file", "list.xlsx", sst, "")},
 		{"batch: 1 GB styles.xml XLSX ×5", 5, form("/verify/batch", "file", "list.xlsx", styles, "")},
 		{"upload: 1 GB styles.xml XLSX ×5", 5, form("/console/upload", "file", "certs.xlsx", styles, session)},
