@@ -8,8 +8,8 @@
 //
 // Each attack runs from one address (127.0.0.2) and then from 20
 // (127.0.0.10 to 127.0.0.29), with the attack's parallelism from every
-// address; the reviewer comes from 127.0.0.251 and the health probe from
-// 127.0.0.250.
+// address; the reviewer comes from an address of its own (127.0.1.x) and
+// the health probe from 127.0.0.250.
 package main
 
 import (
@@ -38,7 +38,12 @@ func main() {
 	bin := flag.String("certreg", "", "the certreg `binary` to run")
 	duration := flag.Duration("duration", 8*time.Second, "how long each attack lasts")
 	only := flag.String("only", "", "run only the attacks whose name contains `text`")
+	probeURL := flag.String("probe", "", "(internal) time GET `url` every 200 ms for --duration and print the slowest in ms")
 	flag.Parse()
+	if *probeURL != "" {
+		fmt.Println(probe(*probeURL, *duration).Milliseconds())
+		return
+	}
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "abuse: --certreg is required")
 		os.Exit(2)
@@ -159,7 +164,7 @@ func run(bin string, duration time.Duration, only string) error {
 		}},
 	}
 
-	legit := func() string {
+	legit := func(reviewer *http.Client) string {
 		var ok []string
 		if r, err := reviewer.Get(base + "/certificates/" + strings.ReplaceAll(number, "/", "~")); err == nil {
 			io.Copy(io.Discard, r.Body)
@@ -185,25 +190,28 @@ func run(bin string, duration time.Duration, only string) error {
 	}
 
 	fmt.Printf("\nserve (pid %d) at rest: %d MB resident\n\n", pid, rss(pid)>>20)
-	fmt.Printf("%-34s %-8s %9s %11s  %-40s %s\n", "attack", "from", "peak RSS", "/healthz max", "reviewer meanwhile", "attack answers")
+	fmt.Printf("%-34s %-8s %9s %9s %11s  %-40s %s\n", "attack", "from", "RSS start", "peak RSS", "/healthz max", "reviewer meanwhile", "attack answers")
+	run := 0
 	for _, a := range attacks {
 		if only != "" && !strings.Contains(a.name, only) {
 			continue
 		}
 		for _, spread := range []int{1, 20} {
 			settle(pid)
-			res := runAttack(a, spread, duration, pid, base, legit)
+			run++ // a reviewer of its own each time, so that its batch limit is its own
+			res := runAttack(a, spread, duration, pid, base, clientFrom(fmt.Sprintf("127.0.1.%d", run)), legit)
 			from := "1 addr"
 			if spread > 1 {
 				from = fmt.Sprintf("%d addrs", spread)
 			}
-			fmt.Printf("%-34s %-8s %6d MB %9d ms  %-40s %s\n", a.name, from, res.peak>>20, res.healthz.Milliseconds(), res.legit, res.statuses)
+			fmt.Printf("%-34s %-8s %6d MB %6d MB %9d ms  %-40s %s\n", a.name, from, res.start>>20, res.peak>>20, res.healthz.Milliseconds(), res.legit, res.statuses)
 		}
 	}
 	return nil
 }
 
 type result struct {
+	start    uint64
 	peak     uint64
 	healthz  time.Duration
 	legit    string
@@ -213,8 +221,9 @@ type result struct {
 // runAttack sends a's request from spread addresses, a.parallel workers
 // each, for duration, while sampling the server's memory, timing
 // /healthz, and making the reviewer's requests halfway through.
-func runAttack(a attack, spread int, duration time.Duration, pid int, base string, legit func() string) result {
+func runAttack(a attack, spread int, duration time.Duration, pid int, base string, reviewer *http.Client, legit func(*http.Client) string) result {
 	resetPeak(pid)
+	start := rss(pid)
 	ctx, cancel := context.WithTimeout(context.Background(), duration)
 	defer cancel()
 	var peak atomic.Uint64
@@ -233,30 +242,12 @@ func runAttack(a attack, spread int, duration time.Duration, pid int, base strin
 			}
 		}
 	}()
-	probe := clientFrom("127.0.0.250")
-	probe.Timeout = 10 * time.Second
-	wg.Add(1)
-	go func() { // /healthz, every 200 ms
-		defer wg.Done()
-		for ctx.Err() == nil {
-			t := time.Now()
-			r, err := probe.Get(base + "/healthz")
-			d := time.Since(t)
-			if err == nil {
-				io.Copy(io.Discard, r.Body)
-				r.Body.Close()
-				if r.StatusCode != 200 {
-					d = time.Hour
-				}
-			} else {
-				d = probe.Timeout
-			}
-			if int64(d) > slowest.Load() {
-				slowest.Store(int64(d))
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
+	// The health probe is a process of its own, as a load balancer is: its
+	// timing is not held up by the attacking goroutines of this one.
+	var probeOut bytes.Buffer
+	prober := exec.Command(os.Args[0], "--probe", base+"/healthz", "--duration", duration.String())
+	prober.Stdout = &probeOut
+	prober.Start()
 	var mu sync.Mutex
 	statuses := map[string]int{}
 	for i := range spread {
@@ -290,9 +281,15 @@ func runAttack(a attack, spread int, duration time.Duration, pid int, base strin
 		}
 	}
 	time.Sleep(duration / 2)
-	reviewer := legit()
+	said := legit(reviewer)
 	wg.Wait()
+	prober.Wait()
 	close(stop)
+	if ms, err := strconv.Atoi(strings.TrimSpace(probeOut.String())); err == nil {
+		slowest.Store(int64(time.Duration(ms) * time.Millisecond))
+	} else {
+		slowest.Store(int64(time.Hour))
+	}
 	if hwm := peakRSS(pid); hwm > peak.Load() {
 		peak.Store(hwm)
 	}
@@ -305,7 +302,31 @@ func runAttack(a attack, spread int, duration time.Duration, pid int, base strin
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s×%d", k, statuses[k]))
 	}
-	return result{peak: peak.Load(), healthz: time.Duration(slowest.Load()), legit: reviewer, statuses: strings.Join(parts, " ")}
+	return result{start: start, peak: peak.Load(), healthz: time.Duration(slowest.Load()), legit: said, statuses: strings.Join(parts, " ")}
+}
+
+// probe GETs url from 127.0.0.250 every 200 ms for d and returns the
+// slowest answer; a failure or a status other than 200 counts as 10 s.
+func probe(url string, d time.Duration) time.Duration {
+	c := clientFrom("127.0.0.250")
+	c.Timeout = 10 * time.Second
+	var slowest time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		t := time.Now()
+		r, err := c.Get(url)
+		took := time.Since(t)
+		if err != nil {
+			took = c.Timeout
+		} else {
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+			if r.StatusCode != 200 {
+				took = c.Timeout
+			}
+		}
+		slowest = max(slowest, took)
+	}
+	return slowest
 }
 
 // clientFrom is an HTTP client whose connections come from the local
