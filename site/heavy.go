@@ -102,7 +102,9 @@ func (h *heavyWork) admit(w http.ResponseWriter, r *http.Request, bytes int64) (
 // run waits for bytes more memory and a turn of kind (images or sheets),
 // runs f, and gives both back.
 func (j *job) run(ctx context.Context, w http.ResponseWriter, kind *semaphore.Weighted, bytes int64, f func() error) error {
-	bytes = min(max(bytes, 0), j.h.cfg.Memory)
+	// Never more than the budget leaves beside what the job holds, or it
+	// could never start.
+	bytes = min(max(bytes, 0), j.h.cfg.Memory-j.memory)
 	if err := j.h.acquire(ctx, w, j.h.memory, bytes); err != nil {
 		return err
 	}
