@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -113,8 +114,18 @@ func (j *job) run(ctx context.Context, w http.ResponseWriter, kind *semaphore.We
 		return err
 	}
 	defer kind.Release(1)
+	if bytes >= largeWork {
+		// The collector would otherwise keep the freed tens of megabytes
+		// until its next cycle, and the process would look (and, to a
+		// container's memory limit, be) that much larger meanwhile.
+		defer func() { go debug.FreeOSMemory() }()
+	}
 	return f()
 }
+
+// largeWork is the reservation after which the memory is handed back to
+// the system at once.
+const largeWork = 32 << 20
 
 // done releases the job's memory and the client's place.
 func (j *job) done() {
