@@ -194,8 +194,8 @@ func TestXLSXBombsRefusedBeforeUnzipping(t *testing.T) {
 
 // A real workbook of 8,000 certificates is well within the limits, read
 // from a file in place (without copying it into memory) and from a
-// stream alike; a CSV line of too many fields, or a cell too long, is
-// refused on its line.
+// stream alike; a line (CSV or XLSX) of too many fields, or with a cell
+// too long, is refused on its line.
 func TestLimitsLetRealFilesThrough(t *testing.T) {
 	f := excelize.NewFile()
 	sw, err := f.NewStreamWriter("Sheet1")
@@ -257,6 +257,27 @@ func TestLimitsLetRealFilesThrough(t *testing.T) {
 		t.Errorf("from a stream: %d rows", n)
 	}
 
+	wide := make([]any, 1100)
+	for i := range wide {
+		wide[i] = "x"
+	}
+	for name, tc := range map[string]struct {
+		rows [][]any
+		msg  string
+	}{
+		"xlsx fields": {[][]any{hrow, wide}, "line 2 has 1100 fields, more than 1024"},
+		"xlsx cell":   {[][]any{hrow, {strings.Repeat("很", 12<<10)}}, "line 2 has a cell longer than 32 KB"},
+	} {
+		rr, err := fileformat.OpenRows("x.xlsx", strings.NewReader(writeXLSX(t, tc.rows, nil)))
+		if err == nil {
+			_, err = rr.Next()
+			rr.Close()
+		}
+		var re *registry.RowError
+		if !errors.As(err, &re) || !strings.Contains(i18n.EN.Render(re.FieldError), tc.msg) {
+			t.Errorf("%s: %v, want %q", name, err, tc.msg)
+		}
+	}
 	for name, tc := range map[string]struct{ line, msg string }{
 		"fields": {strings.Repeat(",", 2000), "line 2 has 2001 fields, more than 1024"},
 		"cell":   {goodRow[:len(goodRow)-1] + strings.Repeat("很", 12<<10) + "\n", "line 2 has a cell longer than 32 KB"},

@@ -280,6 +280,9 @@ func (l Limits) openXLSX(name string, r io.Reader, file *os.File) (*RowReader, e
 		}
 		line++
 		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err == nil && len(cols) > l.Fields {
+			err = &registry.RowError{FieldError: fieldErr("", "file.line_has_too_many_fields", line, len(cols), l.Fields)}
+		}
 		if err == nil {
 			err = l.cellTooLong(line, cols)
 		}
