@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,20 @@ type RowReader struct {
 // (as export-data writes it) file and
 // returns a reader of its rows. A file that cannot be read as either, or
 // whose header is wrong, gives an *registry.ImportError that names every problem.
+// It reads within ImportLimits.
 func OpenRows(name string, r io.Reader) (*RowReader, error) {
+	return ImportLimits.OpenRows(name, r)
+}
+
+// OpenRows is OpenRows within the limits l. An *os.File (at its start) is
+// read in place, without being copied into memory.
+func (l Limits) OpenRows(name string, r io.Reader) (*RowReader, error) {
+	file, _ := r.(*os.File)
+	if file != nil {
+		if at, err := file.Seek(0, io.SeekCurrent); err != nil || at != 0 {
+			file = nil
+		}
+	}
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
@@ -85,7 +99,7 @@ func OpenRows(name string, r io.Reader) (*RowReader, error) {
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))) == 0:
 		return nil, fileErr("file.file_empty", name)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return openXLSX(name, br)
+		return l.openXLSX(name, br, file)
 	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0")):
 		return nil, fileErr("file.file_old_excel_xls", name)
 	case bytes.HasPrefix(bytes.TrimSpace(head), []byte("{")):
@@ -93,10 +107,10 @@ func OpenRows(name string, r io.Reader) (*RowReader, error) {
 	case bytes.IndexByte(head, 0) >= 0 || bytes.HasPrefix(head, []byte("%PDF")):
 		return nil, fileErr("file.file_not_csv_xlsx", name)
 	}
-	return openCSV(name, br, head)
+	return l.openCSV(name, br, head)
 }
 
-func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
+func (l Limits) openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 	var src io.Reader = br
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
@@ -134,6 +148,12 @@ func openCSV(name string, br *bufio.Reader, head []byte) (*RowReader, error) {
 			return nil, line, err
 		}
 		line, _ := cr.FieldPos(0)
+		if len(rec) > l.Fields {
+			return nil, line, &registry.RowError{FieldError: fieldErr("", "file.line_has_too_many_fields", line, len(rec), l.Fields)}
+		}
+		if err := l.cellTooLong(line, rec); err != nil {
+			return nil, line, err
+		}
 		if gbk {
 			for _, f := range rec {
 				if strings.ContainsRune(f, utf8.RuneError) {
@@ -198,22 +218,46 @@ func (l *lineLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func openXLSX(name string, r io.Reader) (*RowReader, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxXLSXBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if len(b) > MaxXLSXBytes {
-		return nil, fileErr("file.xlsx_file_larger_than", name)
-	}
-	if cell, err := findFormula(b); err != nil {
-		return nil, fileErr("file.file_not_valid_xlsx", name, err)
-	} else if cell != "" {
-		return nil, fileErr("file.cell_holds_formula_copy", cell)
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: 1 << 30})
-	if err != nil {
-		return nil, fileErr("file.file_not_valid_xlsx", name, err)
+// openXLSX opens a workbook after checking its zip directory against l:
+// from file in place when there is one, else read into memory from r.
+func (l Limits) openXLSX(name string, r io.Reader, file *os.File) (*RowReader, error) {
+	var f *excelize.File
+	if file != nil {
+		st, err := file.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if st.Size() > l.FileBytes {
+			return nil, limitErr("file.xlsx_file_larger_than", name)
+		}
+		zr, err := l.checkZip(name, file, st.Size())
+		if err != nil {
+			return nil, err
+		}
+		if err := refuseFormulas(name, zr); err != nil {
+			return nil, err
+		}
+		if f, err = excelize.OpenFile(file.Name(), l.excelizeOptions()); err != nil {
+			return nil, fileErr("file.file_not_valid_xlsx", name, err)
+		}
+	} else {
+		b, err := io.ReadAll(io.LimitReader(r, l.FileBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		if int64(len(b)) > l.FileBytes {
+			return nil, limitErr("file.xlsx_file_larger_than", name)
+		}
+		zr, err := l.checkZip(name, bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return nil, err
+		}
+		if err := refuseFormulas(name, zr); err != nil {
+			return nil, err
+		}
+		if f, err = excelize.OpenReader(bytes.NewReader(b), l.excelizeOptions()); err != nil {
+			return nil, fileErr("file.file_not_valid_xlsx", name, err)
+		}
 	}
 	sheets := f.GetSheetList()
 	if len(sheets) != 1 {
@@ -236,6 +280,12 @@ func openXLSX(name string, r io.Reader) (*RowReader, error) {
 		}
 		line++
 		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err == nil && len(cols) > l.Fields {
+			err = &registry.RowError{FieldError: fieldErr("", "file.line_has_too_many_fields", line, len(cols), l.Fields)}
+		}
+		if err == nil {
+			err = l.cellTooLong(line, cols)
+		}
 		return cols, line, err
 	}
 	if err := rr.readHeader(); err != nil {
@@ -245,13 +295,21 @@ func openXLSX(name string, r io.Reader) (*RowReader, error) {
 	return rr, nil
 }
 
-// findFormula returns the reference of the first cell in the workbook that
-// holds a formula, reading the sheets' XML as a stream.
-func findFormula(b []byte) (string, error) {
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return "", err
+// refuseFormulas refuses a workbook with a formula in any cell: its value
+// would be whatever Excel last computed, or nothing.
+func refuseFormulas(name string, zr *zip.Reader) error {
+	if cell, err := findFormula(zr); err != nil {
+		return fileErr("file.file_not_valid_xlsx", name, err)
+	} else if cell != "" {
+		return fileErr("file.cell_holds_formula_copy", cell)
 	}
+	return nil
+}
+
+// findFormula returns the reference of the first cell in the workbook that
+// holds a formula, reading the sheets' XML as a stream (their sizes were
+// checked on the zip's directory).
+func findFormula(zr *zip.Reader) (string, error) {
 	for _, zf := range zr.File {
 		if !strings.HasPrefix(zf.Name, "xl/worksheets/") || !strings.HasSuffix(zf.Name, ".xml") {
 			continue
@@ -260,7 +318,7 @@ func findFormula(b []byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		d := xml.NewDecoder(io.LimitReader(rc, 1<<30))
+		d := xml.NewDecoder(rc)
 		cell := ""
 		for {
 			tok, err := d.Token()

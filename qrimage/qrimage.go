@@ -5,6 +5,7 @@ package qrimage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
@@ -157,6 +158,10 @@ func Decode(img image.Image) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return decodeBitmap(bmp)
+}
+
+func decodeBitmap(bmp *gozxing.BinaryBitmap) (string, error) {
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
 		var err2 error
@@ -169,59 +174,244 @@ func Decode(img image.Image) (string, error) {
 }
 
 // Limits on an uploaded QR image: the bytes are bounded by the caller
-// before reading; the pixel count is checked from the header before any
-// pixel is decoded, so that a small file declaring a huge image (a
-// decompression bomb) is refused without allocating it.
+// before reading; the pixel count and the memory that decoding would take
+// are checked from the header before any pixel is decoded, so that a small
+// file declaring a huge or deep image (a decompression bomb: a 129 KB PNG
+// can declare 4000×4000 pixels of 16-bit colour, 128 MB decoded) is refused
+// without allocating it.
 const (
 	MaxUploadBytes  = 5 << 20
 	MaxUploadPixels = 16_000_000 // e.g. 4000×4000
+	// MaxDecodeBytes is the memory one decode may take: the decoded image
+	// and its grey copy. A 4000×4000 8-bit colour PNG (80 MB) fits; the
+	// same in 16-bit colour (144 MB) does not.
+	MaxDecodeBytes = 80 << 20
 )
 
-// DecodeUpload decodes an uploaded PNG or JPEG and reads its QR code. Every
-// failure is a registry error whose message tells the reader what to do,
-// its code saying which: EINVALID (nothing received), ETOOLARGE (too many
-// bytes or pixels), EUNSUPPORTED (not a PNG or JPEG) or EUNREADABLE
-// (damaged, or no QR code in it).
-func DecodeUpload(b []byte) (string, error) {
+// Header is what an uploaded image's header declares, read without
+// decoding a pixel.
+type Header struct {
+	Format        string // "png" or "jpeg"
+	Width, Height int
+	// Bits is the PNG's bits per sample (8 for a JPEG); Progressive says a
+	// JPEG is progressive (it keeps every coefficient until the end).
+	Bits        int
+	Progressive bool
+	// Cost is the memory, in bytes, that decoding the image and making its
+	// grey copy takes at most.
+	Cost int64
+}
+
+// Inspect reads an upload's header and checks it against the limits: the
+// bytes, the format, the pixel count and the memory decoding would take.
+// Every failure is a registry error whose message tells the reader what to
+// do, its code saying which: EINVALID (nothing received), ETOOLARGE (too
+// many bytes or pixels, or too deep to decode within MaxDecodeBytes),
+// EUNSUPPORTED (not a PNG or JPEG) or EUNREADABLE (a damaged header).
+func Inspect(b []byte) (Header, error) {
 	if len(b) == 0 {
-		return "", registry.Errorf(registry.EINVALID, "image", "image.no_image_was_received")
+		return Header{}, registry.Errorf(registry.EINVALID, "image", "image.no_image_was_received")
 	}
 	if len(b) > MaxUploadBytes {
-		return "", tooLarge(len(b))
+		return Header{}, tooLarge(len(b))
 	}
-	var decode func([]byte) (image.Image, error)
-	var config func([]byte) (image.Config, error)
+	var h Header
+	var ok bool
 	switch {
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		decode = func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
-		config = func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
+		h, ok = pngHeader(b)
 	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
-		decode = func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
-		config = func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) }
+		h, ok = jpegHeader(b)
 	default:
 		if bytes.HasPrefix(b, []byte("%PDF")) {
-			return "", registry.Errorf(registry.EUNSUPPORTED, "image", "image.is_pdf")
+			return Header{}, registry.Errorf(registry.EUNSUPPORTED, "image", "image.is_pdf")
 		}
-		return "", registry.Errorf(registry.EUNSUPPORTED, "image", "image.not_png_or_jpeg")
+		return Header{}, registry.Errorf(registry.EUNSUPPORTED, "image", "image.not_png_or_jpeg")
 	}
-	cfg, err := config(b)
+	if !ok || h.Width <= 0 || h.Height <= 0 {
+		return Header{}, registry.Errorf(registry.EUNREADABLE, "image", "image.image_damaged_cannot_read")
+	}
+	if h.Width > 20000 || h.Height > 20000 || h.Width*h.Height > MaxUploadPixels {
+		return Header{}, registry.Errorf(registry.ETOOLARGE, "image", "image.too_many_pixels", h.Width, h.Height, MaxUploadPixels/10000, MaxUploadPixels/1_000_000)
+	}
+	if h.Cost > MaxDecodeBytes {
+		return Header{}, registry.Errorf(registry.ETOOLARGE, "image", "image.too_deep_to_decode",
+			h.Width, h.Height, h.Bits, (h.Cost+(1<<20)-1)>>20, MaxDecodeBytes>>20)
+	}
+	return h, nil
+}
+
+// pngHeader reads a PNG's IHDR chunk (always first). The standard
+// library's decoder makes, for each colour type and depth, an image of
+// 1 (grey, palette), 2 (16-bit grey), 4 (8-bit colour) or 8 (16-bit
+// colour) bytes a pixel; an interlaced image is built from seven passes,
+// each its own image, so it takes about twice that.
+func pngHeader(b []byte) (Header, bool) {
+	// signature (8), chunk length (4), "IHDR" (4), then width, height,
+	// depth, colour type, compression, filter, interlace.
+	if len(b) < 8+8+13 || string(b[12:16]) != "IHDR" {
+		return Header{}, false
+	}
+	w, h := binary.BigEndian.Uint32(b[16:20]), binary.BigEndian.Uint32(b[20:24])
+	if w > 1<<20 || h > 1<<20 {
+		return Header{Format: "png", Width: 1 << 20, Height: 1 << 20}, true // refused for its pixels
+	}
+	depth, colour, interlace := int(b[24]), b[25], b[28]
+	var bpp int64
+	switch colour {
+	case 0, 3: // grey, palette
+		bpp = 1
+		if depth == 16 {
+			bpp = 2
+		}
+	case 2, 4, 6: // colour, grey with alpha, colour with alpha
+		bpp = 4
+		if depth == 16 {
+			bpp = 8
+		}
+	default:
+		return Header{}, false
+	}
+	px := int64(w) * int64(h)
+	cost := px*bpp + px
+	if interlace == 1 {
+		cost += px * bpp
+	}
+	return Header{Format: "png", Width: int(w), Height: int(h), Bits: depth, Cost: cost}, true
+}
+
+// jpegHeader walks a JPEG's markers to its frame header (SOF). The
+// standard library's decoder makes an image of at most 3 bytes a pixel
+// (4 for CMYK); a progressive JPEG also keeps every component's
+// coefficients, 4 bytes a sample, until its last scan.
+func jpegHeader(b []byte) (Header, bool) {
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xff {
+			return Header{}, false
+		}
+		marker := b[i+1]
+		if marker == 0xff { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xd8 || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7) {
+			i += 2
+			continue
+		}
+		n := int(binary.BigEndian.Uint16(b[i+2 : i+4]))
+		if n < 2 || i+2+n > len(b) {
+			return Header{}, false
+		}
+		seg := b[i+4 : i+2+n]
+		switch marker {
+		case 0xc0, 0xc1, 0xc2: // baseline, extended, progressive
+			if len(seg) < 6 {
+				return Header{}, false
+			}
+			h, w, comps := int64(binary.BigEndian.Uint16(seg[1:3])), int64(binary.BigEndian.Uint16(seg[3:5])), int64(seg[5])
+			if comps != 1 && comps != 3 && comps != 4 {
+				return Header{}, false
+			}
+			px := w * h
+			cost := px*max(comps, 3) + px
+			if comps == 1 {
+				cost = px + px
+			}
+			if marker == 0xc2 {
+				cost += px * comps * 4
+			}
+			return Header{Format: "jpeg", Width: int(w), Height: int(h), Bits: int(seg[0]), Progressive: marker == 0xc2, Cost: cost}, true
+		case 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf, 0xda:
+			return Header{}, false // a lossless or arithmetic frame, or a scan before any frame: the decoder reads neither
+		}
+		i += 2 + n
+	}
+	return Header{}, false
+}
+
+// DecodeUpload decodes an uploaded PNG or JPEG and reads its QR code. It
+// checks the header first (see Inspect, whose errors it returns), then
+// turns the image into 8-bit grey at once, so that the decoded colour
+// image can be freed before the QR code is looked for; a damaged image
+// or one without a readable code is EUNREADABLE.
+func DecodeUpload(b []byte) (string, error) {
+	h, err := Inspect(b)
+	if err != nil {
+		return "", err
+	}
+	var img image.Image
+	if h.Format == "png" {
+		img, err = png.Decode(bytes.NewReader(b))
+	} else {
+		img, err = jpeg.Decode(bytes.NewReader(b))
+	}
 	if err != nil {
 		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.image_damaged_cannot_read")
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 || cfg.Width*cfg.Height > MaxUploadPixels {
-		return "", registry.Errorf(registry.ETOOLARGE, "image", "image.too_many_pixels", cfg.Width, cfg.Height, MaxUploadPixels/10000, MaxUploadPixels/1_000_000)
-	}
-	img, err := decode(b)
-	if err != nil {
-		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.image_damaged_cannot_read")
-	}
-	text, err := Decode(img)
+	lum, w, hgt := grey(img)
+	img = nil // the colour image is garbage from here on
+	text, err := decodeGrey(lum, w, hgt)
 	if err != nil {
 		// gozxing says "not found", "checksum" or "format": to the reader all
 		// mean the same thing.
 		return "", registry.Errorf(registry.EUNREADABLE, "image", "image.no_readable_qr_code")
 	}
 	return text, nil
+}
+
+// grey returns img as 8-bit luminance, one byte a pixel, row by row, with
+// transparent pixels on white (as gozxing's own conversion does). A JPEG's
+// luma and a grey PNG are used as they are, without a copy.
+func grey(img image.Image) ([]byte, int, int) {
+	r := img.Bounds()
+	w, h := r.Dx(), r.Dy()
+	switch m := img.(type) {
+	case *image.Gray:
+		if m.Stride == w {
+			return m.Pix[:w*h], w, h
+		}
+	case *image.YCbCr:
+		if m.YStride == w {
+			return m.Y[:w*h], w, h
+		}
+	}
+	lum := make([]byte, w*h)
+	switch m := img.(type) {
+	case *image.NRGBA:
+		for y := range h {
+			row := m.Pix[y*m.Stride : y*m.Stride+4*w]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				l := (uint32(p[0]) + 2*uint32(p[1]) + uint32(p[2])) / 4
+				a := uint32(p[3])
+				lum[y*w+x] = byte((l*a + (255-a)*255) / 255)
+			}
+		}
+	default:
+		i := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				cr, cg, cb, ca := img.At(x, y).RGBA()
+				l := (cr + 2*cg + cb) * 255 / (4 * 0xffff)
+				lum[i] = byte((l*ca + (0xffff-ca)*255) / 0xffff)
+				i++
+			}
+		}
+	}
+	return lum, w, h
+}
+
+// decodeGrey reads the QR code in a grey image (see Decode).
+func decodeGrey(lum []byte, w, h int) (string, error) {
+	src, err := gozxing.NewPlanarYUVLuminanceSource(lum, w, h, 0, 0, w, h, false)
+	if err != nil {
+		return "", err
+	}
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+	if err != nil {
+		return "", err
+	}
+	return decodeBitmap(bmp)
 }
 
 func tooLarge(n int) *registry.Error {

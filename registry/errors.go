@@ -24,6 +24,7 @@ const (
 	EUNSUPPORTED  = "unsupported"       // the input is of a type the registry does not read
 	EUNREADABLE   = "unreadable"        // the input is of the right type but its content cannot be used
 	ETOOMANY      = "too_many_requests" // too many attempts or requests: wait and try again
+	EBUSY         = "busy"              // the server has as much of this work in hand as it takes: try again shortly
 	EINTERNAL     = "internal"
 )
 

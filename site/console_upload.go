@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -19,11 +20,13 @@ import (
 	"github.com/certreg/certreg/views"
 )
 
-// Bulk upload limits: the file's size, how long an upload waits for its
-// confirmation, and how many wait at once in the registry (oldest dropped
-// first).
+// Bulk upload limits: the file's size, the part of it the multipart
+// reader holds in memory (the rest goes to a temporary file until it is
+// kept), how long an upload waits for its confirmation, and how many wait
+// at once in the registry (oldest dropped first).
 const (
 	maxUploadBytes = 32 << 20
+	uploadMemory   = 1 << 20
 	uploadTTL      = time.Hour
 	maxPending     = 64
 )
@@ -78,8 +81,20 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 		w.Header().Set("Connection", "close")
 		return registry.Errorf(registry.ETOOLARGE, "file", "console.file_too_large", maxUploadBytes>>20)
 	}
+	// The kept file is held in memory while it is stored and previewed.
+	j, err := s.heavy.admit(w, r, min(max(r.ContentLength, uploadMemory), maxUploadBytes))
+	if err != nil {
+		return err
+	}
+	defer j.done()
 	r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes+(64<<10))
-	file, hdr, err := r.FormFile("file")
+	// The file goes to disk beyond the first MiB, not into memory.
+	err = r.ParseMultipartForm(uploadMemory)
+	var file multipart.File
+	var hdr *multipart.FileHeader
+	if err == nil {
+		file, hdr, err = r.FormFile("file")
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -93,13 +108,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 	if err != nil {
 		return err
 	}
-	v, err := s.previewUpload(r, u, p, true)
+	v, tooLarge, err := s.previewUpload(w, r, j, u, p, true)
 	if err != nil {
 		return err
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 || v.Error != "" {
 		status = http.StatusUnprocessableEntity
+		if tooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
 		if _, err := s.store.TakeUpload(r.Context(), p.Token, u.ID, u.BodyID, uploadTTL); err != nil {
 			return err
 		}
@@ -109,24 +127,46 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, u *registry.User
 }
 
 // previewUpload imports the kept file as u would: dry (a preview) or for
-// real.
-func (s *Server) previewUpload(r *http.Request, u *registry.User, p *registry.PendingUpload, dry bool) (views.ConsoleUploadView, error) {
+// real, in a turn of j's (see heavyWork). tooLarge says the file was
+// refused for its size once unpacked (fileformat.TooLarge): answered 413
+// rather than 422.
+func (s *Server) previewUpload(w http.ResponseWriter, r *http.Request, j *job, u *registry.User, p *registry.PendingUpload, dry bool) (v views.ConsoleUploadView, tooLarge bool, err error) {
+	err = j.run(r.Context(), w, s.heavy.sheets, importMemory, func() error {
+		v, tooLarge, err = s.importUpload(r, u, p, dry)
+		return err
+	})
+	return v, tooLarge, err
+}
+
+// importMemory is what reading an import file takes at most: the parts of
+// a workbook held in memory (fileformat.ImportLimits) and excelize's
+// structures made of them, or a CSV line by line.
+const importMemory = 96 << 20
+
+func (s *Server) importUpload(r *http.Request, u *registry.User, p *registry.PendingUpload, dry bool) (views.ConsoleUploadView, bool, error) {
 	lang := string(langOf(r))
 	v := views.ConsoleUploadView{Preview: dry, Done: !dry, ID: p.Token, FileName: p.Name}
 	f, err := openUpload(p)
 	if err != nil {
-		return v, err
+		return v, false, err
 	}
 	rows, err := fileformat.OpenRows(p.Name, f)
 	if err != nil {
 		v.Error = i18n.Lang(lang).Render(answer(err).message)
-		if registry.ErrorCode(err) == registry.EINTERNAL {
-			var ie *registry.ImportError
-			if !errors.As(err, &ie) {
-				return v, err
+		tooLarge := fileformat.TooLarge(err)
+		var ie *registry.ImportError
+		if !errors.As(err, &ie) {
+			if registry.ErrorCode(err) == registry.EINTERNAL {
+				return v, tooLarge, err
 			}
+			return v, tooLarge, nil
 		}
-		return v, nil
+		// A problem of the whole file: say what it is, as a row's would be.
+		v.ErrorTotal = ie.Total
+		for _, fe := range ie.Errors {
+			v.Errors = append(v.Errors, views.ConsolePreviewError{Line: fe.Line, Field: fe.Field, Message: i18n.Lang(lang).Render(fe)})
+		}
+		return v, tooLarge, nil
 	}
 	defer rows.Close()
 	res, err := s.store.Import(r.Context(), u.Actor("console", clientAddr(r)), rows.Next, registry.ImportOptions{DryRun: dry, KeepItems: true, MaxErrors: 500})
@@ -140,10 +180,10 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *registry.Pe
 		for _, fe := range ie.Errors {
 			v.Errors = append(v.Errors, views.ConsolePreviewError{Line: fe.Line, Field: fe.Field, Message: i18n.Lang(lang).Render(fe)})
 		}
-		return v, nil
+		return v, false, nil
 	}
 	if err != nil {
-		return v, err
+		return v, false, err
 	}
 	for _, it := range res.Items {
 		pi := views.ConsolePreviewItem{Line: it.Line, Number: it.Number}
@@ -157,7 +197,7 @@ func (s *Server) previewUpload(r *http.Request, u *registry.User, p *registry.Pe
 			v.Updated = append(v.Updated, pi)
 		}
 	}
-	return v, nil
+	return v, false, nil
 }
 
 // confirmUpload imports a previewed upload. The file is the one kept on
@@ -174,8 +214,22 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		return err
 	}
 	cb := s.consoleBase(r, u, "console.upload.title", "upload")
-	v, err := s.previewUpload(r, u, p, true)
+	j, err := s.heavy.admit(w, r, int64(len(p.Content)))
 	if err != nil {
+		if perr := s.store.PutBackUpload(r.Context(), p); perr != nil {
+			return perr
+		}
+		return err
+	}
+	defer j.done()
+	v, _, err := s.previewUpload(w, r, j, u, p, true)
+	if err != nil {
+		if registry.ErrorCode(err) == registry.EBUSY {
+			// It can be confirmed again once there is room.
+			if perr := s.store.PutBackUpload(r.Context(), p); perr != nil {
+				return perr
+			}
+		}
 		return err
 	}
 	if len(v.Warnings) > 0 && r.PostForm.Get("ack_warnings") != "1" {
@@ -189,7 +243,14 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		v.ID = ""
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleUpload(cb, v))
 	}
-	v, err = s.previewUpload(r, u, p, false)
+	v, _, err = s.previewUpload(w, r, j, u, p, false)
+	if registry.ErrorCode(err) == registry.EBUSY {
+		// Nothing was written: it can be confirmed again.
+		if perr := s.store.PutBackUpload(r.Context(), p); perr != nil {
+			return perr
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,7 @@ var statusOf = map[string]int{
 	codeIdempotencyReused:  http.StatusUnprocessableEntity,
 	codeMethodNotAllowed:   http.StatusMethodNotAllowed,
 	registry.ETOOMANY:      http.StatusTooManyRequests,
+	registry.EBUSY:         http.StatusServiceUnavailable,
 }
 
 // titleOf is the title of an error page, by status.
@@ -61,6 +62,7 @@ var titleOf = map[int]string{
 	http.StatusUnprocessableEntity:   "error.unprocessable.title",
 	http.StatusMethodNotAllowed:      "error.method.title",
 	http.StatusTooManyRequests:       "error.toomany.title",
+	http.StatusServiceUnavailable:    "error.busy.title",
 	http.StatusInternalServerError:   "error.internal.title",
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	// from these peers are X-Forwarded-For, Forwarded and
 	// X-Forwarded-Proto believed (see clientAddr); empty believes nobody.
 	TrustedProxies []netip.Prefix
+	// Heavy bounds uploads, image decoding and spreadsheet reading in
+	// flight; zero fields take defaults.
+	Heavy Heavy
 }
 
 // Server serves the public site.
@@ -67,6 +70,7 @@ type Server struct {
 	snaps    snapshotCache
 	verify   *verifier
 	witness  witnessCount
+	heavy    *heavyWork
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
@@ -95,6 +99,7 @@ func New(store *registry.Store, cfg Config) *Server {
 	s.gen.Store(-1)
 	s.cache = newPageCache(64<<20, 20000)
 	s.verify = newVerifier(cfg)
+	s.heavy = newHeavyWork(cfg.Heavy)
 	s.routes()
 	return s
 }

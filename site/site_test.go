@@ -106,6 +106,7 @@ func TestErrorAdapter(t *testing.T) {
 		// A submission whose content is refused: 422 on every surface, with its problems.
 		{registry.Invalid("number", "registry.certificate_number_required"), 422, "证书编号不能为空", "certificate number is required"},
 		{registry.Errorf(registry.ETOOMANY, "", "ratelimit.message", 3), 429, "请在 3 秒后再试", "try again in 3 seconds"},
+		{registry.Errorf(registry.EBUSY, "", "heavy.busy", 6), 503, "请在 6 秒后再试", "try again in 6 seconds"},
 		{errors.New("disk on fire at /var/secret"), 500, "内部错误", "Internal error"},
 	} {
 		for _, lang := range i18n.Langs {

@@ -162,6 +162,7 @@ func allow(limiters *clientLimiters, w http.ResponseWriter, r *http.Request) err
 		return nil
 	}
 	secs := int(math.Ceil(d.Seconds()))
+	unreadBody(w, r)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return registry.Errorf(registry.ETOOMANY, "", "ratelimit.message", secs)
 }

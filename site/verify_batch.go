@@ -40,18 +40,33 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 // once against the client's batch limit.
 func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
+	j, err := s.heavy.admit(w, r, uploadSize(r, batchFormLimit))
+	if err != nil {
+		return err
+	}
+	defer j.done()
 	form, err := readBatchForm(w, r)
 	if err != nil {
 		return err
 	}
 	var lines []registry.BatchLine
 	if len(form.file) > 0 {
-		lines, err = fileformat.ReadBatch(form.file)
+		// Reading a workbook takes a turn and the memory its limits allow
+		// (fileformat.BatchLimits); a text file a few times its size.
+		cost := int64(4 * len(form.file))
+		if bytes.HasPrefix(form.file, []byte("PK")) {
+			cost = batchXLSXMemory
+		}
+		err = j.run(r.Context(), w, s.heavy.sheets, cost, func() (err error) {
+			lines, err = fileformat.ReadBatch(form.fileName, form.file)
+			return err
+		})
 	} else {
 		lines, err = registry.ParseBatch(form.lines)
 	}
-	if registry.ErrorCode(err) == registry.EINVALID {
-		return s.renderBatch(w, r, http.StatusBadRequest, views.BatchView{Lines: clip(form.lines, 64<<10), Error: lang.Render(answer(err).message)})
+	if code := registry.ErrorCode(err); code == registry.EINVALID || code == registry.ETOOLARGE {
+		a := answer(err)
+		return s.renderBatch(w, r, a.status, views.BatchView{Lines: clip(form.lines, 64<<10), Error: lang.Render(a.message)})
 	}
 	if err != nil {
 		return err
@@ -128,16 +143,26 @@ func clip(s string, n int) string {
 
 // batchForm is the batch form's fields.
 type batchForm struct {
-	lines  string
-	file   []byte
-	format string
+	lines    string
+	file     []byte
+	fileName string
+	format   string
 }
+
+// batchFormLimit bounds the batch form: a little more than the largest
+// file allowed. batchXLSXMemory is what reading a workbook within
+// fileformat.BatchLimits takes at most: its parts held in memory and
+// excelize's structures made of them.
+const (
+	batchFormLimit  = fileformat.MaxBatchBytes + 256<<10
+	batchXLSXMemory = 48 << 20
+)
 
 // readBatchForm reads the form, multipart (with a file) or URL-encoded,
 // bounded to a little more than the largest file allowed.
 func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 	var f batchForm
-	limit := int64(fileformat.MaxBatchBytes + 256<<10)
+	limit := int64(batchFormLimit)
 	tooLarge := registry.Errorf(registry.ETOOLARGE, "file", "verify.upload_too_large", fileformat.MaxBatchBytes>>20)
 	if r.ContentLength > limit {
 		return f, tooLarge
@@ -177,7 +202,7 @@ func readBatchForm(w http.ResponseWriter, r *http.Request) (batchForm, error) {
 		case "lines":
 			f.lines = string(b)
 		case "file":
-			f.file = b
+			f.file, f.fileName = b, part.FileName()
 		case "format":
 			f.format = string(b)
 		}

@@ -16,14 +16,30 @@ import (
 // checkImage reads the QR code in an uploaded screenshot or scan. A code
 // for this registry opens its verdict; a code for another domain is
 // reported as likely forged, naming that domain. The upload is bounded in
-// bytes while it is read, and in pixels before it is decoded.
+// bytes while it is read, and in pixels and decoding memory before it is
+// decoded; decodes take turns (see heavyWork).
 func (s *Server) checkImage(w http.ResponseWriter, r *http.Request) error {
 	lang := string(langOf(r))
+	j, err := s.heavy.admit(w, r, uploadSize(r, qrimage.MaxUploadBytes+64<<10))
+	if err != nil {
+		return err
+	}
+	defer j.done()
 	b, err := readUpload(w, r, "image", qrimage.MaxUploadBytes)
 	if err != nil {
 		return err
 	}
-	text, err := qrimage.DecodeUpload(b)
+	// The header says what decoding will take; a bomb is refused here,
+	// before it waits for a turn.
+	h, err := qrimage.Inspect(b)
+	if err != nil {
+		return err
+	}
+	var text string
+	err = j.run(r.Context(), w, s.heavy.images, h.Cost, func() (err error) {
+		text, err = qrimage.DecodeUpload(b)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -22,5 +22,6 @@ var signingMessages = map[string]Msg{
 	"qr.foreign_host":                 {"二维码指向 %s，而不是本登记库（%s）：很可能是伪造的。", "The QR code points to %s, not to this registry (%s): it is likely forged."},
 	"image.is_pdf":                    {"上传的文件是 PDF 文件，不是图片（文件名可能被改过）：请上传二维码的 PNG 或 JPEG 截图或扫描件", "the uploaded file is a PDF document, not an image (its name may have been changed): upload a PNG or JPEG screenshot or scan of the QR code"},
 	"image.not_png_or_jpeg":           {"上传的文件不是 PNG 或 JPEG 图片：请上传二维码的 PNG 或 JPEG 截图或扫描件", "the uploaded file is not a PNG or JPEG image: upload a PNG or JPEG screenshot or scan of the QR code"},
+	"image.too_deep_to_decode":        {"图片（%[1]d×%[2]d 像素，每个通道 %[3]d 位）解码需要约 %[4]d MB 内存，超过上限 %[5]d MB：请另存为 8 位的 PNG 或普通（非渐进式）JPEG，或裁剪到二维码附近再上传", "the image (%[1]d×%[2]d pixels, %[3]d bits a channel) would take about %[4]d MB of memory to decode, over the limit of %[5]d MB: save it as an 8-bit PNG or a baseline (not progressive) JPEG, or crop it around the QR code, and upload again"},
 	"image.too_many_pixels":           {"图片尺寸过大（%[1]d×%[2]d 像素，最多 %[3]d 万像素）：请裁剪到二维码附近再上传", "the image is too large (%[1]d×%[2]d pixels, at most %[4]d million): crop it around the QR code and upload again"},
 }
