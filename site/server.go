@@ -56,6 +56,7 @@ type Server struct {
 	mux      *http.ServeMux
 	snaps    snapshotCache
 	verify   *verifier
+	metrics  *metrics
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
@@ -83,14 +84,15 @@ func New(store *registry.Store, cfg Config) *Server {
 	s.gen.Store(-1)
 	s.cache = newPageCache(64<<20, 20000)
 	s.verify = newVerifier(cfg)
+	s.metrics = newMetrics(store)
 	s.routes()
 	return s
 }
 
-// Handler returns the site's handler with its middleware: request log,
-// security headers, compression.
+// Handler returns the site's handler with its middleware: metrics, request
+// log, security headers, compression.
 func (s *Server) Handler() http.Handler {
-	return s.logRequests(securityHeaders(s.gzip(s.mux)))
+	return s.measure(s.logRequests(securityHeaders(s.gzip(s.mux))))
 }
 
 // now is the registry's clock.
