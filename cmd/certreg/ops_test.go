@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -452,5 +453,148 @@ func TestGracefulShutdown(t *testing.T) {
 	err = s2.stop(t, 10*time.Second)
 	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "cut off") || took > 5*time.Second {
 		t.Errorf("stuck request: serve returned %v after %s, want a cut-off report after about 1s", err, took)
+	}
+}
+
+// TestBackupRestoreDrill is the operator's restore drill: a registry
+// served and written to is backed up while it serves; the backup folder is
+// copied to a new place (a new machine) and served from there with no
+// other input. `log verify` passes on the copy with the log key the
+// original published, the restored site serves the same signed
+// checkpoint, and a QR code signed before the backup still verifies.
+func TestBackupRestoreDrill(t *testing.T) {
+	db, key := opsRegistry(t)
+	vars := map[string]string{"CERTREG_DEMO": "false", "CERTREG_ACCESS_LOG": "false"}
+	base := "https://certreg.example.cn"
+	s := startServe(t, vars, "--db", db, "--base-url", base)
+	for i := range 5 {
+		n := fmt.Sprintf("DRILL-%04d", i)
+		b, _ := json.Marshal(publishCert(n))
+		req, _ := http.NewRequest("PUT", s.url+"/api/v1/publish/certificates/"+n, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 201 {
+			t.Fatalf("publish %s: %v %v", n, err, resp)
+		}
+		resp.Body.Close()
+	}
+	qrURL, _, err := runCLI(t, "qr", "--db", db, "--base-url", base, "DRILL-0003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qrURL = strings.TrimSpace(qrURL)
+	_, vkey := get(t, s.url+"/log/key")
+	vkey = strings.TrimSpace(vkey)
+	// Wait for serve to log the writes, so that the backup holds a
+	// checkpoint that covers them.
+	st, err := registry.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var cp string
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		ls, err := st.LogStatus(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, cp = get(t, s.url+"/log/checkpoint")
+		if lines := strings.Split(cp, "\n"); ls.Pending == 0 && len(lines) > 1 && lines[1] == strconv.FormatInt(ls.Size, 10) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never caught up: %+v %q", ls, cp)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Online: serve keeps running (and answering) during the backup.
+	backups := filepath.Join(t.TempDir(), "backups")
+	out, stderr, err := runCLI(t, "backup", "--db", db, "--dated", "--keep", "2", backups)
+	if err != nil || !strings.Contains(out, "integrity_check: ok") || !strings.Contains(out, "signing keys") {
+		t.Fatalf("backup: %v\n%s%s", err, out, stderr)
+	}
+	if code, _ := get(t, s.url+"/healthz"); code != 200 {
+		t.Fatalf("healthz during backup: %d", code)
+	}
+	if err := s.stop(t, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	dated, _ := filepath.Glob(filepath.Join(backups, "certreg-*"))
+	if len(dated) != 1 {
+		t.Fatalf("backup folders: %v", dated)
+	}
+	if fi, err := os.Stat(filepath.Join(dated[0], "keys", "keys.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backed-up keys: %v %v", fi, err)
+	}
+
+	// The new machine: a copy of the folder (as cp -a, rsync -a or tar
+	// make it, modes kept), nothing else.
+	restored := filepath.Join(t.TempDir(), "restored")
+	copyTree(t, dated[0], restored)
+	rdb := filepath.Join(restored, "registry.db")
+	if out, err := runCmd("log", "verify", "--db", rdb, "--key", vkey); err != nil || !strings.Contains(out, "the log matches the registry") {
+		t.Fatalf("log verify on the restored copy: %v\n%s", err, out)
+	}
+	r := startServe(t, vars, "--db", rdb, "--base-url", base)
+	if _, got := get(t, r.url+"/log/checkpoint"); got != cp {
+		t.Errorf("restored checkpoint:\n%s\nwant the one served before the backup:\n%s", got, cp)
+	}
+	if _, got := get(t, r.url+"/log/key"); strings.TrimSpace(got) != vkey {
+		t.Errorf("restored log key %q, want %q", got, vkey)
+	}
+	u, err := url.Parse(qrURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, page := get(t, r.url+u.Path)
+	if code != 200 || !strings.Contains(page, "verdict-valid") {
+		t.Errorf("the QR code signed before the backup, on the restored site: %d", code)
+	}
+	if err := r.stop(t, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second and third dated backup: --keep 2 removes the oldest.
+	for range 2 {
+		time.Sleep(1100 * time.Millisecond) // the folder names are to the second
+		if out, stderr, err := runCLI(t, "backup", "--db", db, "--dated", "--keep", "2", backups); err != nil {
+			t.Fatalf("backup: %v\n%s%s", err, out, stderr)
+		}
+	}
+	after, _ := filepath.Glob(filepath.Join(backups, "certreg-*"))
+	if len(after) != 2 || after[0] == dated[0] {
+		t.Errorf("after three backups with --keep 2: %v", after)
+	}
+	// A backup never writes into an existing folder.
+	if _, _, err := runCLI(t, "backup", "--db", db, after[0]); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("backup into an existing folder: %v", err)
+	}
+}
+
+// copyTree copies a folder as `cp -a` does, modes kept: the keys must stay
+// private (serve refuses keys that others can read).
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), fi.Mode().Perm())
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, fi.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
