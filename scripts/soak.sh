@@ -69,7 +69,12 @@ for n in $numbers; do "$work/certreg" qr --db "$db" --base-url "$base" "$n" >> "
 "$work/certreg" qr --db "$db" --base-url "$base" --png "$work/qr.png" --size 400 "$(head -1 <<<"$numbers")" >/dev/null
 echo "== $(wc -l < "$work/qr.txt") QR codes; $CONNS connections for $DURATION on $(nproc) cores (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 
-# The registry totals are computed before the clock starts.
+# The log takes in a fresh import, and the registry totals are computed,
+# before the clock starts.
+for _ in $(seq 900); do
+	curl -sf "http://127.0.0.1:$((PORT + 1))/metrics" | grep -qx 'certreg_log_pending_events 0' && break
+	sleep 1
+done
 curl -sf "http://127.0.0.1:$PORT/certificates" >/dev/null
 status=0
 "$work/soak" -url "http://127.0.0.1:$PORT" -pid "$pid" -conns "$CONNS" -duration "$DURATION" \
