@@ -86,6 +86,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	// closes only once both have returned.
 	var bg sync.WaitGroup
 	defer bg.Wait()
+	ctx, stopBG := context.WithCancel(ctx) // also on an early return
+	defer stopBG()
 	if sequence {
 		bg.Go(func() { tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) }) })
 	}
