@@ -19,7 +19,8 @@
 # and the log sequencing every write.
 #
 # It prints one line per minute (requests, 5xx, 429, p50/p99/max latency,
-# the server's RSS) and then: 0 responses 5xx? RSS after the first
+# the median of the server's RSS, sampled every 5 s) and then: 0
+# responses 5xx? The per-minute RSS medians after the first
 # (warm-up) minute flat within 10 %? p99 of every minute within 3x of the
 # first measured one? It exits 1 if not. The work folder is removed at the
 # end (KEEP=1 keeps it). On a shared machine the figures move with the
