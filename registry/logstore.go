@@ -452,3 +452,52 @@ func (r *LogSnapshot) each(q string, fn func(*sql.Rows) error) error {
 	}
 	return rows.Err()
 }
+
+// LogStatus is how far the transparency log has come, for monitoring.
+type LogStatus struct {
+	Size           int64     // entries in the log
+	CheckpointSize int64     // tree size of the latest signed checkpoint (0: none yet)
+	CheckpointAt   time.Time // when it was signed (zero: none yet)
+	Pending        int64     // certificate events not in the log yet
+	OldestPending  time.Time // when the oldest of them was written (zero: none)
+}
+
+// LogStatus reads the log's size, its latest checkpoint and the events
+// waiting to be logged, in one read transaction so that the figures agree.
+func (s *Store) LogStatus(ctx context.Context) (*LogStatus, error) {
+	tx, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("transparency log status: %w", err)
+	}
+	defer tx.Close()
+	// A deferred transaction reads one snapshot without taking the write
+	// lock (the DSN makes BeginTx immediate): a scrape never waits on a
+	// writer, nor makes one wait.
+	if _, err := tx.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		return nil, fmt.Errorf("transparency log status: %w", err)
+	}
+	defer tx.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	st := &LogStatus{}
+	var lastEvent int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(idx)+1, 0), coalesce(max(event_id), 0) FROM translog_leaves`).Scan(&st.Size, &lastEvent); err != nil {
+		return nil, fmt.Errorf("transparency log status: %w", err)
+	}
+	var oldest sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), min(at) FROM events WHERE certificate_id IS NOT NULL AND id > ?`, lastEvent).
+		Scan(&st.Pending, &oldest); err != nil {
+		return nil, fmt.Errorf("transparency log status: pending events: %w", err)
+	}
+	if oldest.Valid {
+		st.OldestPending = parseTime(oldest.String)
+	}
+	var at string
+	err = tx.QueryRowContext(ctx, `SELECT size, signed_at FROM translog_checkpoints ORDER BY id DESC LIMIT 1`).Scan(&st.CheckpointSize, &at)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("transparency log status: checkpoint: %w", err)
+	default:
+		st.CheckpointAt = parseTime(at)
+	}
+	return st, nil
+}

@@ -90,6 +90,10 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// DBStats returns the statistics of the database's connection pool, for
+// monitoring.
+func (s *Store) DBStats() sql.DBStats { return s.db.Stats() }
+
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 

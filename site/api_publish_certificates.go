@@ -207,6 +207,9 @@ func (s *Server) pubPutBatch(a *apiRequest) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if !b.DryRun {
+		s.metrics.imports(fromAPI, res.Created, res.Updated, res.Unchanged)
+	}
 	out := pubBatchResult{DryRun: b.DryRun, Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged, Items: res.Items, Warnings: res.Warnings}
 	if out.Items == nil {
 		out.Items = []registry.ImportItem{}

@@ -492,6 +492,9 @@ func TestConsoleUploadPreviewConfirm(t *testing.T) {
 	if c, err := f.store.Certificate(context.Background(), "A-2025-0300"); err != nil || c.BodyApproval != approvalA {
 		t.Fatalf("not written: %v", err)
 	}
+	if c, u := importedCounted(f.srv, fromConsole, "created"), importedCounted(f.srv, fromConsole, "updated"); c != 1 || u != 1 {
+		t.Errorf("metrics counted %v created and %v updated console rows, want 1 and 1", c, u)
+	}
 	if r := a.post("/console/upload/"+id[1]+"/confirm", nil); r.status != http.StatusNotFound {
 		t.Fatalf("confirmed twice: %d", r.status)
 	}

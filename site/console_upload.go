@@ -258,6 +258,7 @@ func (s *Server) confirmUpload(w http.ResponseWriter, r *http.Request, u *regist
 		v.ID = ""
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ConsoleUpload(cb, v))
 	}
+	s.metrics.imports(fromConsole, len(v.Created), len(v.Updated), v.Unchanged)
 	cb.Flash = lang.Tf("console.upload.done", len(v.Created), len(v.Updated), v.Unchanged)
 	return s.render(w, r, http.StatusOK, views.ConsoleUpload(cb, v))
 }

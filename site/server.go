@@ -71,6 +71,7 @@ type Server struct {
 	verify   *verifier
 	witness  witnessCount
 	heavy    *heavyWork
+	metrics  *metrics
 
 	// gen is the registry generation last seen, genChecked when (unix
 	// nanoseconds) it was read.
@@ -100,14 +101,15 @@ func New(store *registry.Store, cfg Config) *Server {
 	s.cache = newPageCache(64<<20, 20000)
 	s.verify = newVerifier(cfg)
 	s.heavy = newHeavyWork(cfg.Heavy)
+	s.metrics = newMetrics(store)
 	s.routes()
 	return s
 }
 
-// Handler returns the site's handler with its middleware: the client's
-// address, request log, security headers, compression.
+// Handler returns the site's handler with its middleware: metrics, the
+// client's address, request log, security headers, compression.
 func (s *Server) Handler() http.Handler {
-	return s.identifyClient(s.logRequests(securityHeaders(s.gzip(s.mux))))
+	return s.measure(s.identifyClient(s.logRequests(securityHeaders(s.gzip(s.mux)))))
 }
 
 // now is the registry's clock.

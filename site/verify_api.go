@@ -101,6 +101,9 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 		if err := s.store.CountVerifications(ctx, ids, clientAddr(r)); err != nil {
 			return err
 		}
+		for _, x := range res {
+			s.metrics.verdict(x.Verdict, viaBatch)
+		}
 		w.Header().Set("Cache-Control", "no-store")
 		return writeJSON(w, http.StatusOK, out)
 	}
@@ -131,6 +134,7 @@ func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	s.metrics.verdict(v.Verdict, viaAPI)
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, struct {
 		Verification apiVerification `json:"verification"`

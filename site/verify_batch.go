@@ -84,6 +84,9 @@ func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CountVerifications(r.Context(), ids, clientAddr(r)); err != nil {
 		return err
 	}
+	for _, x := range res {
+		s.metrics.verdict(x.Verdict, viaBatch)
+	}
 	switch form.format {
 	case "csv":
 		return s.writeBatchCSV(w, res)

@@ -51,6 +51,7 @@ func (s *Server) renderVerdict(w http.ResponseWriter, r *http.Request, v *regist
 	if err != nil {
 		return err
 	}
+	s.metrics.verdict(v.Verdict, viaPage)
 	b := s.base(r, lang.Tf("verify.result.title", lang.Render(v.Verdict)))
 	b.NoIndex = true
 	b.Nav = "verify"

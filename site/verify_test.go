@@ -358,6 +358,9 @@ func TestBatchCheck(t *testing.T) {
 	if n := strings.Count(r.body, `<span class="badge verdict-`); n != 998 {
 		t.Errorf("%d result rows, want 998", n)
 	}
+	if n := verdictsCounted(t, s, viaBatch); n != 998 {
+		t.Errorf("metrics counted %v batch verdicts, want 998", n)
+	}
 
 	form.Set("format", "csv")
 	r = post(t, ts, "/verify/batch", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))

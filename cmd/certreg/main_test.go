@@ -42,7 +42,7 @@ func TestDemoExportImportBackup(t *testing.T) {
 	if err != nil || !strings.Contains(out, "0 created, 0 updated, 3000 unchanged") {
 		t.Fatalf("re-import of NDJSON: %q %v", out, err)
 	}
-	backup := filepath.Join(dir, "backup.db")
+	backup := filepath.Join(dir, "backup")
 	if out, _, err := runCLI(t, "backup", "--db", db2, backup); err != nil || !strings.Contains(out, "integrity_check: ok") {
 		t.Fatalf("backup: %q %v", out, err)
 	}

@@ -2,17 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/site"
+	"github.com/certreg/certreg/translog"
 )
 
 func init() {
@@ -22,7 +23,7 @@ func init() {
 // serve runs the site until ctx ends, then shuts down gracefully: requests
 // in flight finish, new ones are refused.
 func serve(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL] [--trusted-proxies CIDR,…] [--witness KEY+URL]...")
+	fs := newFlagSet(e, "serve", "serve [--db FILE] [--keys DIR] [--addr HOST:PORT] [--base-url URL] [--trusted-proxies CIDR,…] [--witness KEY+URL]... [--metrics-addr HOST:PORT] [--shutdown-grace D]")
 	db := dbFlag(fs, e)
 	keysDirFlag := keysFlag(fs, e)
 	addr := fs.String("addr", envOr(e, "CERTREG_ADDR", "127.0.0.1:8080"), "listen on `host:port` (env CERTREG_ADDR)")
@@ -30,6 +31,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	loadDemo := fs.Bool("demo", envOr(e, "CERTREG_DEMO", "true") != "false", "fill an empty registry with the demo dataset (env CERTREG_DEMO)")
 	pageCache := fs.Bool("page-cache", envOr(e, "CERTREG_PAGE_CACHE", "true") != "false", "keep rendered pages until the registry changes; off only to measure rendering (env CERTREG_PAGE_CACHE)")
 	witnesses := witnessFlag(fs, e)
+	metricsAddr := fs.String("metrics-addr", envOr(e, "CERTREG_METRICS_ADDR", ""), "serve Prometheus metrics at http://`host:port`/metrics, on a listener of its own (env CERTREG_METRICS_ADDR; default: off). Keep it private: never the public address")
+	grace := fs.Duration("shutdown-grace", envDuration(e, "CERTREG_SHUTDOWN_GRACE", 10*time.Second), "on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are closed (env CERTREG_SHUTDOWN_GRACE)")
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	proxies := fs.String("trusted-proxies", envOr(e, "CERTREG_TRUSTED_PROXIES", ""), "the reverse proxies in front of the site, as `CIDR,…` (\"127.0.0.1/32,::1\"): only from these are X-Forwarded-For/Forwarded and X-Forwarded-Proto believed (env CERTREG_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +48,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 	ws, err := witnesses()
 	if err != nil {
 		return err
+	}
+	if *grace <= 0 {
+		return usageError{"--shutdown-grace must be longer than 0"}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 
@@ -86,8 +92,14 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
 	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
+	// The log follower and the registry totals stop with ctx; the store
+	// closes only once both have returned.
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	ctx, stopBG := context.WithCancel(ctx) // also on an early return
+	defer stopBG()
 	if sequence {
-		go tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) })
+		bg.Go(func() { tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) }) })
 		followWitnesses(ctx, tlog, ws, log)
 	}
 	hs := &http.Server{
@@ -99,30 +111,92 @@ func serve(ctx context.Context, e *env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(e.stdout, "certreg: serving %s at http://%s\n", base, ln.Addr())
 
-	errc := make(chan error, 1)
+	// The metrics have a listener of their own, so that the public one
+	// never shows them, whatever the proxy in front forwards.
+	var ms *http.Server
+	var mln net.Listener
+	if *metricsAddr != "" {
+		if mln, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
+	fmt.Fprintf(e.stdout, "certreg: serving %s at http://%s\n", base, ln.Addr())
+	if ms != nil {
+		fmt.Fprintf(e.stdout, "certreg: metrics at http://%s/metrics\n", mln.Addr())
+	}
+
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
-	go func() {
+	if ms != nil {
+		go func() { errc <- ms.Serve(mln) }()
+	}
+	bg.Go(func() {
 		if err := srv.Warm(ctx); err != nil && ctx.Err() == nil {
 			log.Error("compute registry totals", "err", err)
 		}
-	}()
+	})
 	select {
 	case err := <-errc:
+		hs.Close()
+		if ms != nil {
+			ms.Close()
+		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return shutdown(e, log, hs, ms, tlog, sequence, *grace)
+}
+
+// shutdown stops serving after SIGTERM: the listener closes at once (new
+// connections are refused), idle connections close, and requests in
+// flight have up to grace to finish; then their connections are closed.
+// A write is acknowledged only once committed (synchronous=FULL), so none
+// that a client was told succeeded is lost. Last, the log is sequenced
+// once more so that the final checkpoint covers every write served.
+func shutdown(e *env, log *slog.Logger, hs, ms *http.Server, tlog *translog.Log, sequence bool, grace time.Duration) error {
+	log.Info("shutting down: finishing requests in flight", "grace", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
+	if ms != nil {
+		go ms.Shutdown(ctx)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	var stopErr error
+	if err := hs.Shutdown(ctx); err != nil {
+		// Past the grace period: cut the connections still open.
+		hs.Close()
+		stopErr = fmt.Errorf("serve: requests still in flight after %s were cut off: %w", grace, err)
+		log.Error("shutdown", "err", stopErr)
+	}
+	if ms != nil {
+		ms.Close()
+	}
+	if sequence {
+		seq, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := tlog.Sequence(seq); err != nil {
+			log.Error("transparency log: final sequencing (the next start logs the rest)", "err", err)
+		}
+	}
+	if stopErr != nil {
+		return stopErr
 	}
 	fmt.Fprintln(e.stdout, "certreg: stopped")
 	return nil
+}
+
+// envDuration reads a duration from the environment ("30s"), def when
+// unset or not a duration.
+func envDuration(e *env, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(envOr(e, key, "")); err == nil {
+		return d
+	}
+	return def
 }
 
 // errorsOnly is a log handler that drops records below warning level: the

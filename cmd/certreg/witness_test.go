@@ -165,7 +165,8 @@ func serveFor(t *testing.T, db string, vars map[string]string, args ...string) (
 	return u, logs
 }
 
-func get(t *testing.T, u string) string {
+// getOK fetches u and fails the test unless it answers 200.
+func getOK(t *testing.T, u string) string {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
@@ -184,7 +185,7 @@ func get(t *testing.T, u string) string {
 // code), that it is the log's and that the witness cosigned it.
 func cosigned(t *testing.T, base, logVKey, witnessVKey string) (size string, ok bool) {
 	t.Helper()
-	msg := get(t, base+"/log/checkpoint")
+	msg := getOK(t, base+"/log/checkpoint")
 	lv, err := note.NewVerifier(logVKey)
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +284,7 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 			Log translog.InclusionProof `json:"log"`
 		} `json:"certificate"`
 	}
-	if err := json.Unmarshal([]byte(get(t, base+"/api/v1/certificates/SAC-00013")), &rec); err != nil {
+	if err := json.Unmarshal([]byte(getOK(t, base+"/api/v1/certificates/SAC-00013")), &rec); err != nil {
 		t.Fatal(err)
 	}
 	if p := rec.Certificate.Log; p.TreeSize != 13 || p.Check() != nil || len(translog.CountCosignatures([]byte(p.Checkpoint), []translog.Witness{mustWitnessKey(t, w.vkey)})) != 1 {
@@ -291,18 +292,18 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 	}
 
 	// The pages say it, in both languages, with the way to check.
-	page := get(t, base+"/certificates/SAC-00001")
+	page := getOK(t, base+"/certificates/SAC-00001")
 	if !strings.Contains(page, "已记入公开日志，经 1 个独立见证方见证") || !strings.Contains(page, `href="/api#log"`) {
 		t.Errorf("certificate page does not say it is witnessed:\n%s", page)
 	}
-	if page := get(t, base+"/en/certificates/SAC-00012"); !strings.Contains(page, "witnessed by 1 independent witness") || !strings.Contains(page, `href="/en/api#log"`) {
+	if page := getOK(t, base+"/en/certificates/SAC-00012"); !strings.Contains(page, "witnessed by 1 independent witness") || !strings.Contains(page, `href="/en/api#log"`) {
 		t.Errorf("English certificate page does not say it is witnessed")
 	}
-	verdict := get(t, base+"/verify/check?number=SAC-00001&holder="+url.QueryEscape("宁波示例电器有限公司"))
+	verdict := getOK(t, base+"/verify/check?number=SAC-00001&holder="+url.QueryEscape("宁波示例电器有限公司"))
 	if !strings.Contains(verdict, "经 1 个独立见证方见证") {
 		t.Errorf("verdict page does not say it is witnessed:\n%s", verdict)
 	}
-	if api := get(t, base+"/en/api"); !strings.Contains(api, `id="log"`) || !strings.Contains(api, w.vkey) || !strings.Contains(api, "--witness-quorum 1") {
+	if api := getOK(t, base+"/en/api"); !strings.Contains(api, `id="log"`) || !strings.Contains(api, w.vkey) || !strings.Contains(api, "--witness-quorum 1") {
 		t.Errorf("the API page does not tell how to check the witnesses")
 	}
 
@@ -322,13 +323,13 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test"); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
-	if page := get(t, static.URL+"/en/certificates/SAC-00001/"); strings.Contains(page, "witnessed by") {
+	if page := getOK(t, static.URL+"/en/certificates/SAC-00001/"); strings.Contains(page, "witnessed by") {
 		t.Errorf("the static copy's page counts witnesses it was not told")
 	}
 	if out, err := runCmd("export", "--db", real.path, "--out", dir, "--base-url", "https://certreg.test", "--witness", witnessFlag); err != nil {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
-	if page := get(t, static.URL+"/en/certificates/SAC-00001/"); !strings.Contains(page, "witnessed by 1 independent witness") {
+	if page := getOK(t, static.URL+"/en/certificates/SAC-00001/"); !strings.Contains(page, "witnessed by 1 independent witness") {
 		t.Errorf("the static copy's page does not say it is witnessed")
 	}
 	if out, err := runCmd("log", "monitor", static.URL, "--state", filepath.Join(t.TempDir(), "static.json"), "--key", vkey,
@@ -387,7 +388,7 @@ func TestRealWitnessCosignsAndRefusesFork(t *testing.T) {
 	if size, ok := cosigned(t, forkBase, vkey, w.vkey); ok || size != "13" {
 		t.Errorf("the fork serves size %s cosigned=%v", size, ok)
 	}
-	if page := get(t, forkBase+"/certificates/FRK-00001"); strings.Contains(page, "独立见证方见证") {
+	if page := getOK(t, forkBase+"/certificates/FRK-00001"); strings.Contains(page, "独立见证方见证") {
 		t.Errorf("the fork's page claims witnesses")
 	}
 
