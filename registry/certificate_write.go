@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -141,7 +142,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		// then carries many rows, so the cost of a statement (preparing,
 		// stepping, the driver's locks) is paid once a batch, not once a row.
 		batch := make([]validatedRow, 0, importBatch)
-		flush := func() error {
+		flush := func(final bool) error {
 			items, err := w.plan(batch, opts.CreateBodies)
 			if err != nil {
 				return err
@@ -187,7 +188,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			batch = batch[:0]
 			// Once any row is bad nothing will be committed: the rest of the
 			// file is still checked, but its writes are skipped.
-			return w.writePending(opts.DryRun || ierr.Total > 0)
+			return w.writePending(opts.DryRun || ierr.Total > 0, final)
 		}
 		rows, stop := validated(ctx, next, s.schemes)
 		defer stop()
@@ -199,12 +200,12 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 				}
 			}
 			if batch = append(batch, v); len(batch) == importBatch {
-				if err := flush(); err != nil {
+				if err := flush(false); err != nil {
 					return err
 				}
 			}
 		}
-		if err := flush(); err != nil {
+		if err := flush(true); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -278,6 +279,18 @@ func deferIndexes(ctx context.Context, tx *sql.Tx) (rebuild func() error, err er
 		}
 	}
 	return func() error {
+		// SQLite sorts in memory up to the page cache's size, on top of
+		// the cache itself, which the import has filled: a quarter of it
+		// keeps the import's memory near the cache's size, and sorting
+		// in runs of 16 MiB costs little more than in one.
+		var cache int64
+		if err := tx.QueryRowContext(ctx, `PRAGMA main.cache_size`).Scan(&cache); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `PRAGMA main.cache_size = `+strconv.FormatInt(cache/4, 10)); err != nil {
+			return err
+		}
+		defer tx.ExecContext(context.WithoutCancel(ctx), `PRAGMA main.cache_size = `+strconv.FormatInt(cache, 10))
 		for i, create := range creates {
 			if _, err := tx.ExecContext(ctx, create); err != nil {
 				return fmt.Errorf("rebuild index %s: %w", names[i], err)
@@ -373,6 +386,10 @@ type nameRow struct {
 // enough that a statement stays far below SQLite's limit of parameters.
 const importBatch = 256
 
+// nameBatch is how many holder names an import adds to the search indexes
+// in one statement.
+const nameBatch = 4096
+
 func (s *Store) newWriter(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) (*writer, error) {
 	if actor.Name == "" || actor.Source == "" {
 		return nil, fmt.Errorf("write: actor needs a name and a source")
@@ -426,7 +443,7 @@ func (w *writer) body(approval, name string, create bool) (int64, *FieldError, e
 			return 0, &fe, nil
 		}
 		// The body's event must follow the events of the rows before.
-		if err := w.writePending(false); err != nil {
+		if err := w.writePending(false, false); err != nil {
 			return 0, nil, err
 		}
 		id, err = w.insertBody(Body{Approval: approval, NameZH: name})
@@ -632,24 +649,30 @@ func (w *writer) plan(batch []validatedRow, createBodies bool) ([]plannedRow, er
 }
 
 // writePending makes the writes planned so far, a statement for many rows.
-// With skip (a dry run, or an import that already has a bad row and will
+// final writes the search index's rows too, which otherwise wait for
+// nameBatch of them. With skip (a dry run, or an import that already has a bad row and will
 // be rolled back) only the numbers seen are kept, to find repeats later.
-func (w *writer) writePending(skip bool) error {
+func (w *writer) writePending(skip, final bool) error {
 	p := &w.pending
 	defer func() {
-		p.seen, p.certs, p.names, p.events = p.seen[:0], p.certs[:0], p.names[:0], p.events[:0]
+		p.seen, p.certs, p.events = p.seen[:0], p.certs[:0], p.events[:0]
 	}()
 	if err := w.insertValues(`INSERT INTO temp.import_seen(key, line)`, 2, p.seen); err != nil {
 		return fmt.Errorf("import: numbers seen: %w", err)
 	}
 	if skip {
+		p.names = p.names[:0]
 		return nil
 	}
 	if err := w.insertValues(`INSERT INTO certificates(id, `+strings.Join(certWritten, ", ")+`, version)`, len(certWritten)+1, flatten(p.certs), "1"); err != nil {
 		return fmt.Errorf("import: insert certificates: %w", err)
 	}
-	if err := w.indexNames(p.names); err != nil {
-		return err
+	// The names wait for many batches (see indexNames), or the end.
+	if len(p.names) >= nameBatch || final {
+		if err := w.indexNames(p.names); err != nil {
+			return err
+		}
+		p.names = p.names[:0]
 	}
 	if err := w.insertValues(`INSERT INTO events(`+eventWritten+`)`, eventWidth, flatten(p.events)); err != nil {
 		return fmt.Errorf("append events: %w", err)
@@ -801,23 +824,33 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 	return nil
 }
 
-// indexNames adds holder names to both search indexes, a statement for
-// many names.
+// indexNames adds holder names to both search indexes, one statement
+// for all of them in each: the names travel as one JSON parameter. FTS5
+// writes the rows a statement adds as a new segment of its index when the
+// statement ends, so few large statements also keep the index's segments
+// few and its merging cheap.
 func (w *writer) indexNames(rows []nameRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2*len(rows))
-	for _, r := range rows {
-		args = append(args, r.id, r.name)
+	names := make([][2]any, len(rows))
+	for i, r := range rows {
+		names[i] = [2]any{r.id, r.name}
 	}
-	if err := w.insertValues(`INSERT INTO holder_fts(rowid, holder_name)`, 2, args); err != nil {
+	list, err := json.Marshal(names)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec(`INSERT INTO holder_fts(rowid, holder_name) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index names: %w", err)
 	}
 	for i, r := range rows {
-		args[2*i+1] = Bigrams(r.name)
+		names[i][1] = Bigrams(r.name)
 	}
-	if err := w.insertValues(`INSERT INTO holder_bigram_fts(rowid, bigrams)`, 2, args); err != nil {
+	if list, err = json.Marshal(names); err != nil {
+		return err
+	}
+	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index names: %w", err)
 	}
 	return nil
