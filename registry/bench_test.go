@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -97,3 +98,48 @@ func BenchmarkCertificateLookup(b *testing.B) {
 // benchRows is the import benchmark's size; the target is stated
 // for 100,000 rows.
 var benchRows = 100_000
+
+// BenchmarkImportFile imports the CSV file named by CERTREG_BENCH_CSV (for
+// example 1,000,000 rows from scripts/gencsv.awk) into an empty registry,
+// streaming it from disk, and reports rows/s and the database's bytes a
+// certificate. It is skipped without the variable.
+func BenchmarkImportFile(b *testing.B) {
+	name := os.Getenv("CERTREG_BENCH_CSV")
+	if name == "" {
+		b.Skip("set CERTREG_BENCH_CSV to a CSV file to import")
+	}
+	var rows, size int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db := filepath.Join(b.TempDir(), "r.db")
+		s, err := registry.Open(db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rr, err := fileformat.OpenRows(name, f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := s.Import(context.Background(), registrytest.CLI, rr.Next, registry.ImportOptions{CreateBodies: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		rows += int64(res.Created)
+		f.Close()
+		s.Close()
+		fi, err := os.Stat(db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = fi.Size()
+		b.ReportMetric(float64(size)/float64(res.Created), "bytes/cert")
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}

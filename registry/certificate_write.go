@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -110,11 +111,16 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 			return err
 		}
 		defer w.close()
-		if !opts.DryRun {
+		// A registry without certificates cannot hold any number of the
+		// file: no row needs to look for a stored certificate.
+		if w.fresh, err = registryEmpty(ctx, tx); err != nil {
+			return err
+		}
+		if !opts.DryRun && w.fresh {
 			// The indexes come back in the same transaction, before the
 			// commit, so no reader ever sees the tables without them; a
 			// rollback restores them too.
-			rebuild, err := deferIndexesIfEmpty(ctx, tx)
+			rebuild, err := deferIndexes(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -129,49 +135,78 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		if _, err := tx.ExecContext(ctx, `DELETE FROM temp.import_seen`); err != nil {
 			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM certificates`).Scan(&w.nextID); err != nil {
+			return err
+		}
+		// Rows are planned and written a batch at a time: every statement
+		// then carries many rows, so the cost of a statement (preparing,
+		// stepping, the driver's locks) is paid once a batch, not once a row.
+		batch := make([]validatedRow, 0, importBatch)
+		flush := func(final bool) error {
+			items, err := w.plan(batch, opts.CreateBodies)
+			if err != nil {
+				return err
+			}
+			for i := range batch {
+				v := &batch[i]
+				if v.err != nil {
+					var rerr *RowError
+					errors.As(v.err, &rerr)
+					res.Rows++
+					addErr(rerr.FieldError)
+					continue
+				}
+				res.Rows++
+				for _, fe := range v.errs {
+					addErr(v.in.column(fe))
+				}
+				if len(v.errs) > 0 {
+					continue
+				}
+				item, fe := items[i].item, items[i].fe
+				if fe != nil {
+					fe.Line = v.in.Line
+					addErr(v.in.column(*fe))
+					continue
+				}
+				if len(res.Warnings) < opts.MaxErrors {
+					res.Warnings = append(res.Warnings, v.warns...)
+				}
+				switch item.Action {
+				case "create":
+					res.Created++
+				case "update":
+					res.Updated++
+				default:
+					res.Unchanged++
+				}
+				if opts.KeepItems {
+					item.Line = v.in.Line
+					res.Items = append(res.Items, item)
+				}
+			}
+			batch = batch[:0]
+			// Once any row is bad nothing will be committed: the rest of the
+			// file is still checked, but its writes are skipped.
+			return w.writePending(opts.DryRun || ierr.Total > 0, final)
+		}
 		rows, stop := validated(ctx, next, s.schemes)
 		defer stop()
 		for v := range rows {
 			if v.err != nil {
 				var rerr *RowError
-				if errors.As(v.err, &rerr) {
-					res.Rows++
-					addErr(rerr.FieldError)
-					continue
+				if !errors.As(v.err, &rerr) {
+					return v.err
 				}
-				return v.err
 			}
-			res.Rows++
-			for _, fe := range v.errs {
-				addErr(v.in.column(fe))
+			if batch = append(batch, v); len(batch) == importBatch {
+				if err := flush(false); err != nil {
+					return err
+				}
 			}
-			if len(v.errs) > 0 {
-				continue
-			}
-			item, fe, err := w.put(v.in, &v.c, opts.CreateBodies)
-			if err != nil {
-				return err
-			}
-			if fe != nil {
-				fe.Line = v.in.Line
-				addErr(v.in.column(*fe))
-				continue
-			}
-			if len(res.Warnings) < opts.MaxErrors {
-				res.Warnings = append(res.Warnings, v.warns...)
-			}
-			switch item.Action {
-			case "create":
-				res.Created++
-			case "update":
-				res.Updated++
-			default:
-				res.Unchanged++
-			}
-			if opts.KeepItems {
-				item.Line = v.in.Line
-				res.Items = append(res.Items, item)
-			}
+		}
+		if err := flush(true); err != nil {
+			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -203,18 +238,25 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 	return res, nil
 }
 
-// deferIndexesIfEmpty drops the secondary indexes of the certificates and
-// events tables when the registry holds no certificate yet, and returns the
-// function that creates them again. A first import (an operator migrating
-// a whole registry) then writes its rows in order and builds each index
-// once, by sorting, instead of inserting into every index row by row. The
-// unique index on the number stays: it checks uniqueness as rows arrive.
-func deferIndexesIfEmpty(ctx context.Context, tx *sql.Tx) (rebuild func() error, err error) {
-	var any int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates LIMIT 1)`).Scan(&any); err != nil || any > 0 {
-		return nil, err
+// registryEmpty reports, in tx, whether the registry holds no certificate.
+func registryEmpty(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates LIMIT 1)`).Scan(&n); err != nil {
+		return false, fmt.Errorf("count certificates: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('certificates', 'events') AND sql IS NOT NULL ORDER BY name`)
+	return n == 0, nil
+}
+
+// deferIndexes drops the secondary indexes of the certificates table, for
+// a first import into an empty registry, and returns the function that
+// creates them again. The import then writes its rows in order and builds
+// each index once, by sorting, instead of inserting into every index row
+// by row at random places. The unique index on the number stays: it checks
+// uniqueness as rows arrive. The events' indexes stay too: a new event
+// always sorts last among its certificate's, kind's, body's or actor's, so
+// those indexes grow at their ends, which costs less than sorting them.
+func deferIndexes(ctx context.Context, tx *sql.Tx) (rebuild func() error, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'certificates' AND sql IS NOT NULL ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +279,18 @@ func deferIndexesIfEmpty(ctx context.Context, tx *sql.Tx) (rebuild func() error,
 		}
 	}
 	return func() error {
+		// SQLite sorts in memory up to the page cache's size, on top of
+		// the cache itself, which the import has filled: a quarter of it
+		// keeps the import's memory near the cache's size, and sorting
+		// in runs of 16 MiB costs little more than in one.
+		var cache int64
+		if err := tx.QueryRowContext(ctx, `PRAGMA main.cache_size`).Scan(&cache); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `PRAGMA main.cache_size = `+strconv.FormatInt(cache/4, 10)); err != nil {
+			return err
+		}
+		defer tx.ExecContext(context.WithoutCancel(ctx), `PRAGMA main.cache_size = `+strconv.FormatInt(cache, 10))
 		for i, create := range creates {
 			if _, err := tx.ExecContext(ctx, create); err != nil {
 				return fmt.Errorf("rebuild index %s: %w", names[i], err)
@@ -300,6 +354,16 @@ type writer struct {
 	actor  Actor
 	bodies map[string]bodyRef
 	stmts  map[string]*sql.Stmt
+
+	// An import's state: whether the registry held no certificate when it
+	// began, the id the next new certificate takes, what the batch being
+	// planned knows, and the writes it has planned but not yet made.
+	fresh     bool
+	nextID    int64
+	seen      map[string]int          // number key → line, of earlier batches' rows
+	batchSeen map[string]int          // number key → line, of this batch's rows
+	stored    map[string]*Certificate // number key → stored certificate
+	pending   pendingWrites
 }
 
 // bodyRef is a body as the writer found it: its id and registered name.
@@ -307,6 +371,30 @@ type bodyRef struct {
 	id     int64
 	nameZH string
 }
+
+// pendingWrites are the rows a batch adds, written together by
+// writePending, in the order the events must have.
+type pendingWrites struct {
+	seen   []any   // key, line
+	certs  [][]any // id, then certWritten
+	names  []nameRow
+	events [][]any // eventWritten
+}
+
+// nameRow is a holder name to add to the search indexes.
+type nameRow struct {
+	id   int64
+	name string
+}
+
+// importBatch is how many rows an import plans and writes together: large
+// enough that a statement's own cost is small beside its rows', small
+// enough that a statement stays far below SQLite's limit of parameters.
+const importBatch = 256
+
+// nameBatch is how many holder names an import adds to the search indexes
+// in one statement.
+const nameBatch = 4096
 
 func (s *Store) newWriter(ctx context.Context, tx *sql.Tx, now time.Time, actor Actor) (*writer, error) {
 	if actor.Name == "" || actor.Source == "" {
@@ -359,6 +447,10 @@ func (w *writer) body(approval, name string, create bool) (bodyRef, *FieldError,
 		if !create || name == "" {
 			fe := fieldErr("body_approval", "registry.unknown_body_in_row", approval)
 			return b, &fe, nil
+		}
+		// The body's event must follow the events of the rows before.
+		if err := w.writePending(false, false); err != nil {
+			return b, nil, err
 		}
 		b.id, err = w.insertBody(Body{Approval: approval, NameZH: name})
 		if err != nil {
@@ -413,33 +505,22 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 		return item, &fe, nil
 	}
 	key := NumberKey(c.Number)
-
-	var firstLine int
-	st, err := w.stmt(`INSERT INTO temp.import_seen(key, line) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`)
-	if err != nil {
-		return item, nil, err
+	first, dup := w.seen[key]
+	if !dup {
+		first, dup = w.batchSeen[key]
 	}
-	r, err := st.ExecContext(w.ctx, key, in.Line)
-	if err != nil {
-		return item, nil, err
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		_ = w.tx.QueryRowContext(w.ctx, `SELECT line FROM temp.import_seen WHERE key = ?`, key).Scan(&firstLine)
-		fe := fieldErr("number", "registry.certificate_number_appears_twice", c.Number, firstLine)
+	if dup {
+		fe := fieldErr("number", "registry.certificate_number_appears_twice", c.Number, first)
 		return item, &fe, nil
 	}
+	w.batchSeen[key] = in.Line
+	w.pending.seen = append(w.pending.seen, key, in.Line)
 
-	st, err = w.stmt(`SELECT ` + certColumns + certFrom + ` WHERE c.number_key = ?`)
-	if err != nil {
-		return item, nil, err
-	}
-	old, err := scanCertificate(st.QueryRowContext(w.ctx, key))
-	if errors.Is(err, sql.ErrNoRows) {
+	old := w.stored[key]
+	if old == nil {
 		item.Action = "create"
-		return item, nil, w.create(c, strings.TrimSpace(in.StatusReason))
-	}
-	if err != nil {
-		return item, nil, err
+		w.create(c, strings.TrimSpace(in.StatusReason))
+		return item, nil, nil
 	}
 	if old.BodyID != body.id {
 		fe := fieldErr("number", "registry.number_taken_other_body", c.Number, old.BodyApproval)
@@ -468,7 +549,9 @@ func (w *writer) put(in Input, c *Certificate, createBodies bool) (ImportItem, *
 	return item, nil, w.update(old, c, changes, strings.TrimSpace(in.StatusReason))
 }
 
-func (w *writer) create(c *Certificate, reason string) error {
+// create plans the writes of a new certificate: its row, its names in
+// the search indexes and its events.
+func (w *writer) create(c *Certificate, reason string) {
 	today := Today(w.now)
 	switch {
 	case !c.StatusDate.IsZero():
@@ -478,21 +561,174 @@ func (w *writer) create(c *Certificate, reason string) error {
 		c.StatusDate = today
 	}
 	c.CreatedAt, c.UpdatedAt, c.Version = w.now, w.now, 1
-	r, err := w.exec(insertCertificate, certArgs(c)...)
-	if err != nil {
-		return fmt.Errorf("insert %s: %w", c.Number, err)
-	}
-	c.ID, _ = r.LastInsertId()
-	if err := w.indexName(c.ID, c.HolderName); err != nil {
-		return err
-	}
+	c.ID = w.nextID
+	w.nextID++
+	w.pending.certs = append(w.pending.certs, append([]any{c.ID}, certArgs(c)...))
+	w.pending.names = append(w.pending.names, nameRow{c.ID, c.HolderName})
 	snap := w.snapshot(c)
-	if err := w.event(c.ID, c.BodyID, EventIssued, c.IssueDate, "", nil, snap); err != nil {
-		return err
-	}
+	w.queueEvent(c.ID, c.BodyID, EventIssued, c.IssueDate, "", nil, snap)
 	if c.Status != StatusValid {
 		ch := []Change{{Field: "status", Before: string(StatusValid), After: string(c.Status)}}
-		return w.event(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, ch, snap)
+		w.queueEvent(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, ch, snap)
+	}
+}
+
+// plannedRow is what plan decided for one row: an item, or the row's
+// problem.
+type plannedRow struct {
+	item ImportItem
+	fe   *FieldError
+}
+
+// plan decides what each row of a batch does and queues its writes. It
+// first reads, in one statement each, which of the batch's numbers earlier
+// rows of the import used and which the registry holds; then it checks
+// each row in order. Rows that failed validation get a zero plan.
+func (w *writer) plan(batch []validatedRow, createBodies bool) ([]plannedRow, error) {
+	out := make([]plannedRow, len(batch))
+	keys := make([]string, 0, len(batch))
+	for i := range batch {
+		if v := &batch[i]; v.err == nil && len(v.errs) == 0 {
+			keys = append(keys, NumberKey(v.c.Number))
+		}
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	w.seen, w.batchSeen, w.stored = map[string]int{}, make(map[string]int, len(keys)), map[string]*Certificate{}
+	st, err := w.stmt(`SELECT key, line FROM temp.import_seen WHERE key IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(w.ctx, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("import: earlier rows: %w", err)
+	}
+	for rows.Next() {
+		var key string
+		var line int
+		if err := rows.Scan(&key, &line); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		w.seen[key] = line
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !w.fresh {
+		st, err := w.stmt(`SELECT ` + certColumns + certFrom + ` WHERE c.number_key IN (SELECT value FROM json_each(?))`)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := st.QueryContext(w.ctx, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("import: stored certificates: %w", err)
+		}
+		for rows.Next() {
+			c, err := scanCertificate(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			w.stored[NumberKey(c.Number)] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for i := range batch {
+		v := &batch[i]
+		if v.err != nil || len(v.errs) > 0 {
+			continue
+		}
+		item, fe, err := w.put(v.in, &v.c, createBodies)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = plannedRow{item, fe}
+	}
+	return out, nil
+}
+
+// writePending makes the writes planned so far, a statement for many rows.
+// final writes the search index's rows too, which otherwise wait for
+// nameBatch of them. With skip (a dry run, or an import that already has a bad row and will
+// be rolled back) only the numbers seen are kept, to find repeats later.
+func (w *writer) writePending(skip, final bool) error {
+	p := &w.pending
+	defer func() {
+		p.seen, p.certs, p.events = p.seen[:0], p.certs[:0], p.events[:0]
+	}()
+	if err := w.insertValues(`INSERT INTO temp.import_seen(key, line)`, 2, p.seen); err != nil {
+		return fmt.Errorf("import: numbers seen: %w", err)
+	}
+	if skip {
+		p.names = p.names[:0]
+		return nil
+	}
+	if err := w.insertValues(`INSERT INTO certificates(id, `+strings.Join(certWritten, ", ")+`, version)`, len(certWritten)+1, flatten(p.certs), "1"); err != nil {
+		return fmt.Errorf("import: insert certificates: %w", err)
+	}
+	// The names wait for many batches (see indexNames), or the end.
+	if len(p.names) >= nameBatch || final {
+		if err := w.indexNames(p.names); err != nil {
+			return err
+		}
+		p.names = p.names[:0]
+	}
+	if err := w.insertValues(`INSERT INTO events(`+eventWritten+`)`, eventWidth, flatten(p.events)); err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	return nil
+}
+
+func flatten(rows [][]any) []any {
+	if len(rows) == 0 {
+		return nil
+	}
+	out := make([]any, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// maxParams bounds the parameters of one multi-row statement, far below
+// SQLite's limit of 32,766.
+const maxParams = 8192
+
+// insertValues runs head VALUES (…), (…) over args, width values a row,
+// as few statements as maxParams allows; consts are literal values that
+// end every row (the version a new certificate starts at).
+func (w *writer) insertValues(head string, width int, args []any, consts ...string) error {
+	per := maxParams / width
+	for len(args) > 0 {
+		n := min(len(args)/width, per)
+		var q strings.Builder
+		q.WriteString(head)
+		q.WriteString(" VALUES ")
+		row := "(" + strings.Repeat("?, ", width-1) + "?"
+		for _, c := range consts {
+			row += ", " + c
+		}
+		row += ")"
+		for i := range n {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(row)
+		}
+		if _, err := w.exec(q.String(), args[:n*width]...); err != nil {
+			return err
+		}
+		args = args[n*width:]
 	}
 	return nil
 }
@@ -508,16 +744,14 @@ var certWritten = func() []string {
 	return cols
 }()
 
-// insertCertificate and updateCertificate write every column of a
-// certificate; the version starts at 1 and grows by one a change.
-var insertCertificate, updateCertificate = func() (string, string) {
-	ins := `INSERT INTO certificates(` + strings.Join(certWritten, ", ") + `, version) VALUES (` + strings.Repeat("?, ", len(certWritten)) + `1)`
+// updateCertificate writes every column of a certificate; the version
+// grows by one a change.
+var updateCertificate = func() string {
 	set := make([]string, len(certWritten))
 	for i, col := range certWritten {
 		set[i] = col + " = ?"
 	}
-	upd := `UPDATE certificates SET ` + strings.Join(set, ", ") + `, version = version + 1 WHERE id = ?`
-	return ins, upd
+	return `UPDATE certificates SET ` + strings.Join(set, ", ") + `, version = version + 1 WHERE id = ?`
 }()
 
 // certArgs are the values of certWritten for c.
@@ -579,9 +813,7 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		if _, err := w.exec(`DELETE FROM holder_bigram_fts WHERE rowid = ?`, c.ID); err != nil {
 			return err
 		}
-		if err := w.indexName(c.ID, c.HolderName); err != nil {
-			return err
-		}
+		w.pending.names = append(w.pending.names, nameRow{c.ID, c.HolderName})
 	}
 	snap := w.snapshot(c)
 	var fieldChanges, statusChange []Change
@@ -593,23 +825,44 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		}
 	}
 	if len(fieldChanges) > 0 {
-		if err := w.event(c.ID, c.BodyID, EventChanged, today, reason, fieldChanges, snap); err != nil {
-			return err
-		}
+		w.queueEvent(c.ID, c.BodyID, EventChanged, today, reason, fieldChanges, snap)
 	}
 	if len(statusChange) > 0 {
-		return w.event(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, statusChange, snap)
+		w.queueEvent(c.ID, c.BodyID, eventForMove(c.Status), c.StatusDate, reason, statusChange, snap)
 	}
 	return nil
 }
 
-// indexName adds a holder name to both search indexes.
-func (w *writer) indexName(id int64, name string) error {
-	if _, err := w.exec(`INSERT INTO holder_fts(rowid, holder_name) VALUES (?, ?)`, id, name); err != nil {
+// indexNames adds holder names to both search indexes, one statement
+// for all of them in each: the names travel as one JSON parameter. FTS5
+// writes the rows a statement adds as a new segment of its index when the
+// statement ends, so few large statements also keep the index's segments
+// few and its merging cheap.
+func (w *writer) indexNames(rows []nameRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	names := make([][2]any, len(rows))
+	for i, r := range rows {
+		names[i] = [2]any{r.id, r.name}
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
 		return err
 	}
-	_, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) VALUES (?, ?)`, id, Bigrams(name))
-	return err
+	if _, err := w.exec(`INSERT INTO holder_fts(rowid, holder_name) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
+		return fmt.Errorf("index names: %w", err)
+	}
+	for i, r := range rows {
+		names[i][1] = Bigrams(r.name)
+	}
+	if list, err = json.Marshal(names); err != nil {
+		return err
+	}
+	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
+		return fmt.Errorf("index names: %w", err)
+	}
+	return nil
 }
 
 func (w *writer) snapshot(c *Certificate) string {
@@ -617,8 +870,15 @@ func (w *writer) snapshot(c *Certificate) string {
 	return string(b)
 }
 
-// event appends one event. The events table refuses updates and deletes.
-func (w *writer) event(certID, bodyID int64, kind string, effective time.Time, reason string, changes []Change, snapshot string) error {
+// eventWritten are the columns an event is written with, eventWidth
+// their count, in the order of eventArgs.
+const (
+	eventWritten = `certificate_id, body_id, kind, effective_date, reason, actor, source, remote_addr, at, changes, snapshot`
+	eventWidth   = 11
+)
+
+// eventArgs are the values of eventWritten for one event.
+func (w *writer) eventArgs(certID, bodyID int64, kind string, effective time.Time, reason string, changes []Change, snapshot string) []any {
 	chg := "[]"
 	if len(changes) > 0 {
 		b, _ := json.Marshal(changes)
@@ -631,12 +891,22 @@ func (w *writer) event(certID, bodyID int64, kind string, effective time.Time, r
 	if bodyID != 0 {
 		bid = bodyID
 	}
-	_, err := w.exec(`INSERT INTO events(certificate_id, body_id, kind, effective_date, reason, actor, source, remote_addr, at, changes, snapshot)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, cid, bid, kind, fmtDate(effective), reason, w.actor.Name, w.actor.Source, w.actor.RemoteAddr, fmtTime(w.now), chg, snapshot)
+	return []any{cid, bid, kind, fmtDate(effective), reason, w.actor.Name, w.actor.Source, w.actor.RemoteAddr, fmtTime(w.now), chg, snapshot}
+}
+
+// event appends one event. The events table refuses updates and deletes.
+func (w *writer) event(certID, bodyID int64, kind string, effective time.Time, reason string, changes []Change, snapshot string) error {
+	_, err := w.exec(`INSERT INTO events(`+eventWritten+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, w.eventArgs(certID, bodyID, kind, effective, reason, changes, snapshot)...)
 	if err != nil {
 		return fmt.Errorf("append event: %w", err)
 	}
 	return nil
+}
+
+// queueEvent plans an event that writePending appends, after the events
+// planned before it.
+func (w *writer) queueEvent(certID, bodyID int64, kind string, effective time.Time, reason string, changes []Change, snapshot string) {
+	w.pending.events = append(w.pending.events, w.eventArgs(certID, bodyID, kind, effective, reason, changes, snapshot))
 }
 
 // auditEvent appends, in tx, an event that concerns no certificate (a

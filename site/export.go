@@ -214,8 +214,20 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err := s.exportOffline(ctx, dir, &dirs, res, plan); err != nil {
 		return nil, err
 	}
+	// Files are not flushed one by one: every file the export wrote is
+	// made durable at once, before the manifest that says they are
+	// current, and the manifest after it. A crash before the first flush
+	// leaves each file old, new or (on some file systems) empty, under
+	// the old manifest, which the next export does not trust for the
+	// certificates that changed: it renders and compares them again.
+	if err := syncFolder(dir); err != nil {
+		return nil, err
+	}
 	if err := writeManifest(dir, plan.next, &dirs); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := syncFolder(dir); err != nil {
+		return nil, err
 	}
 	for l := range liveOnly {
 		res.LiveOnly = append(res.LiveOnly, l)
