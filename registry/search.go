@@ -161,6 +161,11 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err := f.Validate(s.schemes); err != nil {
 		return nil, err
 	}
+	return s.cachedSearch(ctx, f)
+}
+
+// search runs a validated filter's queries.
+func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	res := &SearchResult{}
 	var err error
 	if f.Query != "" {
@@ -215,7 +220,7 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 			strings.NewReplacer("+c.status IN", "c.status IN", "+c.expiry_date <", "c.expiry_date <").Replace(cond) + ` LIMIT ?)`
 	}
 	var n int
-	if err := s.db.QueryRowContext(ctx, countQ, append(args, CountCap+1)...).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, countQ, append(args, CountCap+1)...).Scan(&n); err != nil {
 		return nil, fmt.Errorf("search count: %w", err)
 	}
 	res.Total, res.Capped = min(n, CountCap), n > CountCap
@@ -310,7 +315,7 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
 		var since string
-		err := s.db.QueryRowContext(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+		err := s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return ts, fmt.Errorf("search: %w", err)
 		}
@@ -321,11 +326,11 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		ts.partial = true
 		return ts, nil
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
+	if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
 		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
 	var rows int64 // about the number of certificates, from the rowid index
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
 		return ts, fmt.Errorf("search: %w", err)
 	}
 	// Looking up m matches costs m reads; reading in sort order costs about
@@ -347,8 +352,18 @@ func ftsPhrase(t string) string {
 func (s *Store) exactMatches(ctx context.Context, q string) ([]*Certificate, error) {
 	var out []*Certificate
 	if n, fe := NormalizeNumber(q); fe == nil {
+		// The number itself, then those it begins: two reads of the number
+		// index that stop at 20 rows. (One query ordered by "is it the
+		// number" sorts every number with the prefix: 100,000 for "LT09".)
 		key := NumberKey(n)
-		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key >= ? AND c.number_key < ? ORDER BY c.number_key = ? DESC, c.number_key LIMIT 20`, key, key+"\U0010FFFF", key)
+		c, err := scanCertificate(s.certByKey.QueryRowContext(ctx, key))
+		switch {
+		case err == nil:
+			out = append(out, c)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, fmt.Errorf("search number %s: %w", key, err)
+		}
+		cs, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key > ? AND c.number_key < ? ORDER BY c.number_key LIMIT ?`, key, key+"\U0010FFFF", 20-len(out))
 		if err != nil {
 			return nil, fmt.Errorf("search number %s: %w", key, err)
 		}
