@@ -8,7 +8,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/registry/registrytest"
@@ -46,6 +48,11 @@ func BenchmarkSearchMix(b *testing.B) {
 	if err := raw.QueryRow(`SELECT number, holder_credit_code, holder_name FROM certificates WHERE id = ?`, total/2).Scan(&number, &code, &name); err != nil {
 		b.Fatal(err)
 	}
+	t0 := time.Now()
+	if err := s.LearnSearchTerms(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("LearnSearchTerms: %s", time.Since(t0))
 	for _, line := range searchMix(b) {
 		line = strings.NewReplacer("{NUMBER}", number, "{CODE}", code, "{NAME}", name).Replace(line)
 		v, err := url.ParseQuery(line)
@@ -56,6 +63,13 @@ func BenchmarkSearchMix(b *testing.B) {
 		f := registry.Filter{Query: v.Get("q"), Status: registry.Status(v.Get("status")), Province: v.Get("province"),
 			City: v.Get("city"), Level: v.Get("level"), Page: page}
 		b.Run(line, func(b *testing.B) {
+			var r0, r1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+			defer func() {
+				syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+				cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			}()
 			for i := 0; i < b.N; i++ {
 				s.ForgetSearches()
 				if _, err := s.Search(ctx, f); err != nil {

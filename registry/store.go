@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/certreg/certreg/data"
@@ -36,6 +37,8 @@ type Store struct {
 	stmts stmtCache
 	// searches keeps recent search results (SetSearchCache).
 	searches searchCache
+	// common holds the name index's common trigrams (LearnSearchTerms).
+	common atomic.Pointer[commonTerms]
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time

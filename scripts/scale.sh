@@ -36,7 +36,7 @@ chmod 755 "$work" # nginx workers run as an unprivileged user
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+	[ -f "$work/nginx.conf" ] && "$NGINX" -c "$work/nginx.conf" -p "$work" -s stop 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
@@ -78,7 +78,7 @@ serve() { # port, extra flags
 	echo "scale.sh: serve on $1 did not start" >&2; cat "$work/serve-$1.log" >&2; exit 1
 }
 serve "$PORT"                        # as deployed: page cache on
-serve $((PORT + 1)) --page-cache=false --search-cache=0 # every request does its work
+serve $((PORT + 1)) --page-cache=false --search-cache-bytes=0 # every request does its work
 serve_pid=${pids[0]}
 
 # One certificate, its holder and its name, for the mix; 20,000 numbers
@@ -87,7 +87,7 @@ sql() { sqlite3 -readonly -batch "$DB" "$1"; }
 total=$(sql "SELECT count(*) FROM certificates")
 IFS='|' read -r number code name < <(sql "SELECT number, holder_credit_code, holder_name FROM certificates WHERE id = $((total / 2))")
 echo "== $DB: $total certificates; sample $number, $code, $name"
-path=/certificates/${number//\//~}
+path="/certificates/${number//\//\~}"
 urlencode() { # the query string's values, percent-encoded byte by byte
 	local s=$1 out="" c i
 	LC_ALL=C
@@ -150,7 +150,7 @@ cmp <(curl -sf "http://127.0.0.1:$((PORT + 2))/cert.html") "$work/static/cert.ht
 
 run() { # label, conns, url, extra wrk args
 	local out
-	out=$(wrk -t"$THREADS" -c"$2" -d"$DURATION" --latency "${@:4}" "$3")
+	out=$(wrk -t"$((THREADS < $2 ? THREADS : $2))" -c"$2" -d"$DURATION" --latency "${@:4}" "$3")
 	awk -v label="$1" '
 		/Requests\/sec/ {rps = $2}
 		$1 == "50%" {p50 = $2}

@@ -57,17 +57,17 @@ func (c *pageCache) get(key string) *cacheEntry {
 // still full, arbitrary ones (map order is random): pages of one
 // generation are all equally cheap to render again.
 func (c *pageCache) put(key string, e *cacheEntry) {
-	size := len(e.body) + len(e.gz) + len(key)
+	size := entrySize(key, e)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.entries[key]; ok {
-		c.bytes -= len(old.body) + len(old.gz) + len(key)
+		c.bytes -= entrySize(key, old)
 		delete(c.entries, key)
 	}
 	if c.bytes+size > c.maxBytes || len(c.entries) >= c.maxEntries {
 		for k, old := range c.entries {
 			if old.gen != e.gen || !old.day.Equal(e.day) {
-				c.bytes -= len(old.body) + len(old.gz) + len(k)
+				c.bytes -= entrySize(k, old)
 				delete(c.entries, k)
 			}
 		}
@@ -75,12 +75,21 @@ func (c *pageCache) put(key string, e *cacheEntry) {
 			if c.bytes+size <= c.maxBytes && len(c.entries) < c.maxEntries {
 				break
 			}
-			c.bytes -= len(old.body) + len(old.gz) + len(k)
+			c.bytes -= entrySize(k, old)
 			delete(c.entries, k)
 		}
 	}
 	c.entries[key] = e
 	c.bytes += size
+}
+
+// entryOverhead estimates an entry's memory besides its bodies and key:
+// the struct, its two prepared header maps and the map slot.
+const entryOverhead = 1536
+
+// entrySize is what an entry counts against the cache's bytes.
+func entrySize(key string, e *cacheEntry) int {
+	return len(e.body) + len(e.gz) + len(key) + entryOverhead
 }
 
 // cachedHandler serves h's successful responses from the page cache while

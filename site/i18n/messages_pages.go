@@ -67,6 +67,7 @@ var pagesMessages = map[string]Msg{
 	"browse.count.capped":    {"超过 %s 张证书，仅显示前 %s 张，请加筛选条件缩小范围", "More than %s certificates; only the first %s can be paged through: add filters to narrow them"},
 	"browse.count.pagelimit": {"共 %s 张证书；可翻阅前 %s 张，请加筛选条件缩小范围，或下载开放数据", "%s certificates; the first %s can be paged through: add filters to narrow them, or download the open data"},
 	"browse.count.many":      {"结果很多，未精确计数", "Many results (not counted exactly)"},
+	"browse.count.atleast":   {"至少 %s 张证书（计数到此为止）", "At least %s certificates (counting stopped there)"},
 	"browse.exact":           {"编号或信用代码完全匹配", "Matching number or credit code"},
 	"browse.partial":         {"单个字只在最新的 %s 张证书中查找；输入两个或更多字可查全部。", "A single character is only looked up among the newest %s certificates; type two or more characters to search them all."},
 	"browse.empty":           {"没有符合条件的证书。", "No certificate matches."},
