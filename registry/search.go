@@ -215,11 +215,15 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		// in order; counting would read all of them.
 		res.Total = -1
 		return res, nil
-	case ts.lookup:
-		// The name index found at most lookupMax candidates: check them
-		// all, in no order, stopping past CountCap.
+	case ts.lookup || ts.in != "" && !filtered:
+		// The name index found at most ftsCountMax candidates: check
+		// them, in no order, stopping past CountCap.
+		c, a := cond, allArgs
+		if !ts.lookup {
+			c, a = cond+" AND "+ts.in, append(allArgs, ts.inArg)
+		}
 		var n int
-		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+cond+` LIMIT ?)`, append(allArgs, CountCap+1)...).Scan(&n); err != nil {
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+c+` LIMIT ?)`, append(a, CountCap+1)...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("search count: %w", err)
 		}
 		res.Total, res.Capped = min(n, CountCap), n > CountCap
@@ -328,6 +332,10 @@ type termSearch struct {
 	// lookup says the page is read by looking up the name index's
 	// matches (at most ftsCountMax), not by reading rows in order.
 	lookup bool
+	// in is the condition that limits rows to the name index's matches
+	// (with its argument), set when they are at most ftsCountMax.
+	in    string
+	inArg any
 }
 
 // termSQL returns the conditions that make every term match the holder's
@@ -388,8 +396,11 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered b
 	if covered {
 		scan = 1
 	}
+	if ts.matches <= ftsCountMax {
+		ts.in, ts.inArg = `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, expr
+	}
 	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || 8*m*m <= scan*int64(need)*rows) {
-		ts.where = append(ts.where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
+		ts.where = append(ts.where, ts.in)
 		ts.args = append(ts.args, expr)
 		ts.lookup = true
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"sync"
@@ -19,8 +20,14 @@ import (
 // speed. An entry is good for one registry generation and one calendar day
 // in China (a certificate expires at midnight without any write).
 type pageCache struct {
-	mu         sync.RWMutex
-	entries    map[string]*cacheEntry
+	mu      sync.RWMutex
+	entries map[string]*cacheEntry
+	// seen holds hashes of keys asked for once and not cached: a page is
+	// cached (and compressed, the costly part) on its second request, so
+	// that a stream of pages each asked once (random certificates, a
+	// crawler) neither pays for compression nor evicts the popular ones.
+	seen       map[uint64]struct{}
+	seed       maphash.Seed
 	bytes      int
 	maxBytes   int
 	maxEntries int
@@ -43,7 +50,28 @@ type cacheEntry struct {
 }
 
 func newPageCache(maxBytes, maxEntries int) *pageCache {
-	return &pageCache{entries: map[string]*cacheEntry{}, maxBytes: maxBytes, maxEntries: maxEntries}
+	return &pageCache{entries: map[string]*cacheEntry{}, maxBytes: maxBytes, maxEntries: maxEntries,
+		seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+}
+
+// seenMax bounds the keys remembered as asked once (8 bytes each, and the
+// map's overhead): past it they are forgotten all at once.
+const seenMax = 1 << 16
+
+// admit reports whether key was asked for before, and remembers it.
+func (c *pageCache) admit(key string) bool {
+	h := maphash.String(c.seed, key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.seen[h]; ok {
+		delete(c.seen, h)
+		return true
+	}
+	if len(c.seen) >= seenMax {
+		clear(c.seen)
+	}
+	c.seen[h] = struct{}{}
+	return false
 }
 
 func (c *pageCache) get(key string) *cacheEntry {
@@ -114,8 +142,9 @@ func (s *Server) cachedHandler(h handlerFunc) handlerFunc {
 		if err := h(rec, r.WithContext(context.WithValue(r.Context(), uncacheableKey{}, stale))); err != nil {
 			return err
 		}
-		e := newCacheEntry(rec, gen, day)
-		if rec.status == http.StatusOK && !*stale {
+		keep := rec.status == http.StatusOK && !*stale && s.cache.admit(key)
+		e := newCacheEntry(rec, gen, day, keep)
+		if keep {
 			s.cache.put(key, e)
 		}
 		e.serve(w, r)
@@ -134,7 +163,10 @@ func markUncacheable(ctx context.Context) {
 	}
 }
 
-func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
+// newCacheEntry makes an entry of a recorded response; compress adds the
+// gzip form, for an entry that will be kept (the middleware compresses a
+// response served once).
+func newCacheEntry(rec *recorder, gen int64, day time.Time, compress bool) *cacheEntry {
 	body := bytes.Clone(rec.body.Bytes())
 	sum := sha256.Sum256(body)
 	e := &cacheEntry{
@@ -144,7 +176,7 @@ func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
 	// The render time, not the certificate's last change: a page also
 	// changes when its certificate expires, with no write.
 	e.modified = time.Now().UTC().Format(http.TimeFormat)
-	if compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
+	if compress && compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
 		var gz bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 		zw.Write(body)
