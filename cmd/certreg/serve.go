@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/certreg/certreg/demo"
@@ -62,6 +63,12 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	defer store.Close()
 	store.SetSearchCache(int64(*sizes[1]))
+	if e.getenv("GOMEMLIMIT") == "" {
+		// The Go heap holds the two caches and what requests allocate:
+		// a soft limit makes the collector keep it near that rather than
+		// let it double between collections.
+		debug.SetMemoryLimit(int64(*sizes[0]) + int64(*sizes[1]) + 96<<20)
+	}
 	if *loadDemo {
 		loaded, err := demo.Load(ctx, store)
 		if err != nil {
