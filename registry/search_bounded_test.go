@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/certreg/certreg/registry"
@@ -84,9 +85,9 @@ func TestSearchLearnedTermsFindTheSame(t *testing.T) {
 	s := boundedStore(t)
 	ctx := context.Background()
 	filters := []registry.Filter{
-		{Query: "宁波第1205厨具有限公司"}, // one name: common trigrams and rare ones
+		{Query: "宁波第1206厨具有限公司"}, // one name: common trigrams and rare ones
 		{Query: "第12"},
-		{Query: "电梯有限公司"},         // every trigram common
+		{Query: "电梯有限公司"}, // every trigram common
 		{Query: "宁波第35"},
 		{Query: "南京第3"},
 		{Query: "第3599厨具"},
@@ -101,6 +102,9 @@ func TestSearchLearnedTermsFindTheSame(t *testing.T) {
 			t.Fatal(err)
 		}
 		before[i] = fmt.Sprintf("%s | %d %v %v", numbers(res.Certificates), res.Total, res.Capped, res.AtLeast)
+	}
+	if !strings.HasPrefix(before[0], "ZB-01206 |") {
+		t.Fatalf("宁波第1206厨具有限公司: %s", before[0])
 	}
 	if err := s.LearnSearchTerms(ctx); err != nil {
 		t.Fatal(err)

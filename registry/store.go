@@ -49,7 +49,7 @@ type Store struct {
 // DSN: every pooled connection gets them. _txlock=immediate makes every
 // transaction take the write lock at BEGIN, so that two writers never
 // deadlock upgrading a read lock.
-func DSN(path string) string { return Options{}.dsn(path) }
+func DSN(path string) string { return cliOptions.dsn(path) }
 
 // Options sets how much memory the store's connections may use.
 type Options struct {
@@ -89,9 +89,14 @@ func (o Options) dsn(path string) string {
 		fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)", perConn, o.MmapBytes) + "&_txlock=immediate"
 }
 
+// cliOptions are Open's: the command-line tools (an import, an export) work
+// on one or two connections, each of which may fill DefaultCacheBytes. A
+// server sizes its pool as a whole with OpenWith.
+var cliOptions = Options{CacheBytes: DefaultCacheBytes * DefaultMaxConns}
+
 // Open opens (creating if need be) the database at path, applies pending
 // migrations and loads the scheme definitions shipped in data/.
-func Open(path string) (*Store, error) { return OpenWith(path, Options{}) }
+func Open(path string) (*Store, error) { return OpenWith(path, cliOptions) }
 
 // OpenWith is Open with the memory the store may use.
 func OpenWith(path string, o Options) (*Store, error) {
