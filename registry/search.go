@@ -39,10 +39,13 @@ const (
 	// ShortScanRows is how many of the newest certificates a one-character
 	// query looks at: no index serves a single character.
 	ShortScanRows = 20000
-	// CountBudget is how many rows a count reads at most when no index
-	// counts for it (a common name term with filters, a status): past it
-	// the count is given as "at least".
-	CountBudget   = 3000
+	// CountBudget is how many index entries a count reads at most when no
+	// index counts for it alone (filters without a name term), and
+	// TermCountBudget how many rows when each must also be checked
+	// against the name terms (a common term with filters): past them the
+	// count is given as "at least".
+	CountBudget     = 3000
+	TermCountBudget = 1500
 	maxQueryRunes = 100
 )
 
@@ -142,7 +145,8 @@ type SearchResult struct {
 	// Total counts the matches up to CountCap; Capped says there are more.
 	// Total is -1 when the results are not counted (a one-character
 	// search): there are results, how many is not known. AtLeast says
-	// Total is a lower bound: counting stopped after CountBudget rows.
+	// Total is a lower bound: counting stopped after CountBudget or
+	// TermCountBudget rows.
 	Total   int
 	Capped  bool
 	AtLeast bool
@@ -197,6 +201,21 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		cond = " WHERE " + strings.Join(all, " AND ")
 	}
 	allArgs := append(append([]any{}, args...), ts.args...)
+	if ts.lookup {
+		// At most ftsCountMax candidates: one pass reads, checks and
+		// orders them all (ids only), which gives the count and the page;
+		// then the page's rows are read by id.
+		ids, err := s.ids(ctx, `SELECT c.id FROM certificates c`+cond+` ORDER BY `+sortSQL[f.Sort]+` LIMIT ?`, append(allArgs, CountCap+1)...)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		res.Total, res.Capped = min(len(ids), CountCap), len(ids) > CountCap
+		from := min((f.Page-1)*f.PerPage, len(ids))
+		if res.Certificates, err = s.CertificatesByID(ctx, ids[from:min(from+f.PerPage, len(ids))]); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	q := `SELECT ` + certColumns + certFrom + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ? OFFSET ?`
 	res.Certificates, err = s.queryCertificates(ctx, q, append(allArgs, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
@@ -215,21 +234,17 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		// in order; counting would read all of them.
 		res.Total = -1
 		return res, nil
-	case ts.lookup || ts.in != "" && !filtered:
+	case ts.in != "" && !filtered:
 		// The name index found at most ftsCountMax candidates: check
 		// them, in no order, stopping past CountCap.
-		c, a := cond, allArgs
-		if !ts.lookup {
-			c, a = cond+" AND "+ts.in, append(allArgs, ts.inArg)
-		}
 		var n int
-		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+c+` LIMIT ?)`, append(a, CountCap+1)...).Scan(&n); err != nil {
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+cond+` AND `+ts.in+` LIMIT ?)`, append(allArgs, ts.inArg, CountCap+1)...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("search count: %w", err)
 		}
 		res.Total, res.Capped = min(n, CountCap), n > CountCap
 		return res, nil
 	}
-	// Otherwise count among at most CountBudget rows, in no order: the
+	// Otherwise count among at most budget rows, in no order: the
 	// filters choose the rows through their indexes, the name terms are
 	// checked on each.
 	// Fewer rows than the budget: the count is exact. Else it is a lower
@@ -237,9 +252,9 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	// driver then drops the connection, and a fresh connection starts
 	// cold.)
 	idxWhere, idxArgs := s.countSQL(f)
-	m := "1"
+	m, budget := "1", CountBudget
 	if len(ts.where) > 0 {
-		m = "(" + strings.Join(ts.where, " AND ") + ")"
+		m, budget = "("+strings.Join(ts.where, " AND ")+")", TermCountBudget
 	}
 	countQ := `SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ` + m + ` AS m FROM certificates c`
 	if len(idxWhere) > 0 {
@@ -247,13 +262,13 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	}
 	countQ += ` LIMIT ?)`
 	var rows, n int
-	if err := s.queryRow(ctx, countQ, append(append(append([]any{}, ts.args...), idxArgs...), CountBudget)...).Scan(&rows, &n); err != nil {
+	if err := s.queryRow(ctx, countQ, append(append(append([]any{}, ts.args...), idxArgs...), budget)...).Scan(&rows, &n); err != nil {
 		return nil, fmt.Errorf("search count: %w", err)
 	}
 	switch {
 	case n > CountCap:
 		res.Total, res.Capped = CountCap, true
-	case rows < CountBudget:
+	case rows < budget:
 		res.Total = n
 	default:
 		res.Total, res.AtLeast = max(n, (f.Page-1)*f.PerPage+len(res.Certificates)), true
@@ -270,6 +285,24 @@ func (s *Store) countSQL(f Filter) (where []string, args []any) {
 		where[i] = strings.ReplaceAll(w, "+c.", "c.")
 	}
 	return where, args
+}
+
+// ids runs q, which selects one integer column.
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // expiredSQL selects certificates past their expiry date that were never

@@ -49,7 +49,7 @@ func TestSearchCountStopsAtBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !res.AtLeast || res.Capped {
-		t.Fatalf("电梯 in 浙江: at least %v, capped %v; want a lower bound (700 matches among 3,500 rows, budget %d)", res.AtLeast, res.Capped, registry.CountBudget)
+		t.Fatalf("电梯 in 浙江: at least %v, capped %v; want a lower bound (700 matches among 3,500 rows, budget %d)", res.AtLeast, res.Capped, registry.TermCountBudget)
 	}
 	if res.Total < registry.DefaultPerPage || res.Total > 700 {
 		t.Errorf("电梯 in 浙江: total %d, want between a page and the 700 there are", res.Total)
