@@ -46,7 +46,7 @@ const (
 	// count is given as "at least".
 	CountBudget     = 3000
 	TermCountBudget = 1500
-	maxQueryRunes = 100
+	maxQueryRunes   = 100
 )
 
 // Filter selects certificates for browsing and search. Zero fields do not
