@@ -154,3 +154,35 @@ func TestSearchCacheFollowsWrites(t *testing.T) {
 		t.Errorf("a cached result came back with total %d", again.Total)
 	}
 }
+
+// The certificate page's one read finds what Certificate and History find.
+func TestCertificateWithHistory(t *testing.T) {
+	s := searchStore(t)
+	ctx := context.Background()
+	for _, number := range []string{"AS-0002", "as-0001", "00114E22766R2L/3502"} {
+		c, events, err := s.CertificateWithHistory(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.Certificate(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		history, err := s.History(ctx, want.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", want) {
+			t.Errorf("%s: certificate\n%+v\nwant\n%+v", number, c, want)
+		}
+		if fmt.Sprintf("%+v", events) != fmt.Sprintf("%+v", history) {
+			t.Errorf("%s: events\n%+v\nwant\n%+v", number, events, history)
+		}
+		if number == "AS-0002" && len(events) != 2 {
+			t.Errorf("AS-0002: %d events, want issued and suspended", len(events))
+		}
+	}
+	if _, _, err := s.CertificateWithHistory(ctx, "AS-9999"); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Errorf("AS-9999: %v, want not found", err)
+	}
+}

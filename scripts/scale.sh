@@ -23,7 +23,14 @@ DB=${DB:-/work/scale/1m.db}
 SEED=${SEED:-42}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
-PORT=${PORT:-18280}
+# Three free ports in a row (other work on the machine may hold some).
+free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"; }
+if [ -z "${PORT:-}" ]; then
+	for _ in $(seq 20); do
+		PORT=$((20000 + RANDOM % 20000))
+		free "$PORT" && break
+	done
+fi
 cd "$(dirname "$0")/.."
 root=$PWD
 command -v sqlite3 >/dev/null || { echo "scale.sh: sqlite3 not found (apt-get install -y sqlite3)" >&2; exit 1; }
