@@ -50,7 +50,7 @@ type Config struct {
 
 // DefaultPageCacheBytes is the rendered-page cache's size unless
 // Config.PageCacheBytes says otherwise.
-const DefaultPageCacheBytes = 32 << 20
+const DefaultPageCacheBytes = 24 << 20
 
 // Server serves the public site.
 type Server struct {

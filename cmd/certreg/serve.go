@@ -67,7 +67,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		// The Go heap holds the two caches and what requests allocate:
 		// a soft limit makes the collector keep it near that rather than
 		// let it double between collections.
-		debug.SetMemoryLimit(int64(*sizes[0]) + int64(*sizes[1]) + 96<<20)
+		debug.SetMemoryLimit(int64(*sizes[0]) + int64(*sizes[1]) + 64<<20)
 	}
 	if *loadDemo {
 		loaded, err := demo.Load(ctx, store)
