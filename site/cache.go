@@ -28,6 +28,7 @@ type pageCache struct {
 	// crawler) neither pays for compression nor evicts the popular ones.
 	seen       map[uint64]struct{}
 	seed       maphash.Seed
+	seenMu     sync.Mutex // apart from mu: admitting never blocks readers
 	bytes      int
 	maxBytes   int
 	maxEntries int
@@ -61,8 +62,8 @@ const seenMax = 1 << 16
 // admit reports whether key was asked for before, and remembers it.
 func (c *pageCache) admit(key string) bool {
 	h := maphash.String(c.seed, key)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
 	if _, ok := c.seen[h]; ok {
 		delete(c.seen, h)
 		return true
