@@ -244,3 +244,68 @@ func (s *Store) queryBodies(ctx context.Context, where string, args ...any) ([]*
 	}
 	return out, rows.Err()
 }
+
+// CertificateWithHistory returns the certificate with number (as
+// Certificate finds it) and its events, oldest first, in one indexed read:
+// the number index finds the row, the events index its events, one row
+// each. It is what a certificate's page shows.
+func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Certificate, []Event, error) {
+	n, fe := NormalizeNumber(number)
+	if fe != nil {
+		return nil, nil, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
+	}
+	rows, err := s.query(ctx, `SELECT `+certColumns+`, e.id, e.body_id, e.kind, e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes`+
+		certFrom+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+	}
+	defer rows.Close()
+	var (
+		c      *Certificate
+		events []Event
+	)
+	for rows.Next() {
+		var (
+			e                Event
+			id, body         sql.NullInt64
+			kind, eff, at    sql.NullString
+			reason, actor    sql.NullString
+			source, addr, ch sql.NullString
+		)
+		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+		}
+		if c == nil {
+			c = row
+		}
+		if !id.Valid {
+			continue // a certificate without events (never, but for the LEFT JOIN)
+		}
+		e.ID, e.CertificateID, e.Number, e.BodyID, e.Kind = id.Int64, c.ID, c.Number, body.Int64, kind.String
+		e.Reason, e.Actor, e.Source, e.RemoteAddr = reason.String, actor.String, source.String, addr.String
+		e.EffectiveDate, e.At = parseStoredDate(eff), parseTime(at.String)
+		if ch.String != "" && ch.String != "[]" {
+			if err := json.Unmarshal([]byte(ch.String), &e.Changes); err != nil {
+				return nil, nil, fmt.Errorf("event %d: %w", e.ID, err)
+			}
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+	}
+	if c == nil {
+		return nil, nil, notRegistered(n)
+	}
+	return c, events, nil
+}
+
+// withExtra scans a row's leading columns into what the caller asks and
+// the rest into extra.
+type withExtra struct {
+	rows  *sql.Rows
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.extra...)...) }

@@ -213,7 +213,7 @@ func (s *Store) LatestLeaf(ctx context.Context, certID, size int64) (leaf LogLea
 // certificate with id certID in the tree of the latest checkpoint, in one
 // indexed read; ok is false while there is none.
 func (s *Store) CheckpointedLeaf(ctx context.Context, certID int64) (index int64, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT l.idx FROM translog_leaves l
+	err = s.queryRow(ctx, `SELECT l.idx FROM translog_leaves l
 		WHERE l.certificate_id = ? AND l.idx < (SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1)
 		ORDER BY l.idx DESC LIMIT 1`, certID).Scan(&index)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -40,7 +40,14 @@ const (
 	// ShortScanRows is how many of the newest certificates a one-character
 	// query looks at: no index serves a single character.
 	ShortScanRows = 20000
-	maxQueryRunes = 100
+	// CountBudget is how many index entries a count reads at most when no
+	// index counts for it alone (filters without a name term), and
+	// TermCountBudget how many rows when each must also be checked
+	// against the name terms (a common term with filters): past them the
+	// count is given as "at least".
+	CountBudget     = 3000
+	TermCountBudget = 1500
+	maxQueryRunes   = 100
 )
 
 // Filter selects certificates for browsing and search. Zero fields do not
@@ -157,9 +164,12 @@ type SearchResult struct {
 	Certificates []*Certificate
 	// Total counts the matches up to CountCap; Capped says there are more.
 	// Total is -1 when the results are not counted (a one-character
-	// search): there are results, how many is not known.
-	Total  int
-	Capped bool
+	// search): there are results, how many is not known. AtLeast says
+	// Total is a lower bound: counting stopped after CountBudget or
+	// TermCountBudget rows.
+	Total   int
+	Capped  bool
+	AtLeast bool
 	// Partial says a one-character query only searched the newest
 	// ShortScanRows certificates.
 	Partial bool
@@ -181,6 +191,11 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 	if err := f.Validate(s.schemes); err != nil {
 		return nil, err
 	}
+	return s.cachedSearch(ctx, f)
+}
+
+// search runs a validated filter's queries.
+func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	res := &SearchResult{}
 	var err error
 	if f.Query != "" {
@@ -205,20 +220,38 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 		// them, and the count below is exact.
 		where = append(where, "c.holder_credit_code = ?")
 		args = append(args, res.HolderCode)
+		filtered = true
 	} else if terms := strings.Fields(f.Query); len(terms) > 0 {
-		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage); err != nil {
+		// Rows read in the issue index's order are checked in the index,
+		// which holds the name: eight times cheaper than a row.
+		covered := !filtered && (f.Sort == SortIssuedDesc || f.Sort == SortIssuedAsc)
+		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage, covered); err != nil {
 			return nil, err
 		}
-		where = append(where, ts.where...)
-		args = append(args, ts.args...)
 		res.Partial = ts.partial
 	}
 	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	if all := append(append([]string{}, where...), ts.where...); len(all) > 0 {
+		cond = " WHERE " + strings.Join(all, " AND ")
+	}
+	allArgs := append(append([]any{}, args...), ts.args...)
+	if ts.lookup {
+		// At most ftsCountMax candidates: one pass reads, checks and
+		// orders them all (ids only), which gives the count and the page;
+		// then the page's rows are read by id.
+		ids, err := s.ids(ctx, `SELECT c.id FROM certificates c`+cond+` ORDER BY `+sortSQL[f.Sort]+` LIMIT ?`, append(allArgs, CountCap+1)...)
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		res.Total, res.Capped = min(len(ids), CountCap), len(ids) > CountCap
+		from := min((f.Page-1)*f.PerPage, len(ids))
+		if res.Certificates, err = s.CertificatesByID(ctx, ids[from:min(from+f.PerPage, len(ids))]); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	q := `SELECT ` + certColumns + certFrom + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ? OFFSET ?`
-	res.Certificates, err = s.queryCertificates(ctx, q, append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	res.Certificates, err = s.queryCertificates(ctx, q, append(allArgs, f.PerPage, (f.Page-1)*f.PerPage)...)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -235,24 +268,79 @@ func (s *Store) Search(ctx context.Context, f Filter) (*SearchResult, error) {
 		// in order; counting would read all of them.
 		res.Total = -1
 		return res, nil
+	case ts.in != "" && !filtered:
+		// The name index found at most ftsCountMax candidates: check
+		// them, in no order, stopping past CountCap.
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c`+cond+` AND `+ts.in+` LIMIT ?)`, append(allArgs, ts.inArg, CountCap+1)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		res.Total, res.Capped = min(n, CountCap), n > CountCap
+		return res, nil
 	}
-	// The count reads in the page's order, so it costs what reading page
-	// CountCap/PerPage would: LIMIT stops it at CountCap+1 matches.
-	// Expired certificates have no order to keep and are counted on the
-	// status index, which covers status and expiry. (A time budget with
-	// an interrupt was tried: the driver then drops the connection, and
-	// every fresh connection starts cold.)
-	countQ := `SELECT count(*) FROM (SELECT 1 FROM certificates c` + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ?)`
-	if f.Status == StatusExpired {
-		countQ = `SELECT count(*) FROM (SELECT 1 FROM certificates c` +
-			strings.NewReplacer("+c.status IN", "c.status IN", "+c.expiry_date <", "c.expiry_date <").Replace(cond) + ` LIMIT ?)`
+	// Otherwise count among at most budget rows, in no order: the
+	// filters choose the rows through their indexes, the name terms are
+	// checked on each.
+	// Fewer rows than the budget: the count is exact. Else it is a lower
+	// bound, and said so. (A time budget with an interrupt was tried: the
+	// driver then drops the connection, and a fresh connection starts
+	// cold.)
+	idxWhere, idxArgs := s.countSQL(f)
+	if res.HolderCode != "" {
+		idxWhere = append(idxWhere, "c.holder_credit_code = ?")
+		idxArgs = append(idxArgs, res.HolderCode)
 	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, countQ, append(args, CountCap+1)...).Scan(&n); err != nil {
+	m, budget := "1", CountBudget
+	if len(ts.where) > 0 {
+		m, budget = "("+strings.Join(ts.where, " AND ")+")", TermCountBudget
+	}
+	countQ := `SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ` + m + ` AS m FROM certificates c`
+	if len(idxWhere) > 0 {
+		countQ += " WHERE " + strings.Join(idxWhere, " AND ")
+	}
+	countQ += ` LIMIT ?)`
+	var rows, n int
+	if err := s.queryRow(ctx, countQ, append(append(append([]any{}, ts.args...), idxArgs...), budget)...).Scan(&rows, &n); err != nil {
 		return nil, fmt.Errorf("search count: %w", err)
 	}
-	res.Total, res.Capped = min(n, CountCap), n > CountCap
+	switch {
+	case n > CountCap:
+		res.Total, res.Capped = CountCap, true
+	case rows < budget:
+		res.Total = n
+	default:
+		res.Total, res.AtLeast = max(n, (f.Page-1)*f.PerPage+len(res.Certificates)), true
+	}
 	return res, nil
+}
+
+// countSQL returns f's filters for a count: a count needs no order, so
+// each filter may use its index (the "+" that keeps the page query on the
+// sort order's index is dropped).
+func (s *Store) countSQL(f Filter) (where []string, args []any) {
+	where, args = s.filterSQL(f)
+	for i, w := range where {
+		where[i] = strings.ReplaceAll(w, "+c.", "c.")
+	}
+	return where, args
+}
+
+// ids runs q, which selects one integer column.
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // expiredSQL selects certificates past their expiry date that were never
@@ -312,21 +400,31 @@ type termSearch struct {
 	matches    int
 	exactCount bool
 	partial    bool
+	// lookup says the page is read by looking up the name index's
+	// matches (at most ftsCountMax), not by reading rows in order.
+	lookup bool
+	// in is the condition that limits rows to the name index's matches
+	// (with its argument), set when they are at most ftsCountMax.
+	in    string
+	inArg any
 }
 
 // termSQL returns the conditions that make every term match the holder's
 // name. Every term is checked with LIKE; the rarest index kind narrows the
 // rows first when its matches are few enough to look up, given that the
 // page needs the first need rows in sort order.
-func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSearch, error) {
+func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered bool) (termSearch, error) {
 	var ts termSearch
 	var tri, bi []string
+	triExact := true
 	for _, t := range terms {
 		ts.where = append(ts.where, `c.holder_name LIKE ? ESCAPE '\'`)
 		ts.args = append(ts.args, "%"+likeEscape(t)+"%")
 		switch {
 		case utf8.RuneCountInString(t) >= 3:
-			tri = append(tri, ftsPhrase(t))
+			expr, exact := s.trigramQuery(t)
+			tri = append(tri, expr)
+			triExact = triExact && exact
 		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "" && !strings.Contains(Bigrams(t), " "):
 			bi = append(bi, ftsPhrase(Bigrams(t)))
 		}
@@ -335,7 +433,7 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 	switch {
 	case len(tri) > 0:
 		table, expr = "holder_fts", strings.Join(tri, " AND ")
-		ts.exactCount = len(tri) == len(terms)
+		ts.exactCount = len(tri) == len(terms) && triExact
 	case len(bi) > 0:
 		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
 		ts.exactCount = len(bi) == len(terms)
@@ -343,7 +441,7 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
 		var since string
-		err := s.db.QueryRowContext(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+		err := s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return ts, fmt.Errorf("search: %w", err)
 		}
@@ -354,18 +452,28 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int) (termSear
 		ts.partial = true
 		return ts, nil
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
+	if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
 		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
 	var rows int64 // about the number of certificates, from the rowid index
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
 		return ts, fmt.Errorf("search: %w", err)
 	}
-	// Looking up m matches costs m reads; reading in sort order costs about
-	// need × rows / m. Look up when that is cheaper.
-	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || m*m <= int64(need)*rows) {
-		ts.where = append(ts.where, `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`)
+	// Looking up m matches costs m row reads (and a sort); reading in sort
+	// order costs about need × rows / m reads, of index entries when the
+	// index holds the name (covered), about eight times cheaper. Look up
+	// when that is cheaper.
+	scan := int64(8)
+	if covered {
+		scan = 1
+	}
+	if ts.matches <= ftsCountMax {
+		ts.in, ts.inArg = `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, expr
+	}
+	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || 8*m*m <= scan*int64(need)*rows) {
+		ts.where = append(ts.where, ts.in)
 		ts.args = append(ts.args, expr)
+		ts.lookup = true
 	}
 	return ts, nil
 }

@@ -30,6 +30,15 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return st.QueryContext(ctx, args...)
 }
 
+// queryRow runs q, which returns at most one row, as a prepared statement.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := s.stmts.get(ctx, s.db, q)
+	if err != nil || st == nil {
+		return s.db.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 // get returns q's statement, or nil when the cache is full.
 func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
 	c.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/certreg/certreg/data"
@@ -34,33 +35,83 @@ type Store struct {
 	// prepared): parsing a statement costs as much as running the
 	// registry's simple reads.
 	stmts stmtCache
+	// searches keeps recent search results (SetSearchCache).
+	searches searchCache
+	// common holds the name index's common trigrams (LearnSearchTerms).
+	common atomic.Pointer[commonTerms]
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
 }
 
-// DSN returns the data source name for the database file at path. Pragmas
-// are per connection, so they live in the DSN: every pooled connection gets
-// them. _txlock=immediate makes every transaction take the write lock at
-// BEGIN, so that two writers never deadlock upgrading a read lock.
-func DSN(path string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate"
+// DSN returns the data source name for the database file at path, with
+// the default Options. Pragmas are per connection, so they live in the
+// DSN: every pooled connection gets them. _txlock=immediate makes every
+// transaction take the write lock at BEGIN, so that two writers never
+// deadlock upgrading a read lock.
+func DSN(path string) string { return cliOptions.dsn(path) }
+
+// Options sets how much memory the store's connections may use.
+type Options struct {
+	// CacheBytes is SQLite's page cache for the whole pool, shared out
+	// evenly between the connections (each has its own); 0 is
+	// DefaultCacheBytes.
+	CacheBytes int64
+	// MmapBytes is how much of the file each connection maps instead of
+	// reading it into its cache; 0 maps nothing. Mapped pages are the
+	// kernel's page cache, shared by every connection and process.
+	MmapBytes int64
+	// MaxConns is the size of the connection pool; 0 is DefaultMaxConns.
+	MaxConns int
 }
+
+// Defaults of Options.
+const (
+	DefaultCacheBytes = 64 << 20
+	DefaultMaxConns   = 8
+)
+
+func (o Options) withDefaults() Options {
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = DefaultMaxConns
+	}
+	o.MmapBytes = max(o.MmapBytes, 0)
+	return o
+}
+
+func (o Options) dsn(path string) string {
+	o = o.withDefaults()
+	perConn := max(o.CacheBytes/int64(o.MaxConns)>>10, 256) // KiB; SQLite's negative cache_size
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)" +
+		fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)", perConn, o.MmapBytes) + "&_txlock=immediate"
+}
+
+// cliOptions are Open's: the command-line tools (an import, an export) work
+// on one or two connections, each of which may fill DefaultCacheBytes. A
+// server sizes its pool as a whole with OpenWith.
+var cliOptions = Options{CacheBytes: DefaultCacheBytes * DefaultMaxConns}
 
 // Open opens (creating if need be) the database at path, applies pending
 // migrations and loads the scheme definitions shipped in data/.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenWith(path, cliOptions) }
+
+// OpenWith is Open with the memory the store may use.
+func OpenWith(path string, o Options) (*Store, error) {
+	o = o.withDefaults()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	db, err := sql.Open("sqlite", DSN(path))
+	db, err := sql.Open("sqlite", o.dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	db.SetMaxOpenConns(o.MaxConns)
+	db.SetMaxIdleConns(o.MaxConns)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path, Now: time.Now}
 	if err := s.migrate(); err != nil {
@@ -226,7 +277,7 @@ func (s *Store) Empty(ctx context.Context) (bool, error) {
 // pages are still current.
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
-	err := s.db.QueryRowContext(ctx, `SELECT generation FROM registry_state WHERE id = 1`).Scan(&g)
+	err := s.queryRow(ctx, `SELECT generation FROM registry_state WHERE id = 1`).Scan(&g)
 	return g, err
 }
 

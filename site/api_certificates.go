@@ -139,6 +139,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 		Total        int              `json:"total"`
 		TotalCapped  bool             `json:"total_capped,omitempty"`
 		TotalUnknown bool             `json:"total_unknown,omitempty"`
+		TotalAtLeast bool             `json:"total_at_least,omitempty"`
 		Page         int              `json:"page"`
 		PerPage      int              `json:"per_page"`
 		Next         string           `json:"next,omitempty"`
@@ -147,7 +148,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 		Certificates []apiCertificate `json:"certificates"`
 		AsOf         time.Time        `json:"as_of"`
 	}
-	out := page{Total: res.Total, TotalCapped: res.Capped, TotalUnknown: res.Total < 0, Page: f.Page, PerPage: f.PerPage,
+	out := page{Total: res.Total, TotalCapped: res.Capped, TotalUnknown: res.Total < 0, TotalAtLeast: res.AtLeast, Page: f.Page, PerPage: f.PerPage,
 		Partial: res.Partial, Certificates: []apiCertificate{}, AsOf: now.UTC()}
 	if out.TotalUnknown {
 		out.Total = 0
@@ -158,7 +159,7 @@ func (s *Server) apiListCertificates(w http.ResponseWriter, r *http.Request) err
 	for _, c := range res.Certificates {
 		out.Certificates = append(out.Certificates, s.apiRecord(c, now))
 	}
-	if len(res.Certificates) == f.PerPage && (res.Total < 0 || f.Page*f.PerPage < res.Total) && f.Page*f.PerPage < registry.CountCap {
+	if len(res.Certificates) == f.PerPage && (res.Total < 0 || res.AtLeast || f.Page*f.PerPage < res.Total) && f.Page*f.PerPage < registry.CountCap {
 		q := bq.encode(f.Page + 1)
 		if f.PerPage != registry.DefaultPerPage {
 			sep := "?"

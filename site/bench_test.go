@@ -100,3 +100,37 @@ func BenchmarkSearchPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRandomCertificatePages reads certificate pages chosen at random
+// over the whole registry (set CERTREG_BENCH_DB to a large one), with the
+// page cache on (each page asked about once: the cache must cost nothing)
+// and off.
+func BenchmarkRandomCertificatePages(b *testing.B) {
+	s := benchStore(b)
+	var numbers []string
+	rows, err := registrytest.RawDB(b, s).Query(`SELECT number FROM certificates WHERE id IN (SELECT 1 + abs(random()) % (SELECT max(id) FROM certificates) FROM certificates LIMIT 5000)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		numbers = append(numbers, n)
+	}
+	rows.Close()
+	for _, noCache := range []bool{false, true} {
+		name := "cache"
+		if noCache {
+			name = "nocache"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := New(s, Config{BaseURL: testBase, NoCache: noCache}).Handler()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				benchGet(b, h, views.CertificatePath(numbers[i%len(numbers)]))
+				i++
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash/maphash"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,8 +21,15 @@ import (
 // speed. An entry is good for one registry generation and one calendar day
 // in China (a certificate expires at midnight without any write).
 type pageCache struct {
-	mu         sync.RWMutex
-	entries    map[string]*cacheEntry
+	mu      sync.RWMutex
+	entries map[string]*cacheEntry
+	// seen holds hashes of keys asked for once and not cached: a page is
+	// cached (and compressed, the costly part) on its second request, so
+	// that a stream of pages each asked once (random certificates, a
+	// crawler) neither pays for compression nor evicts the popular ones.
+	seen       map[uint64]struct{}
+	seed       maphash.Seed
+	seenMu     sync.Mutex // apart from mu: admitting never blocks readers
 	bytes      int
 	maxBytes   int
 	maxEntries int
@@ -44,7 +52,28 @@ type cacheEntry struct {
 }
 
 func newPageCache(maxBytes, maxEntries int) *pageCache {
-	return &pageCache{entries: map[string]*cacheEntry{}, maxBytes: maxBytes, maxEntries: maxEntries}
+	return &pageCache{entries: map[string]*cacheEntry{}, maxBytes: maxBytes, maxEntries: maxEntries,
+		seen: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+}
+
+// seenMax bounds the keys remembered as asked once (8 bytes each, and the
+// map's overhead): past it they are forgotten all at once.
+const seenMax = 1 << 16
+
+// admit reports whether key was asked for before, and remembers it.
+func (c *pageCache) admit(key string) bool {
+	h := maphash.String(c.seed, key)
+	c.seenMu.Lock()
+	defer c.seenMu.Unlock()
+	if _, ok := c.seen[h]; ok {
+		delete(c.seen, h)
+		return true
+	}
+	if len(c.seen) >= seenMax {
+		clear(c.seen)
+	}
+	c.seen[h] = struct{}{}
+	return false
 }
 
 func (c *pageCache) get(key string) *cacheEntry {
@@ -58,17 +87,17 @@ func (c *pageCache) get(key string) *cacheEntry {
 // still full, arbitrary ones (map order is random): pages of one
 // generation are all equally cheap to render again.
 func (c *pageCache) put(key string, e *cacheEntry) {
-	size := len(e.body) + len(e.gz) + len(key)
+	size := entrySize(key, e)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.entries[key]; ok {
-		c.bytes -= len(old.body) + len(old.gz) + len(key)
+		c.bytes -= entrySize(key, old)
 		delete(c.entries, key)
 	}
 	if c.bytes+size > c.maxBytes || len(c.entries) >= c.maxEntries {
 		for k, old := range c.entries {
 			if old.gen != e.gen || !old.day.Equal(e.day) {
-				c.bytes -= len(old.body) + len(old.gz) + len(k)
+				c.bytes -= entrySize(k, old)
 				delete(c.entries, k)
 			}
 		}
@@ -76,12 +105,21 @@ func (c *pageCache) put(key string, e *cacheEntry) {
 			if c.bytes+size <= c.maxBytes && len(c.entries) < c.maxEntries {
 				break
 			}
-			c.bytes -= len(old.body) + len(old.gz) + len(k)
+			c.bytes -= entrySize(k, old)
 			delete(c.entries, k)
 		}
 	}
 	c.entries[key] = e
 	c.bytes += size
+}
+
+// entryOverhead estimates an entry's memory besides its bodies and key:
+// the struct, its two prepared header maps and the map slot.
+const entryOverhead = 1536
+
+// entrySize is what an entry counts against the cache's bytes.
+func entrySize(key string, e *cacheEntry) int {
+	return len(e.body) + len(e.gz) + len(key) + entryOverhead
 }
 
 // cachedHandler serves h's successful responses from the page cache while
@@ -106,8 +144,9 @@ func (s *Server) cachedHandler(h handlerFunc) handlerFunc {
 		if err := h(rec, r.WithContext(context.WithValue(r.Context(), uncacheableKey{}, stale))); err != nil {
 			return err
 		}
-		e := newCacheEntry(rec, gen, day)
-		if rec.status == http.StatusOK && !*stale {
+		keep := rec.status == http.StatusOK && !*stale && s.cache.admit(key)
+		e := newCacheEntry(rec, gen, day, keep)
+		if keep {
 			s.cache.put(key, e)
 		}
 		e.serve(w, r)
@@ -126,7 +165,10 @@ func markUncacheable(ctx context.Context) {
 	}
 }
 
-func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
+// newCacheEntry makes an entry of a recorded response; compress adds the
+// gzip form, for an entry that will be kept (the middleware compresses a
+// response served once).
+func newCacheEntry(rec *recorder, gen int64, day time.Time, compress bool) *cacheEntry {
 	body := bytes.Clone(rec.body.Bytes())
 	sum := sha256.Sum256(body)
 	e := &cacheEntry{
@@ -136,7 +178,7 @@ func newCacheEntry(rec *recorder, gen int64, day time.Time) *cacheEntry {
 	// The render time, not the certificate's last change: a page also
 	// changes when its certificate expires, with no write.
 	e.modified = time.Now().UTC().Format(http.TimeFormat)
-	if compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
+	if compress && compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
 		var gz bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 		zw.Write(body)

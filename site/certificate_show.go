@@ -15,18 +15,15 @@ import (
 // canonical URL.
 func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 	seg := r.PathValue("number")
-	c, err := s.certificate(r, views.ParseURLNumber(seg))
+	// One indexed read: the certificate and its history.
+	c, events, err := s.store.CertificateWithHistory(r.Context(), views.ParseURLNumber(seg))
 	if err != nil {
-		return err
+		return notFoundAsCertificate(err, views.ParseURLNumber(seg))
 	}
 	lang := langOf(r)
 	if seg != views.URLNumber(c.Number) || r.URL.RawQuery != "" {
 		http.Redirect(w, r, lang.Path(views.CertificatePath(c.Number)), http.StatusMovedPermanently)
 		return nil
-	}
-	events, err := s.store.History(r.Context(), c.ID)
-	if err != nil {
-		return err
 	}
 	now := s.now()
 	sc, ok := s.store.Schemes().Get(c.SchemeCode)
@@ -78,14 +75,23 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 // plainly that no such certificate is registered.
 func (s *Server) certificate(r *http.Request, number string) (*registry.Certificate, error) {
 	c, err := s.store.Certificate(r.Context(), number)
-	if registry.ErrorCode(err) == registry.ENOTFOUND {
-		shown := number
-		if len([]rune(shown)) > 60 {
-			shown = string([]rune(shown)[:60]) + "…"
-		}
-		return nil, registry.Errorf(registry.ENOTFOUND, "number", "cert.notfound", shown)
+	if err != nil {
+		return nil, notFoundAsCertificate(err, number)
 	}
-	return c, err
+	return c, nil
+}
+
+// notFoundAsCertificate words a not-found error as "no certificate numbered
+// ... is registered", with the number as asked (cut at 60 characters).
+func notFoundAsCertificate(err error, number string) error {
+	if registry.ErrorCode(err) != registry.ENOTFOUND {
+		return err
+	}
+	shown := number
+	if len([]rune(shown)) > 60 {
+		shown = string([]rune(shown)[:60]) + "…"
+	}
+	return registry.Errorf(registry.ENOTFOUND, "number", "cert.notfound", shown)
 }
 
 func surveillanceResult(lang i18n.Lang, a registry.Surveillance) string {

@@ -143,6 +143,8 @@ func (s *Server) listCertificates(w http.ResponseWriter, r *http.Request) error 
 	switch {
 	case res.Total < 0:
 		v.Count = lang.T("browse.count.many")
+	case res.AtLeast:
+		v.Count = lang.Tf("browse.count.atleast", lang.Int(res.Total))
 	case res.Capped:
 		v.Count = lang.Tf("browse.count.capped", lang.Int(registry.CountCap), lang.Int(registry.CountCap))
 	case res.Total > registry.CountCap:
@@ -168,9 +170,10 @@ func (s *Server) pager(lang i18n.Lang, bq *browseQuery, f registry.Filter, res *
 	href := func(p int) string { return lang.Path(views.CertificatesPath) + bq.encode(p) }
 	last := f.Page
 	if res.Total > 0 {
-		last = (res.Total + f.PerPage - 1) / f.PerPage
-	} else if res.Total < 0 && len(res.Certificates) == f.PerPage {
-		last = f.Page + 1
+		last = max((res.Total+f.PerPage-1)/f.PerPage, f.Page)
+	}
+	if (res.Total < 0 || res.AtLeast) && len(res.Certificates) == f.PerPage {
+		last = max(last, f.Page+1)
 	}
 	last = min(last, registry.CountCap/f.PerPage)
 	if last <= 1 {

@@ -35,6 +35,9 @@ type Config struct {
 	// NoCache turns the rendered-page cache off (for benchmarks that
 	// measure rendering).
 	NoCache bool
+	// PageCacheBytes bounds the rendered-page cache's memory (bodies,
+	// compressed bodies and keys); 0 is DefaultPageCacheBytes.
+	PageCacheBytes int64
 	// Keys signs and checks certificate QR codes; nil uses a throwaway
 	// in-memory key (tests and previews only: its QR codes die with it).
 	Keys *signing.KeyRing
@@ -57,6 +60,10 @@ type Config struct {
 	// flight; zero fields take defaults.
 	Heavy Heavy
 }
+
+// DefaultPageCacheBytes is the rendered-page cache's size unless
+// Config.PageCacheBytes says otherwise.
+const DefaultPageCacheBytes = 24 << 20
 
 // Server serves the public site.
 type Server struct {
@@ -98,7 +105,10 @@ func New(store *registry.Store, cfg Config) *Server {
 	}
 	s := &Server{store: store, accounts: accounts.New(store), cfg: cfg, log: log, assets: loadAssets(), mux: http.NewServeMux()}
 	s.gen.Store(-1)
-	s.cache = newPageCache(64<<20, 20000)
+	if cfg.PageCacheBytes <= 0 {
+		cfg.PageCacheBytes = DefaultPageCacheBytes
+	}
+	s.cache = newPageCache(int(cfg.PageCacheBytes), 1<<20)
 	s.verify = newVerifier(cfg)
 	s.heavy = newHeavyWork(cfg.Heavy)
 	s.metrics = newMetrics(store)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -35,6 +36,24 @@ func serve(ctx context.Context, e *env, args []string) error {
 	grace := fs.Duration("shutdown-grace", envDuration(e, "CERTREG_SHUTDOWN_GRACE", 10*time.Second), "on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are closed (env CERTREG_SHUTDOWN_GRACE)")
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	proxies := fs.String("trusted-proxies", envOr(e, "CERTREG_TRUSTED_PROXIES", ""), "the reverse proxies in front of the site, as `CIDR,…` (\"127.0.0.1/32,::1\"): only from these are X-Forwarded-For/Forwarded and X-Forwarded-Proto believed (env CERTREG_TRUSTED_PROXIES)")
+	// Memory is set in bytes for the whole process, not per connection or
+	// per entry, so that what serve holds is known in advance.
+	var sizes [4]*byteSize
+	for i, f := range []struct {
+		name, env string
+		def       int64
+		usage     string
+	}{
+		{"page-cache-bytes", "CERTREG_PAGE_CACHE_BYTES", site.DefaultPageCacheBytes, "memory for rendered pages"},
+		{"search-cache-bytes", "CERTREG_SEARCH_CACHE_BYTES", registry.DefaultSearchCacheBytes, "memory for recent search results; 0 turns the cache off"},
+		{"sqlite-cache-bytes", "CERTREG_SQLITE_CACHE_BYTES", registry.DefaultCacheBytes, "SQLite's page cache, for all connections together"},
+		{"sqlite-mmap-bytes", "CERTREG_SQLITE_MMAP_BYTES", 0, "how much of the database file to map (the kernel's page cache, shared; counted in RSS as file pages)"},
+	} {
+		var err error
+		if sizes[i], err = byteFlag(fs, e, f.name, f.env, f.def, f.usage); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,11 +73,18 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 
-	store, err := registry.Open(*db)
+	store, err := registry.OpenWith(*db, registry.Options{CacheBytes: int64(*sizes[2]), MmapBytes: int64(*sizes[3])})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	store.SetSearchCache(int64(*sizes[1]))
+	if e.getenv("GOMEMLIMIT") == "" {
+		// The Go heap holds the two caches and what requests allocate:
+		// a soft limit makes the collector keep it near that rather than
+		// let it double between collections.
+		debug.SetMemoryLimit(int64(*sizes[0]) + int64(*sizes[1]) + 64<<20)
+	}
 	if *loadDemo {
 		loaded, err := demo.Load(ctx, store)
 		if err != nil {
@@ -91,7 +117,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, PageCacheBytes: int64(*sizes[0]), Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
 	// The log follower and the registry totals stop with ctx; the store
 	// closes only once both have returned.
 	var bg sync.WaitGroup
@@ -139,6 +165,18 @@ func serve(ctx context.Context, e *env, args []string) error {
 	bg.Go(func() {
 		if err := srv.Warm(ctx); err != nil && ctx.Err() == nil {
 			log.Error("compute registry totals", "err", err)
+		}
+		// Which name trigrams are common changes slowly: learn it now and
+		// hourly (seconds at 1,000,000 certificates, on one connection).
+		for {
+			if err := store.LearnSearchTerms(ctx); err != nil && ctx.Err() == nil {
+				log.Error("learn search terms", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Hour):
+			}
 		}
 	})
 	select {

@@ -93,6 +93,7 @@ var pagesMessages = map[string]Msg{
 	"browse.number.part":     {"编号中含有“%s”的证书（%s 张）", "Certificates whose number contains “%s” (%s)"},
 	"browse.numbers.first":   {"前 %d", "first %d"},
 	"browse.holder_code":     {"统一社会信用代码为 %s 的组织的证书", "Certificates of the holder with credit code %s"},
+	"browse.count.atleast":   {"至少 %s 张证书（计数到此为止）", "At least %s certificates (counting stopped there)"},
 	"browse.partial":         {"单个字只在最新的 %s 张证书中查找；输入两个或更多字可查全部。", "A single character is only looked up among the newest %s certificates; type two or more characters to search them all."},
 	"browse.empty":           {"没有符合条件的证书。", "No certificate matches."},
 	"browse.empty.hint":      {"请检查证书编号是否完整、名称是否有错别字；可只输入名称中的两三个字（如“宁波”），或清除部分筛选条件。未在本库登记的证书不能视为有效。", "Check that the number is complete and the name correctly spelled; try two or three characters of the name (e.g. 宁波), or clear some filters. A certificate not registered here cannot be taken as valid."},

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# scale.sh: the national-scale figures (issue 14) in one run, on
+# 127.0.0.1: the search mix at 1, 16 and 64 connections, certificate pages
+# uniformly at random over every number, one cached page against nginx
+# serving the same bytes, serve's RSS after all of it, and the import's rate
+# and bytes per certificate.
+#
+#   scripts/scale.sh                        # builds /work/scale/1m.db once, then reuses it
+#   DB=/tmp/x.db N=100000 scripts/scale.sh  # another size
+#   SEED=7 DB=/tmp/other.db scripts/scale.sh  # a second dataset, other names
+#   DURATION=10s scripts/scale.sh
+#
+# The registry is made by scripts/gencsv.awk and `certreg import`; the
+# import's figures are measured when the registry is built and kept beside
+# it ($DB.import), so a reused registry still reports them (IMPORT=1 imports
+# again into a fresh file to measure them now). The search mix is
+# scripts/searchmix.txt. Needs wrk and nginx (apt-get install -y wrk nginx).
+# Benchmarks on shared cores are noisy: compare ratios within one run.
+set -euo pipefail
+
+N=${N:-1000000}
+DB=${DB:-/work/scale/1m.db}
+SEED=${SEED:-42}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+# Three free ports in a row (other work on the machine may hold some).
+free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"; }
+if [ -z "${PORT:-}" ]; then
+	for _ in $(seq 20); do
+		PORT=$((20000 + RANDOM % 20000))
+		free "$PORT" && break
+	done
+fi
+cd "$(dirname "$0")/.."
+root=$PWD
+command -v sqlite3 >/dev/null || { echo "scale.sh: sqlite3 not found (apt-get install -y sqlite3)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "scale.sh: wrk not found (apt-get install -y wrk)" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "scale.sh: nginx not found (apt-get install -y nginx)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/certreg-scale.XXXXXX)
+chmod 755 "$work" # nginx workers run as an unprivileged user
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ -f "$work/nginx.conf" ] && "$NGINX" -c "$work/nginx.conf" -p "$work" -s stop 2>/dev/null || true
+	wait 2>/dev/null || true
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/certreg" ./cmd/certreg
+
+# import DEST: generates N rows and imports them into a fresh DEST, and
+# prints the import's line of the table.
+import() {
+	local dest=$1 csv="$work/certs.csv" t0 t1 rows bytes
+	awk -v n="$N" -v seed="$SEED" -f scripts/gencsv.awk > "$csv"
+	rm -f "$dest" "$dest-wal" "$dest-shm"
+	t0=$(date +%s.%N)
+	"$work/certreg" import --db "$dest" "$csv" | tail -1 >&2
+	t1=$(date +%s.%N)
+	rows=$((N))
+	bytes=$(stat -c %s "$dest")
+	awk -v r="$rows" -v t="$(echo "$t1 - $t0" | bc)" -v b="$bytes" 'BEGIN {
+		printf "%-46s %d rows in %.1f s, %d rows/s; %.0f MB, %d bytes a certificate\n", "import, fresh registry", r, t, r / t, b / 1e6, b / r }'
+	rm -f "$csv"
+}
+
+if [ ! -f "$DB" ]; then
+	mkdir -p "$(dirname "$DB")"
+	echo "== building $DB: $N certificates (seed $SEED)"
+	import "$DB.building" > "$DB.import"
+	mv "$DB.building" "$DB"
+elif [ -n "${IMPORT:-}" ]; then
+	import "$work/import.db" > "$DB.import"
+	rm -f "$work/import.db"*
+fi
+
+# Every run starts with the file in the kernel's page cache, so that the
+# first run measured does not also pay for reading the disk.
+cat "$DB" > /dev/null
+
+serve() { # port, extra flags
+	"$work/certreg" serve --db "$DB" --addr "127.0.0.1:$1" --base-url https://certreg.example.cn \
+		--demo=false --access-log=false "${@:2}" > "$work/serve-$1.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
+	echo "scale.sh: serve on $1 did not start" >&2; cat "$work/serve-$1.log" >&2; exit 1
+}
+serve "$PORT"                        # as deployed: page cache on
+serve $((PORT + 1)) --page-cache=false --search-cache-bytes=0 # every request does its work
+serve_pid=${pids[0]}
+
+# One certificate, its holder and its name, for the mix; 200,000 numbers
+# drawn uniformly from the whole registry, for the page runs (with fewer,
+# most pages would be asked twice in a run: cached and compressed, which a
+# reader of a million certificates seldom causes).
+sql() { sqlite3 -readonly -batch "$DB" "$1"; }
+total=$(sql "SELECT count(*) FROM certificates")
+IFS='|' read -r number code name < <(sql "SELECT number, holder_credit_code, holder_name FROM certificates WHERE id = $((total / 2))")
+echo "== $DB: $total certificates; sample $number, $code, $name"
+path="/certificates/${number//\//\~}"
+urlencode() { # the query string's values, percent-encoded byte by byte
+	local s=$1 out="" c i
+	LC_ALL=C
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case "$c" in
+		[a-zA-Z0-9.~_=\&-]) out+=$c ;;
+		' ') out+=+ ;;
+		*) out+=$(printf '%%%02X' "'$c") ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+queries=()
+while IFS= read -r line; do
+	case "$line" in '#'* | '') continue ;; esac
+	line=${line//\{NUMBER\}/$number}
+	line=${line//\{CODE\}/$code}
+	line=${line//\{NAME\}/$name}
+	queries+=("/certificates?$(urlencode "$line")")
+done < scripts/searchmix.txt
+{
+	echo "local qs = {"
+	for q in "${queries[@]}"; do echo "  \"$q\","; done
+	echo "}"
+	echo 'local i = 0'
+	echo 'request = function() i = i + 1; return wrk.format("GET", qs[(i % #qs) + 1]) end'
+	echo 'init = function(args) i = math.random(#qs) end'
+} > "$work/search.lua"
+
+{
+	echo "local ps = {"
+	sql "SELECT number FROM certificates WHERE id IN (SELECT 1 + abs(random()) % $total FROM generate_series(1, 200000))" |
+		sed 's#/#~#; s#.*#  "/certificates/&",#'
+	echo "}"
+	echo 'request = function() return wrk.format("GET", ps[math.random(#ps)]) end'
+} > "$work/pages.lua"
+
+mkdir -p "$work/static"
+curl -sf "http://127.0.0.1:$PORT$path" > "$work/static/cert.html"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	keepalive_requests 1000000;
+	types { text/html html; }
+	server {
+		listen 127.0.0.1:$((PORT + 2));
+		root $work/static;
+	}
+}
+NGINX
+"$NGINX" -c "$work/nginx.conf" -p "$work" -g 'daemon on;'
+sleep 0.3
+cmp <(curl -sf "http://127.0.0.1:$((PORT + 2))/cert.html") "$work/static/cert.html"
+
+run() { # label, conns, url, extra wrk args
+	local out
+	out=$(wrk -t"$((THREADS < $2 ? THREADS : $2))" -c"$2" -d"$DURATION" --latency "${@:4}" "$3")
+	awk -v label="$1" '
+		/Requests\/sec/ {rps = $2}
+		$1 == "50%" {p50 = $2}
+		$1 == "99%" {p99 = $2}
+		/Non-2xx/ {bad = $NF}
+		END {printf "%-46s p50 %8s  p99 %8s  %9s req/s%s\n", label, p50, p99, rps, bad ? "  NON-2xx: " bad : ""}' <<<"$out"
+}
+
+for p in "$PORT" $((PORT + 1)); do curl -sf "http://127.0.0.1:$p/certificates" >/dev/null; done
+echo "== wrk: $THREADS threads, $DURATION a run, $(nproc) cores; ${#queries[@]} queries in the mix"
+echo "-- each query alone, once warm (1 connection, no caches): median of 5"
+for q in "${queries[@]}"; do
+	ts=()
+	for _ in 1 2 3 4 5 6; do ts+=("$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$((PORT + 1))$q")"); done
+	med=$(printf '%s\n' "${ts[@]:1}" | sort -n | sed -n 3p)
+	printf '   %7.1f ms  %s\n' "$(echo "$med * 1000" | bc)" "$(printf '%b' "${q//%/\\x}")"
+done
+run "search mix, no caches, 1 connection" 1 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
+run "search mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
+run "search mix, no caches, 64 connections" 64 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
+run "search mix, caches on, 16 connections" 16 "http://127.0.0.1:$PORT/" -s "$work/search.lua"
+# Reading random rows warms SQLite's caches and the kernel's: a run that
+# is not reported, so that neither measured run pays for it alone.
+wrk -t"$THREADS" -c64 -d"$DURATION" -s "$work/pages.lua" "http://127.0.0.1:$((PORT + 1))/" >/dev/null
+run "random certificate pages, 64 conns (cache on)" 64 "http://127.0.0.1:$PORT/" -s "$work/pages.lua"
+run "random certificate pages, 64 conns (no cache)" 64 "http://127.0.0.1:$((PORT + 1))/" -s "$work/pages.lua"
+run "one certificate page, cached, 64 conns" 64 "http://127.0.0.1:$PORT$path"
+run "same bytes from nginx, 64 conns" 64 "http://127.0.0.1:$((PORT + 2))/cert.html"
+printf '%-46s %d MB (cache on); %d MB (no caches)\n' "serve RSS after the runs" \
+	$(($(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status") / 1024)) \
+	$(($(awk '/VmRSS/ {print $2}' "/proc/${pids[1]}/status") / 1024))
+if [ -f "$DB.import" ]; then
+	cat "$DB.import"
+else
+	echo "import: not measured ($DB was not built by this script; IMPORT=1 measures it)"
+fi
+printf '%-46s %d bytes a certificate (%s)\n' "database size" $(($(stat -c %s "$DB") / total)) "$(du -h "$DB" | cut -f1)"
