@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -46,10 +47,25 @@ const APIKeyPrefix = "crk_"
 // Accounts signs in against the users, sessions and API keys of a store.
 type Accounts struct {
 	store *registry.Store
+
+	// reserving lets one sign-in attempt at a time count its failure, so
+	// that a flood of attempts waits here, not on the database's write
+	// lock holding every pooled connection (which /healthz and every
+	// page need too).
+	reserving chan struct{}
+	// throttled remembers, per set of limits, until when attempts are
+	// refused: a flood from a throttled client is answered without the
+	// database. Failures only leave the window with time (a success, which
+	// gives its own back, cannot happen while throttled), so the time the
+	// database gave stays true.
+	mu        sync.Mutex
+	throttled map[string]time.Time
 }
 
 // New returns the accounts of store.
-func New(store *registry.Store) *Accounts { return &Accounts{store: store} }
+func New(store *registry.Store) *Accounts {
+	return &Accounts{store: store, reserving: make(chan struct{}, 1), throttled: map[string]time.Time{}}
+}
 
 // ThrottledError is returned by Login when too many attempts failed.
 type ThrottledError struct {
@@ -264,11 +280,33 @@ func (a *Accounts) reserve(ctx context.Context, name, addr string, accountWide b
 	if accountWide {
 		limits = append(limits, registry.FailureLimit{Key: "user:" + user, Max: MaxFailuresPerUser})
 	}
+	memo := fmt.Sprint(limits)
+	a.mu.Lock()
+	until, ok := a.throttled[memo]
+	a.mu.Unlock()
+	if now := a.store.Now(); ok && now.Before(until) {
+		return nil, &ThrottledError{RetryAfter: max(until.Sub(now), time.Second)}
+	}
+	select {
+	case a.reserving <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	ids, wait, err := a.store.ReserveFailure(ctx, limits, FailureWindow)
+	<-a.reserving
 	if err != nil {
 		return nil, err
 	}
 	if wait > 0 {
+		a.mu.Lock()
+		now := a.store.Now()
+		for k, t := range a.throttled { // keep the memo as small as the throttle
+			if !now.Before(t) {
+				delete(a.throttled, k)
+			}
+		}
+		a.throttled[memo] = now.Add(wait)
+		a.mu.Unlock()
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	return ids, nil
