@@ -101,8 +101,9 @@ const partCandidates = 1000
 // partWindow bounds the number-index entries numberParts reads, in number
 // order, for a part more than partCandidates numbers hold: at 1,000,000
 // certificates such a part is held by one number in a thousand or more,
-// so the window holds NumberMatchMax+1 of them unless they cluster.
-const partWindow = 50000
+// so the window holds NumberMatchMax+1 of them unless they cluster. A
+// variable so that a test can make the window small.
+var partWindow = 50000
 
 // numberParts returns, in number order, the first NumberMatchMax
 // certificates whose number holds key after its first character and does
