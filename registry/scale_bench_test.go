@@ -124,7 +124,29 @@ func BenchmarkNumberParts(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
 			b.ReportMetric(float64(len(m.All())), "found")
+			// The page is the definition's (issue 11): the numbers holding
+			// the part after their first character, in number order.
+			var want []string
+			rows, err := registrytest.RawDB(b, s).Query(`SELECT number FROM certificates WHERE number_key LIKE ? AND number_key NOT LIKE ? ORDER BY number_key LIMIT ?`,
+				"_%"+q+"%", q+"%", registry.NumberMatchMax)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				var n string
+				rows.Scan(&n)
+				want = append(want, n)
+			}
+			rows.Close()
+			var got []string
+			for _, c := range m.Part {
+				got = append(got, c.Number)
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				b.Errorf("%s: part %q, want %q", q, got, want)
+			}
 		})
 	}
 }
