@@ -116,10 +116,12 @@ func New(store *registry.Store, cfg Config) *Server {
 	return s
 }
 
-// Handler returns the site's handler with its middleware: metrics, the
-// client's address, request log, security headers, compression.
+// Handler returns the site's handler with its middleware: the client's
+// address, metrics, request log, security headers, compression. The client
+// is resolved first because it passes a new request on, and measure must
+// hold the one the route table marks with its pattern.
 func (s *Server) Handler() http.Handler {
-	return s.measure(s.identifyClient(s.logRequests(securityHeaders(s.gzip(s.mux)))))
+	return s.identifyClient(s.measure(s.logRequests(securityHeaders(s.gzip(s.mux)))))
 }
 
 // now is the registry's clock.
