@@ -378,7 +378,8 @@ type pendingWrites struct {
 	seen   []any   // key, line
 	certs  [][]any // id, then certWritten
 	names  []nameRow
-	events [][]any // eventWritten
+	keys   []nameRow // id, number key: for the number-part index
+	events [][]any   // eventWritten
 }
 
 // nameRow is a holder name to add to the search indexes.
@@ -565,6 +566,7 @@ func (w *writer) create(c *Certificate, reason string) {
 	w.nextID++
 	w.pending.certs = append(w.pending.certs, append([]any{c.ID}, certArgs(c)...))
 	w.pending.names = append(w.pending.names, nameRow{c.ID, c.HolderName})
+	w.pending.keys = append(w.pending.keys, nameRow{c.ID, NumberKey(c.Number)})
 	snap := w.snapshot(c)
 	w.queueEvent(c.ID, c.BodyID, EventIssued, c.IssueDate, "", nil, snap)
 	if c.Status != StatusValid {
@@ -670,18 +672,22 @@ func (w *writer) writePending(skip, final bool) error {
 		return fmt.Errorf("import: numbers seen: %w", err)
 	}
 	if skip {
-		p.names = p.names[:0]
+		p.names, p.keys = p.names[:0], p.keys[:0]
 		return nil
 	}
 	if err := w.insertValues(`INSERT INTO certificates(id, `+strings.Join(certWritten, ", ")+`, version)`, len(certWritten)+1, flatten(p.certs), "1"); err != nil {
 		return fmt.Errorf("import: insert certificates: %w", err)
 	}
-	// The names wait for many batches (see indexNames), or the end.
-	if len(p.names) >= nameBatch || final {
+	// The names and numbers wait for many batches (see indexNames), or
+	// the end.
+	if len(p.names) >= nameBatch || len(p.keys) >= nameBatch || final {
 		if err := w.indexNames(p.names); err != nil {
 			return err
 		}
-		p.names = p.names[:0]
+		if err := w.indexNumbers(p.keys); err != nil {
+			return err
+		}
+		p.names, p.keys = p.names[:0], p.keys[:0]
 	}
 	if err := w.insertValues(`INSERT INTO events(`+eventWritten+`)`, eventWidth, flatten(p.events)); err != nil {
 		return fmt.Errorf("append events: %w", err)
@@ -815,6 +821,14 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 		}
 		w.pending.names = append(w.pending.names, nameRow{c.ID, c.HolderName})
 	}
+	// An import finds the stored certificate by its number key, so the key
+	// does not change today; the index follows it if a write ever does.
+	if NumberKey(old.Number) != NumberKey(c.Number) {
+		if _, err := w.exec(`DELETE FROM number_fts WHERE rowid = ?`, c.ID); err != nil {
+			return fmt.Errorf("update %s: number index: %w", c.Number, err)
+		}
+		w.pending.keys = append(w.pending.keys, nameRow{c.ID, NumberKey(c.Number)})
+	}
 	snap := w.snapshot(c)
 	var fieldChanges, statusChange []Change
 	for _, ch := range changes {
@@ -861,6 +875,27 @@ func (w *writer) indexNames(rows []nameRow) error {
 	}
 	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index names: %w", err)
+	}
+	return nil
+}
+
+// indexNumbers adds number keys to the number-part index
+// (migrations/0015_number_trigram.sql), less their first character, in
+// one statement as indexNames does.
+func (w *writer) indexNumbers(rows []nameRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	keys := make([][2]any, len(rows))
+	for i, r := range rows {
+		keys[i] = [2]any{r.id, r.name}
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec(`INSERT INTO number_fts(rowid, tail) SELECT value->>0, substr(value->>1, 2) FROM json_each(?)`, string(list)); err != nil {
+		return fmt.Errorf("index numbers: %w", err)
 	}
 	return nil
 }

@@ -22,3 +22,15 @@ func ReadsColumn(col string) bool {
 	}
 	return false
 }
+
+// FindNumbers exposes the number search to the benchmarks, which measure
+// it apart from the name search that Search runs beside it.
+var FindNumbers = (*Store).numberMatches
+
+// SetPartWindow sets how many number-index entries a common part's search
+// reads, until the test ends.
+func SetPartWindow(t interface{ Cleanup(func()) }, n int) {
+	old := partWindow
+	partWindow = n
+	t.Cleanup(func() { partWindow = old })
+}

@@ -97,3 +97,56 @@ func searchMix(tb testing.TB) []string {
 	}
 	return out
 }
+
+// BenchmarkNumberParts measures the number search alone (exact, prefix
+// and part) at the registry at $CERTREG_SCALE_DB, for the parts whose
+// cost issue 14 names: one every match of which is a prefix (LT09), one
+// no number holds (ZZ99Q), a tail (00067) and a part most numbers hold
+// (0001):
+//
+//	CERTREG_SCALE_DB=/tmp/1m.db go test ./registry -run '^$' -bench NumberParts -count 5
+func BenchmarkNumberParts(b *testing.B) {
+	path := os.Getenv("CERTREG_SCALE_DB")
+	if path == "" {
+		b.Skip("CERTREG_SCALE_DB not set (a registry made by scripts/scale.sh)")
+	}
+	s, err := registry.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for _, q := range []string{"LT09", "ZZ99Q", "00067", "0001"} {
+		b.Run(q, func(b *testing.B) {
+			var m registry.NumberMatches
+			for i := 0; i < b.N; i++ {
+				if m, err = registry.FindNumbers(s, ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(len(m.All())), "found")
+			// The page is the definition's (issue 11): the numbers holding
+			// the part after their first character, in number order.
+			var want []string
+			rows, err := registrytest.RawDB(b, s).Query(`SELECT number FROM certificates WHERE number_key LIKE ? AND number_key NOT LIKE ? ORDER BY number_key LIMIT ?`,
+				"_%"+q+"%", q+"%", registry.NumberMatchMax)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				var n string
+				rows.Scan(&n)
+				want = append(want, n)
+			}
+			rows.Close()
+			var got []string
+			for _, c := range m.Part {
+				got = append(got, c.Number)
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				b.Errorf("%s: part %q, want %q", q, got, want)
+			}
+		})
+	}
+}

@@ -2,7 +2,9 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -81,19 +83,106 @@ func (s *Store) numberMatches(ctx context.Context, q string) (NumberMatches, err
 			m.More = true
 		}
 	}
-	// Anywhere after the first character. No index serves a part of a
-	// text: this reads the number index, narrow rows, and stops at the
-	// limit.
-	part, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.number_key LIKE ? ESCAPE '\' AND c.number_key NOT LIKE ? ESCAPE '\' ORDER BY c.number_key LIMIT ?`,
-		"_%"+likeEscape(key)+"%", likeEscape(key)+"%", NumberMatchMax+1)
+	part, more, err := s.numberParts(ctx, key)
 	if err != nil {
 		return m, fmt.Errorf("search number part %s: %w", key, err)
 	}
-	if len(part) > NumberMatchMax {
-		part, m.More = part[:NumberMatchMax], true
-	}
+	m.More = m.More || more
 	m.Part = part
 	return m, nil
+}
+
+// partCandidates bounds the rowids numberParts reads from the number-part
+// index: up to this many hits are all read and sorted by number, exactly;
+// beyond, the part is common and the number index finds its first
+// matches near its start.
+const partCandidates = 1000
+
+// partWindow bounds the number-index entries numberParts reads, in number
+// order, for a part more than partCandidates numbers hold: at 1,000,000
+// certificates such a part is held by one number in a thousand or more,
+// so the window holds NumberMatchMax+1 of them unless they cluster. A
+// variable so that a test can make the window small.
+var partWindow = 50000
+
+// numberParts returns, in number order, the first NumberMatchMax
+// certificates whose number holds key after its first character and does
+// not start with it, and whether more exist. The trigram index
+// (migrations/0015_number_trigram.sql) finds the candidates; each is
+// checked with LIKE, which is the definition. Reads are bounded: at most
+// partCandidates+1 index hits, and for a part with more hits at most
+// partWindow number-index entries. Only when a common part's first
+// matches lie beyond that window can the list skip some, and then it
+// says More.
+func (s *Store) numberParts(ctx context.Context, key string) ([]*Certificate, bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM number_fts WHERE number_fts MATCH ? LIMIT ?`,
+		`"`+key+`"`, partCandidates+1)
+	if err != nil {
+		return nil, false, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(ids) == 0 {
+		return nil, false, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, false, err
+	}
+	like, notLike := "_%"+likeEscape(key)+"%", likeEscape(key)+"%"
+	var window []*Certificate
+	if len(ids) > partCandidates {
+		// A common part: its first matches in number order are those of
+		// the number index's first partWindow entries, when they hold
+		// NumberMatchMax+1 of them; else the candidates beyond the
+		// window follow them, and the list may skip some, which More
+		// (certainly true here) tells.
+		window, err = s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.id IN (
+			SELECT id FROM (SELECT id, number_key FROM certificates ORDER BY number_key LIMIT ?)
+			WHERE number_key LIKE ? ESCAPE '\' AND number_key NOT LIKE ? ESCAPE '\' LIMIT ?) ORDER BY c.number_key`,
+			partWindow, like, notLike, NumberMatchMax+1)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(window) > NumberMatchMax {
+			return window[:NumberMatchMax], true, nil
+		}
+	}
+	// The candidates that are matches, in number order.
+	found, err := s.queryCertificates(ctx, `SELECT `+certColumns+certFrom+` WHERE c.id IN (SELECT value FROM json_each(?))
+		AND c.number_key LIKE ? ESCAPE '\' AND c.number_key NOT LIKE ? ESCAPE '\' ORDER BY c.number_key LIMIT ?`,
+		string(list), like, notLike, NumberMatchMax+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ids) > partCandidates {
+		seen := make(map[int64]bool, len(window))
+		for _, c := range window {
+			seen[c.ID] = true
+		}
+		for _, c := range found {
+			if !seen[c.ID] {
+				window = append(window, c)
+			}
+		}
+		slices.SortStableFunc(window, func(a, b *Certificate) int { return strings.Compare(NumberKey(a.Number), NumberKey(b.Number)) })
+		found = window
+	}
+	if len(found) > NumberMatchMax {
+		return found[:NumberMatchMax], true, nil
+	}
+	return found, len(ids) > partCandidates, nil
 }
 
 // registeredCreditCode returns q as a credit code when q is one (widths
