@@ -15,13 +15,9 @@ func (s *Server) listBodies(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	counts, err := s.store.CountsByBody(r.Context())
-	if err != nil {
-		return err
-	}
 	var v views.BodiesView
 	for _, b := range sn.bodies {
-		c := counts[b.ID]
+		c := sn.bodyCounts[b.ID]
 		v.Bodies = append(v.Bodies, views.BodyRow{Name: b.Name(string(lang)), Approval: b.Approval, URL: views.BodyPath(b.Approval), Place: place(lang, b.Province, b.City),
 			Certificates: lang.Int(c.Certificates), Valid: lang.Int(c.Valid)})
 	}

@@ -59,6 +59,10 @@ type snapshot struct {
 	provinces []string
 	cities    map[string][]string
 	bodies    []*registry.Body
+	// bodyCounts are every body's certificates and valid ones, for the
+	// list of bodies: a scan of every certificate, so made here, once per
+	// snapshot, never per request.
+	bodyCounts map[int64]registry.BodyCount
 
 	// byBody keeps the bodies' totals as body pages ask for them: the
 	// Chinese and English pages, and every page of an export, share them.
@@ -158,6 +162,9 @@ func (s *Server) computeSnapshot(ctx context.Context, gen int64, day time.Time) 
 		return nil, err
 	}
 	if sn.bodies, err = s.store.Bodies(ctx); err != nil {
+		return nil, err
+	}
+	if sn.bodyCounts, err = s.store.CountsByBody(ctx); err != nil {
 		return nil, err
 	}
 	return sn, nil

@@ -289,6 +289,13 @@ func TestServeMetrics(t *testing.T) {
 	if m["certreg_log_sequencing_lag_seconds"] != 0 {
 		t.Errorf("lag %v with nothing pending", m["certreg_log_sequencing_lag_seconds"])
 	}
+	// Go's profiles are on the private listener only.
+	if code, body := get(t, strings.TrimSuffix(s.metrics, "/metrics")+"/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("private /debug/pprof/: %d", code)
+	}
+	if code, _ := get(t, s.url+"/debug/pprof/"); code != 404 {
+		t.Errorf("public /debug/pprof/: %d, want 404", code)
+	}
 	if err := s.stop(t, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
