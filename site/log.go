@@ -1,8 +1,6 @@
 package site
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -80,18 +78,7 @@ func (s *Server) showTile(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(r.PathValue("path"), "entries/") {
 		// An entry bundle is text (a full one about 200 KB) and shrinks
 		// several times over; hash tiles are random bytes, sent as they are.
-		// The gzip middleware leaves octet streams alone, so it is done here.
-		w.Header().Add("Vary", "Accept-Encoding")
-		if acceptsGzip(r) {
-			var gz bytes.Buffer
-			zw := gzipPool.Get().(*gzip.Writer)
-			zw.Reset(&gz)
-			zw.Write(b)
-			zw.Close()
-			gzipPool.Put(zw)
-			w.Header().Set("Content-Encoding", "gzip")
-			b = gz.Bytes()
-		}
+		compressAlways(w)
 	}
 	writeLogBytes(w, "application/octet-stream", true, b)
 	return nil

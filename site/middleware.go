@@ -88,6 +88,18 @@ type gzipWriter struct {
 	http.ResponseWriter
 	zw          *gzip.Writer
 	wroteHeader bool
+	always      bool // compress whatever the type (compressAlways)
+}
+
+// compressAlways asks the gzip middleware to compress this response
+// whatever its content type: for octet streams that are text inside (the
+// log's entry bundles). Vary is set either way: the bytes sent depend on
+// Accept-Encoding.
+func compressAlways(w http.ResponseWriter) {
+	w.Header().Add("Vary", "Accept-Encoding")
+	if g, ok := w.(*gzipWriter); ok {
+		g.always = true
+	}
 }
 
 func compressible(ct string) bool {
@@ -108,9 +120,11 @@ func (g *gzipWriter) WriteHeader(status int) {
 	g.wroteHeader = true
 	h := g.Header()
 	if h.Get("Content-Encoding") == "" && status != http.StatusNoContent && status != http.StatusNotModified &&
-		status >= 200 && compressible(h.Get("Content-Type")) {
+		status >= 200 && (g.always || compressible(h.Get("Content-Type"))) {
 		h.Set("Content-Encoding", "gzip")
-		h.Add("Vary", "Accept-Encoding")
+		if !g.always { // compressAlways set it
+			h.Add("Vary", "Accept-Encoding")
+		}
 		h.Del("Content-Length")
 		g.zw = gzipPool.Get().(*gzip.Writer)
 		g.zw.Reset(g.ResponseWriter)
