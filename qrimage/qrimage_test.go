@@ -246,3 +246,67 @@ func english(err error) string {
 	}
 	return i18n.EN.Render(re)
 }
+
+// The PNG drawn by hand is the very file image/png writes for the same
+// paletted image (so that the live site's and the export's images keep
+// their bytes), at every size served and at odd sizes, and decodes to the
+// symbol's modules.
+func TestPNGIsImagePNGs(t *testing.T) {
+	for _, content := range []string{benchURL, "HTTPS://X.CN/V/A/1", strings.Repeat("9", 120)} {
+		sym, err := qrimage.Encode(content)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int{1, 50, 256, 300, 512, 1024, 4000} {
+			got, err := sym.PNG(size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(sym)
+			scale := max(1, size/n)
+			img := image.NewPaletted(image.Rect(0, 0, n*scale, n*scale), color.Palette{color.White, color.Black})
+			for y := range n * scale {
+				for x := range n * scale {
+					if sym[y/scale][x/scale] {
+						img.SetColorIndex(x, y, 1)
+					}
+				}
+			}
+			var want bytes.Buffer
+			if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&want, img); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("%d modules at %d px: %d bytes differ from image/png's %d", n, size, len(got), want.Len())
+			}
+			dec, err := png.Decode(bytes.NewReader(got))
+			if err != nil {
+				t.Fatalf("%d px: %v", size, err)
+			}
+			for y := range n * scale {
+				for x := range n * scale {
+					r, _, _, _ := dec.At(x, y).RGBA()
+					if (r == 0) != sym[y/scale][x/scale] {
+						t.Fatalf("%d px: pixel %d,%d is not its module", size, x, y)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkQRDrawPNGAll draws the three PNG sizes the site serves from one
+// symbol, as the static export does for every certificate.
+func BenchmarkQRDrawPNGAll(b *testing.B) {
+	sym, err := qrimage.Encode(benchURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for _, size := range []int{256, 512, 1024} {
+			if _, err := sym.PNG(size); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
