@@ -494,6 +494,18 @@ func (c *Cache) SVG(content string) ([]byte, error) {
 	return c.get(qrKey{content, "svg", 0}, func() ([]byte, error) { return SVG(content) })
 }
 
+// AddSVG caches svg as content's QR code, drawn by a caller that had the
+// symbol at hand (the static export, which draws every image of a
+// certificate from one encoding).
+func (c *Cache) AddSVG(content string, svg []byte) {
+	c.mu.Lock()
+	if len(c.items) >= c.max {
+		clear(c.items)
+	}
+	c.items[qrKey{content, "svg", 0}] = svg
+	c.mu.Unlock()
+}
+
 func (c *Cache) get(k qrKey, gen func() ([]byte, error)) ([]byte, error) {
 	c.mu.Lock()
 	b, ok := c.items[k]

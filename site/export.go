@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -86,6 +87,11 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	out := &exportFolder{dir: dir}
+	var err error
+	if out.fresh, err = emptyFolder(dir); err != nil {
+		return nil, err
+	}
 	h := s.Handler()
 	plan, err := s.planExport(ctx, h, dir, opt.Full)
 	if err != nil {
@@ -97,10 +103,16 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 		seen     = map[string]bool{}
 		liveOnly = map[string]bool{}
 		referrer = map[string]string{} // the page that first linked to each path
-		dirs     sync.Map              // directories made
 		queue    []string
 		errOnce  error
 	)
+	// The certificates that changed first, each whole in one worker (its
+	// QR symbol encoded once for its page and its images); the links
+	// their pages hold join the crawl's start.
+	certLinks, err := s.exportCertificates(ctx, h, out, res, plan)
+	if err != nil {
+		return nil, err
+	}
 	// enqueue adds a path to fetch, once; the files of a certificate or
 	// holder known current are neither fetched nor counted again.
 	enqueue := func(p string) {
@@ -119,6 +131,13 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	seeds := append([]string{views.HomePath, i18n.EN.Path(views.HomePath), views.RobotsPath, views.SitemapPath, views.KeySetPath}, plan.seeds()...)
 	for _, p := range seeds {
 		enqueue(p)
+	}
+	for _, l := range certLinks {
+		if strings.Contains(l, "?") {
+			liveOnly[l] = true
+		} else {
+			enqueue(l)
+		}
 	}
 	for _, p := range opt.Extra {
 		if n, ok := logEntry(p); ok {
@@ -148,7 +167,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 					f, status, links, err := s.exportOne(h, p)
 					changed, collided := false, false
 					if err == nil && status == http.StatusOK {
-						changed, err = writeIfChanged(dir, f, &dirs)
+						changed, err = writeIfChanged(out, f)
 						if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EEXIST) {
 							// A resource whose path is also a directory of
 							// others (a JSON list beside its items): a file
@@ -211,7 +230,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 			return nil, errOnce
 		}
 	}
-	if err := s.exportOffline(ctx, dir, &dirs, res, plan); err != nil {
+	if err := s.exportOffline(ctx, out, res, plan); err != nil {
 		return nil, err
 	}
 	// Files are not flushed one by one: every file the export wrote is
@@ -223,7 +242,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err := syncFolder(dir); err != nil {
 		return nil, err
 	}
-	if err := writeManifest(dir, plan.next, &dirs); err != nil {
+	if err := writeManifest(out, plan.next); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	if err := syncFolder(dir); err != nil {
@@ -335,19 +354,68 @@ func exportName(dir string, f *exportFile) (string, error) {
 	return name, nil
 }
 
+// exportFolder is the folder an export writes to.
+type exportFolder struct {
+	dir  string
+	dirs sync.Map // directories made
+	// fresh says the folder was empty when the export began: no file
+	// can hold old bytes, so none is read first, and each is created in
+	// place rather than renamed over an old one. Nothing serves a folder
+	// before its first export is done; a crash leaves no manifest, so
+	// the next export writes every file again.
+	fresh bool
+}
+
+// emptyFolder reports whether dir holds nothing.
+func emptyFolder(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false, fmt.Errorf("export: %w", err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(1)
+	if errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("export: %w", err)
+	}
+	return len(names) == 0, nil
+}
+
 // writeIfChanged writes f's file atomically unless it already holds the
-// same bytes, and reports whether it wrote. dirs remembers the directories
-// already made.
-func writeIfChanged(dir string, f *exportFile, dirs *sync.Map) (bool, error) {
-	name, err := exportName(dir, f)
+// same bytes, and reports whether it wrote.
+func writeIfChanged(out *exportFolder, f *exportFile) (bool, error) {
+	name, err := exportName(out.dir, f)
 	if err != nil {
 		return false, err
 	}
+	if err := makeDir(filepath.Dir(name), &out.dirs); err != nil {
+		return false, err
+	}
+	if out.fresh {
+		// Three calls (open, write, close) instead of six: no old file
+		// to read, no temporary name to rename.
+		w, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, err = w.Write(f.body)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(name)
+				return false, err
+			}
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return false, err
+		}
+		// Written already (or a directory of that name): compare, or
+		// report the collision, as in a folder that was not empty.
+	}
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, f.body) {
 		return false, nil
-	}
-	if err := makeDir(filepath.Dir(name), dirs); err != nil {
-		return false, err
 	}
 	// A temporary name of our own (not os.CreateTemp) so that the file is
 	// created readable by the web server in one call; O_EXCL makes sure it

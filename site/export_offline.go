@@ -3,15 +3,14 @@ package site
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -28,54 +27,11 @@ import (
 // every certificate's QR code URL, which checks the signature in the
 // browser (static/offline.js), and a sharded search index.
 
-// exportOffline writes the verdict pages and QR images of the certificates
-// that changed, the search index and the export's time.
-func (s *Server) exportOffline(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult, plan *exportPlan) error {
+// exportOffline writes the generic verdict page, the search index and
+// the export's time (the certificates' verdict pages and QR images are
+// written with the rest of their files: exportCertificates).
+func (s *Server) exportOffline(ctx context.Context, out *exportFolder, res *ExportResult, plan *exportPlan) error {
 	now := s.store.Now()
-	work := make(chan *registry.Certificate)
-	errs := make(chan error, 1)
-	var mu sync.Mutex // guards res
-	var wg sync.WaitGroup
-	for range exportWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				var r ExportResult
-				if err := s.exportVerdict(ctx, dir, dirs, &r, c, now, plan.qrCurrent); err != nil {
-					select {
-					case errs <- fmt.Errorf("export verdict page %s: %w", c.Number, err):
-					default:
-					}
-					continue
-				}
-				mu.Lock()
-				res.Files, res.Written, res.Unchanged = res.Files+r.Files, res.Written+r.Written, res.Unchanged+r.Unchanged
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for _, c := range plan.changed {
-		select {
-		case work <- c:
-		case <-ctx.Done():
-			break feed
-		case err := <-errs:
-			errs <- err
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	// The page for any other /V/ URL, for hosts that can send unknown
 	// paths under /V/ to one file (see HostHeaders): the script reads the
 	// number from the address, so a damaged or forged code gets a verdict
@@ -83,7 +39,7 @@ feed:
 	for _, lp := range []string{signing.QRPath, i18n.EN.Path(signing.QRPath)} {
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, lp, nil)
 		v := views.OfflineVerdictView{LiveURL: s.cfg.BaseURL + signing.QRPath, Host: s.canonicalHost()}
-		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, ""), v)); err != nil {
+		if err := s.exportPage(req, out, res, views.OfflineVerdictPage(s.offlineBase(req, ""), v)); err != nil {
 			return err
 		}
 	}
@@ -97,7 +53,7 @@ feed:
 	}
 	files = append(files, info)
 	for _, f := range files {
-		if err := exportWrite(dir, f, dirs, res); err != nil {
+		if err := exportWrite(out, f, res); err != nil {
 			return err
 		}
 	}
@@ -105,25 +61,9 @@ feed:
 }
 
 // exportVerdict writes a certificate's verdict pages, at the path its QR
-// code opens, in both languages, and its QR images (as the live site
-// serves them).
-func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, res *ExportResult, c *registry.Certificate, now time.Time, qrCurrent bool) error {
-	// A row that differs from its log (edited on the file) gets no signed
-	// QR code and no offline verdict: the copy's generic page at /V/
-	// answers its QR URL and sends the reader to the live registry. The
-	// failure is logged at error level (integrity.go).
-	if ok, err := s.checkRow(ctx, c); err != nil || !ok {
-		return err
-	}
-	cl := registry.ClaimsOf(c)
-	qs, err := s.verify.keys.SignClaims(cl)
-	if err != nil {
-		return err
-	}
+// code opens, in both languages (qs is the certificate's signed QR code).
+func (s *Server) exportVerdict(ctx context.Context, out *exportFolder, res *ExportResult, c *registry.Certificate, qs *signing.QRSignature, cl registry.Claims, now time.Time) error {
 	status := c.EffectiveStatus(now)
-	if err := s.exportQR(dir, dirs, res, qs, qrCurrent); err != nil {
-		return err
-	}
 	// The number may hold "/": the QR URL keeps it, and so does the
 	// file tree (V/<token>/00114E22766R2L/3502/index.html).
 	p := signing.QRPath + qs.Token() + "/" + qs.Number
@@ -149,7 +89,7 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 				{Text: "PNG 256 px", URL: qrPath("png-256", qs)},
 			},
 		}
-		if err := s.exportPage(req, dir, dirs, res, views.OfflineVerdictPage(s.offlineBase(req, v.Number), v)); err != nil {
+		if err := s.exportPage(req, out, res, views.OfflineVerdictPage(s.offlineBase(req, v.Number), v)); err != nil {
 			return err
 		}
 	}
@@ -158,34 +98,42 @@ func (s *Server) exportVerdict(ctx context.Context, dir string, dirs *sync.Map, 
 
 // exportQR writes a certificate's QR images, the PNGs of every size the
 // live site serves and the SVG, from one encoding of the symbol: the
-// certificate page links to all of them. Their paths hold the signature
-// token: when the folder's images are current (see
-// exportManifest.QRSalt), an image whose file exists is kept without
-// drawing it again.
-func (s *Server) exportQR(dir string, dirs *sync.Map, res *ExportResult, qs *signing.QRSignature, current bool) error {
+// certificate page links to all of them. The SVG is also handed to the
+// site's image cache, where the certificate's pages, rendered next, find
+// the drawing they show. Their paths hold the signature token: when the
+// folder's images are current (see exportManifest.QRSalt), an image whose
+// file exists is kept without drawing it again.
+func (s *Server) exportQR(out *exportFolder, res *ExportResult, qs *signing.QRSignature, current bool) error {
 	paths := []string{qrPath("svg", qs)}
 	for _, f := range qrFormats {
 		paths = append(paths, qrPath(f, qs))
 	}
-	if current && allExist(dir, paths) {
+	content := qs.URL(s.cfg.BaseURL)
+	if current && allExist(out.dir, paths) {
 		res.Files += len(paths)
 		res.Unchanged += len(paths)
+		if name, err := exportName(out.dir, &exportFile{path: paths[0]}); err == nil {
+			if svg, err := os.ReadFile(name); err == nil {
+				s.verify.images.AddSVG(content, svg)
+			}
+		}
 		return nil
 	}
-	sym, err := qrimage.Encode(qs.URL(s.cfg.BaseURL))
+	sym, err := qrimage.Encode(content)
 	if err != nil {
 		return err
 	}
-	files := []*exportFile{{path: paths[0], body: sym.SVG(), ctype: "image/svg+xml"}}
+	svg := sym.SVG()
+	s.verify.images.AddSVG(content, svg)
+	if err := exportWrite(out, &exportFile{path: paths[0], body: svg, ctype: "image/svg+xml"}, res); err != nil {
+		return err
+	}
 	for i, f := range qrFormats {
 		png, err := sym.PNG(qrSizes[f])
 		if err != nil {
 			return err
 		}
-		files = append(files, &exportFile{path: paths[i+1], body: png, ctype: "image/png"})
-	}
-	for _, f := range files {
-		if err := exportWrite(dir, f, dirs, res); err != nil {
+		if err := exportWrite(out, &exportFile{path: paths[i+1], body: png, ctype: "image/png"}, res); err != nil {
 			return err
 		}
 	}
@@ -232,17 +180,17 @@ func (s *Server) offlineBase(r *http.Request, number string) views.Base {
 }
 
 // exportPage renders c as the page at r's path and writes it.
-func (s *Server) exportPage(r *http.Request, dir string, dirs *sync.Map, res *ExportResult, c templ.Component) error {
+func (s *Server) exportPage(r *http.Request, out *exportFolder, res *ExportResult, c templ.Component) error {
 	rec := httptest.NewRecorder()
 	if err := s.render(rec, r, http.StatusOK, c); err != nil {
 		return err
 	}
-	return exportWrite(dir, &exportFile{path: r.URL.Path, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}, dirs, res)
+	return exportWrite(out, &exportFile{path: r.URL.Path, body: rec.Body.Bytes(), ctype: rec.Header().Get("Content-Type")}, res)
 }
 
 // exportWrite writes f if it changed and counts it in res.
-func exportWrite(dir string, f *exportFile, dirs *sync.Map, res *ExportResult) error {
-	changed, err := writeIfChanged(dir, f, dirs)
+func exportWrite(out *exportFolder, f *exportFile, res *ExportResult) error {
+	changed, err := writeIfChanged(out, f)
 	if err != nil {
 		return err
 	}

@@ -171,16 +171,11 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 	return p, nil
 }
 
-// seeds returns the paths of the certificates and holders to render: the
-// crawl reaches most certificates only through paginated lists, which
-// need the live registry.
+// seeds returns the paths of the holders to render: the crawl reaches
+// most holders only through certificates, which exportCertificates
+// renders without the crawl.
 func (p *exportPlan) seeds() []string {
 	var out []string
-	for _, c := range p.changed {
-		cp := views.CertificatePath(c.Number)
-		fp := views.CertificateFeedPath(c.Number)
-		out = append(out, cp, i18n.EN.Path(cp), fp, i18n.EN.Path(fp), views.APICertificatePath(c.Number))
-	}
 	for code, cur := range p.holders {
 		if !cur {
 			hp := views.HolderPath(code)
@@ -278,11 +273,11 @@ func readManifest(dir string) exportManifest {
 // writeManifest replaces dir's manifest, atomically as every exported
 // file: it is written last, so an export that stopped half-way renders
 // again what it had not finished.
-func writeManifest(dir string, m exportManifest, dirs *sync.Map) error {
+func writeManifest(out *exportFolder, m exportManifest) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	_, err = writeIfChanged(dir, &exportFile{path: "/" + manifestName, body: b, ctype: "application/json"}, dirs)
+	_, err = writeIfChanged(out, &exportFile{path: "/" + manifestName, body: b, ctype: "application/json"})
 	return err
 }

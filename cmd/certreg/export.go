@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -31,8 +32,20 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	// The witnesses whose cosignatures the pages count (nothing is sent
 	// to them): the same setting as serve's.
 	witnesses := witnessFlag(fs, e)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the export to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ws, err := witnesses()
 	if err != nil {
