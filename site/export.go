@@ -390,7 +390,7 @@ func writeIfChanged(out *exportFolder, f *exportFile) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := makeDir(filepath.Dir(name), &out.dirs); err != nil {
+	if err := out.makeDir(filepath.Dir(name)); err != nil {
 		return false, err
 	}
 	if out.fresh {
@@ -437,6 +437,30 @@ func writeIfChanged(out *exportFolder, f *exportFile) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// makeDir makes directory d and its parents. In a fresh folder nothing
+// exists but what the export made (out.dirs): parents are made first,
+// one call a directory. Otherwise d is tried first: it or its parent
+// usually exists.
+func (out *exportFolder) makeDir(d string) error {
+	if !out.fresh || mapHas(&out.dirs, d) {
+		return makeDir(d, &out.dirs)
+	}
+	if p := filepath.Dir(d); p != d && len(p) >= len(out.dir) && !mapHas(&out.dirs, p) {
+		if err := out.makeDir(p); err != nil {
+			return err
+		}
+	}
+	err := os.Mkdir(d, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		return makeDir(d, &out.dirs) // says whether it is a directory
+	}
+	if err != nil {
+		return err
+	}
+	out.dirs.Store(d, true)
+	return nil
 }
 
 // makeDir makes directory d and its parents, remembering in dirs those
