@@ -53,3 +53,47 @@ func (s *Store) ExportTime(ctx context.Context, now time.Time) (time.Time, error
 	}
 	return day, nil
 }
+
+// ExportPosition is where the registry's history stands, as an
+// incremental static export records it: the last event's id and the size
+// of the log's latest checkpoint (0 without one).
+func (s *Store) ExportPosition(ctx context.Context) (lastEvent, logSize int64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM events), 0),
+		coalesce((SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1), 0)`).Scan(&lastEvent, &logSize)
+	if err != nil {
+		return 0, 0, fmt.Errorf("export position: %w", err)
+	}
+	return lastEvent, logSize, nil
+}
+
+// ExportChanged returns, in id order, the ids of the certificates whose
+// public files may differ from an export made at an earlier position:
+// those with an event after afterEvent, those with a log entry among
+// leaves [fromLog, toLog) (logged since), and those whose expiry date is
+// in [fromDay, toDay): valid on fromDay, expired on toDay, without any
+// event. Each part is an indexed range read (events by id, leaves by
+// index, certificates_expiry), so the cost follows the changes, not the
+// registry's size.
+func (s *Store) ExportChanged(ctx context.Context, afterEvent, fromLog, toLog int64, fromDay, toDay time.Time) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT certificate_id FROM events WHERE id > ? AND certificate_id IS NOT NULL
+		UNION SELECT certificate_id FROM translog_leaves WHERE idx >= ? AND idx < ?
+		UNION SELECT id FROM certificates WHERE expiry_date >= ? AND expiry_date < ?
+		ORDER BY 1`,
+		afterEvent, fromLog, toLog, fromDay.Format(DateLayout), toDay.Format(DateLayout))
+	if err != nil {
+		return nil, fmt.Errorf("export changes: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("export changes: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("export changes: %w", err)
+	}
+	return ids, nil
+}

@@ -2,7 +2,8 @@
 # export-bench.sh: times `certreg export` of a large registry, the figures
 # of docs/scaling.md. Four exports into one folder:
 #
-# Each prints its wall time and its processor time (user + system).
+# Each prints its wall time and its processor time (user + system); the
+# cold run also a CPU profile's top (go tool pprof).
 #
 #   cold         an empty folder: every page in both languages, every
 #                certificate's JSON, verdict pages and QR images (PNG, SVG)
@@ -84,7 +85,9 @@ export_run() { # label, extra flags
 
 echo "== sequencing the log"
 sequence
-export_run cold
+export_run cold --cpuprofile "$work/cold.prof"
+# Where the cold run's processor time went.
+go tool pprof -top -nodecount=25 "$work/certreg" "$work/cold.prof" 2>/dev/null | sed -n '4,32p' | sed 's/^/   /'
 export_run unchanged
 
 echo "== changing 10 certificates"

@@ -41,6 +41,10 @@ type ExportResult struct {
 	Current int
 	// Rendered counts the certificates whose files were rendered.
 	Rendered int
+	// Keyed counts the certificates read to be keyed: every one on a
+	// first or --full export, otherwise only those that may have changed
+	// since the last export's position (events, log entries, expiry).
+	Keyed int
 	// LiveOnly lists links a static copy cannot serve, which need the live
 	// registry: those with a query (filters, pagination, search), and a
 	// resource whose path is also the directory of others.
@@ -97,7 +101,7 @@ func (s *Server) Export(ctx context.Context, dir string, opt ExportOptions) (*Ex
 	if err != nil {
 		return nil, err
 	}
-	res := &ExportResult{Current: plan.current, Files: plan.current, Unchanged: plan.current, Rendered: len(plan.changed)}
+	res := &ExportResult{Current: plan.current, Files: plan.current, Unchanged: plan.current, Rendered: len(plan.changed), Keyed: plan.keyed}
 	var (
 		mu       sync.Mutex
 		seen     = map[string]bool{}

@@ -83,9 +83,7 @@ feed:
 		return nil, errOnce
 	}
 	// Every certificate's files are written: the crawl leaves them be.
-	for _, c := range plan.changed {
-		plan.certs[views.URLNumber(c.Number)] = true
-	}
+	clear(plan.staleCerts)
 	out2 := make([]string, 0, len(links))
 	for l := range links {
 		if !plan.isCurrent(l) {

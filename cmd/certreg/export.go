@@ -134,10 +134,10 @@ func runExport(ctx context.Context, e *env, args []string) error {
 
 func printExport(w io.Writer, res *site.ExportResult) {
 	rate := float64(res.Files) / res.Duration.Seconds()
-	fmt.Fprintf(w, "已导出 %d 个文件（写入 %d，未变 %d），用时 %.1f 秒；重新生成了 %d 张证书的文件，其余 %d 个文件自上次导出后未变\n",
-		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), res.Rendered, res.Current)
-	fmt.Fprintf(w, "exported %d files (%d written, %d unchanged) in %.1f s, %.0f files/s; the files of %d certificates were rendered, %d files were current since the last export\n",
-		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), rate, res.Rendered, res.Current)
+	fmt.Fprintf(w, "已导出 %d 个文件（写入 %d，未变 %d），用时 %.1f 秒；读取了 %d 张证书，重新生成了其中 %d 张证书的文件，其余 %d 个文件自上次导出后未变\n",
+		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), res.Keyed, res.Rendered, res.Current)
+	fmt.Fprintf(w, "exported %d files (%d written, %d unchanged) in %.1f s, %.0f files/s; %d certificates read, the files of %d rendered, %d files were current since the last export\n",
+		res.Files, res.Written, res.Unchanged, res.Duration.Seconds(), rate, res.Keyed, res.Rendered, res.Current)
 	if len(res.LiveOnly) > 0 {
 		fmt.Fprintf(w, "%d 个带查询参数的链接只在在线登记库可用\n%d links with a query work only on the live registry\n", len(res.LiveOnly), len(res.LiveOnly))
 	}
