@@ -97,3 +97,41 @@ func (s *Store) ExportChanged(ctx context.Context, afterEvent, fromLog, toLog in
 	}
 	return ids, nil
 }
+
+// EachSearchRow calls fn for every certificate in registration order
+// with only what a static export's search index reads filled in: id,
+// number, holder name and credit code, status, scheme, level, province,
+// city, issue and expiry dates, and the body's approval number. One
+// narrow read of the table: several times cheaper than EachCertificate,
+// which decodes every column.
+func (s *Store) EachSearchRow(ctx context.Context, fn func(*Certificate) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.number, c.holder_name, c.holder_credit_code, c.status, c.scheme, c.level,
+		c.province, c.city, c.issue_date, c.expiry_date, b.approval
+		FROM certificates c JOIN bodies b ON b.id = c.body_id ORDER BY c.id`)
+	if err != nil {
+		return fmt.Errorf("read certificates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Certificate
+		var st, issue, expiry string
+		if err := rows.Scan(&c.ID, &c.Number, &c.HolderName, &c.HolderCreditCode, &st, &c.SchemeCode, &c.LevelCode,
+			&c.Province, &c.City, &issue, &expiry, &c.BodyApproval); err != nil {
+			return fmt.Errorf("read certificates: %w", err)
+		}
+		c.Status = Status(st)
+		if c.IssueDate, err = time.Parse(DateLayout, issue); err != nil {
+			return fmt.Errorf("certificate %s: issue date %q: %w", c.Number, issue, err)
+		}
+		if c.ExpiryDate, err = time.Parse(DateLayout, expiry); err != nil {
+			return fmt.Errorf("certificate %s: expiry date %q: %w", c.Number, expiry, err)
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read certificates: %w", err)
+	}
+	return nil
+}

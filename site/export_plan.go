@@ -163,8 +163,8 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 	}
 	if p.incremental {
 		// The search index lists every certificate, numbered newest
-		// first: it is built from every row.
-		err = s.store.EachCertificate(ctx, 0, func(c *registry.Certificate) error {
+		// first: it is built from every row, read narrow.
+		err = s.store.EachSearchRow(ctx, func(c *registry.Certificate) error {
 			p.index.add(c, c.EffectiveStatus(now))
 			return nil
 		})
