@@ -106,6 +106,11 @@ type exportPlan struct {
 	// last export's position, without keying every certificate.
 	incremental bool
 	keyed       int // certificates read and keyed
+	// fullSitemaps is how many certificate sitemaps the folder holds
+	// full: each lists sitemapChunk certificates in registration order,
+	// and certificates are never deleted nor renumbered, so a full one
+	// never changes (while the salt, the base URL with it, is the same).
+	fullSitemaps int
 }
 
 // planExport keys what changed since the export recorded in dir's
@@ -176,7 +181,7 @@ func (s *Server) planExport(ctx context.Context, h http.Handler, dir string, ful
 		p.dataCurrent = true
 		p.current += len(dataDownloads)
 	}
-	p.current += certFileCount*(len(p.next.Certificates)-len(p.staleCerts)) + holderFileCount*(len(p.next.Holders)-len(p.staleHolders))
+	p.current += certFileCount*(len(p.next.Certificates)-len(p.staleCerts)) + holderFileCount*(len(p.next.Holders)-len(p.staleHolders)) + p.fullSitemaps
 	return p, nil
 }
 
@@ -297,6 +302,7 @@ func (s *Server) planChanges(ctx context.Context, p *exportPlan, k *certKeyer, o
 		return err
 	}
 	p.incremental, p.keyed = true, len(ids)
+	p.fullSitemaps = len(old.Certificates) / sitemapChunk
 	p.next.Certificates, p.next.CertHolders, p.next.Holders = maps.Clone(old.Certificates), maps.Clone(old.CertHolders), maps.Clone(old.Holders)
 	holders := map[string]bool{} // holders to key again
 	data, err := parseDataKey(old.Data)
@@ -389,6 +395,10 @@ func (p *exportPlan) isCurrent(u string) bool {
 	if rest, ok := strings.CutPrefix(u, "/holders/"); ok {
 		_, known := p.next.Holders[rest]
 		return known && !p.staleHolders[rest]
+	}
+	if rest, ok := strings.CutPrefix(u, "/sitemaps/certificates/"); ok {
+		n, err := strconv.Atoi(strings.TrimSuffix(rest, ".xml"))
+		return err == nil && views.SitemapCertificatesPath(n) == u && n >= 1 && n <= p.fullSitemaps
 	}
 	return slices.Contains(dataDownloads, u) && p.dataCurrent
 }
