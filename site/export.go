@@ -361,7 +361,7 @@ func exportName(dir string, f *exportFile) (string, error) {
 // exportFolder is the folder an export writes to.
 type exportFolder struct {
 	dir  string
-	dirs sync.Map // directories made
+	dirs dirSet // directories made
 	// fresh says the folder was empty when the export began: no file
 	// can hold old bytes, so none is read first, and each is created in
 	// place rather than renamed over an old one. Nothing serves a folder
@@ -448,10 +448,10 @@ func writeIfChanged(out *exportFolder, f *exportFile) (bool, error) {
 // one call a directory. Otherwise d is tried first: it or its parent
 // usually exists.
 func (out *exportFolder) makeDir(d string) error {
-	if !out.fresh || mapHas(&out.dirs, d) {
+	if !out.fresh || out.dirs.has(d) {
 		return makeDir(d, &out.dirs)
 	}
-	if p := filepath.Dir(d); p != d && len(p) >= len(out.dir) && !mapHas(&out.dirs, p) {
+	if p := filepath.Dir(d); p != d && len(p) >= len(out.dir) && !out.dirs.has(p) {
 		if err := out.makeDir(p); err != nil {
 			return err
 		}
@@ -463,15 +463,15 @@ func (out *exportFolder) makeDir(d string) error {
 	if err != nil {
 		return err
 	}
-	out.dirs.Store(d, true)
+	out.dirs.add(d)
 	return nil
 }
 
 // makeDir makes directory d and its parents, remembering in dirs those
 // known to exist: most of an export's files are alone in a new directory
 // of their own, whose parent is already made.
-func makeDir(d string, dirs *sync.Map) error {
-	if mapHas(dirs, d) {
+func makeDir(d string, dirs *dirSet) error {
+	if dirs.has(d) {
 		return nil
 	}
 	err := os.Mkdir(d, 0o755)
@@ -490,13 +490,36 @@ func makeDir(d string, dirs *sync.Map) error {
 			return syscall.ENOTDIR
 		}
 	}
-	dirs.Store(d, true)
+	dirs.add(d)
 	return nil
 }
 
-func mapHas(m *sync.Map, k string) bool {
-	_, ok := m.Load(k)
+// dirSet remembers directories known to exist, at most dirSetMax: a cold
+// export of 100,000 certificates makes a million directories, most
+// holding one certificate's file or two, written one after the other. A
+// directory forgotten is made again at the cost of one call that finds
+// it exists; the garbage collector no longer scans a million names.
+type dirSet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+const dirSetMax = 1 << 16
+
+func (s *dirSet) has(d string) bool {
+	s.mu.Lock()
+	_, ok := s.m[d]
+	s.mu.Unlock()
 	return ok
+}
+
+func (s *dirSet) add(d string) {
+	s.mu.Lock()
+	if s.m == nil || len(s.m) >= dirSetMax {
+		s.m = make(map[string]struct{}, 1024)
+	}
+	s.m[d] = struct{}{}
+	s.mu.Unlock()
 }
 
 // exportWorkers is how many pages are rendered and written at once: more
