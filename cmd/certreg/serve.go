@@ -119,15 +119,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
 	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, PageCacheBytes: int64(*sizes[0]), Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
-	// The log follower and the registry totals stop with ctx; the store
-	// closes only once both have returned.
+	// The log follower, the witness loops and the registry totals stop
+	// with ctx; the store closes only once all have returned.
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	ctx, stopBG := context.WithCancel(ctx) // also on an early return
 	defer stopBG()
 	if sequence {
 		bg.Go(func() { tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) }) })
-		followWitnesses(ctx, tlog, ws, log)
+		bg.Go(func() { followWitnesses(ctx, tlog, ws, log) })
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
