@@ -303,7 +303,7 @@ func (s *Server) planChanges(ctx context.Context, p *exportPlan, k *certKeyer, o
 	}
 	p.incremental, p.keyed = true, len(ids)
 	p.fullSitemaps = len(old.Certificates) / sitemapChunk
-	p.next.Certificates, p.next.CertHolders, p.next.Holders = maps.Clone(old.Certificates), maps.Clone(old.CertHolders), maps.Clone(old.Holders)
+	p.next.Certificates, p.next.CertHolders, p.next.Holders = cloneMap(old.Certificates), cloneMap(old.CertHolders), cloneMap(old.Holders)
 	holders := map[string]bool{} // holders to key again
 	data, err := parseDataKey(old.Data)
 	if err != nil {
@@ -367,6 +367,14 @@ func (s *Server) planChanges(ctx context.Context, p *exportPlan, k *certKeyer, o
 		}
 	}
 	return nil
+}
+
+// cloneMap copies m; nil (an empty registry's manifest) becomes empty.
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(m)
 }
 
 // seeds returns the paths of the holders to render: the crawl reaches
