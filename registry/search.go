@@ -416,34 +416,37 @@ type termSearch struct {
 func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered bool) (termSearch, error) {
 	var ts termSearch
 	var tri, bi []string
+	var triEst, biEst []float64
 	triExact := true
 	for _, t := range terms {
 		ts.where = append(ts.where, `c.holder_name LIKE ? ESCAPE '\'`)
 		ts.args = append(ts.args, "%"+likeEscape(t)+"%")
 		switch {
 		case utf8.RuneCountInString(t) >= 3:
-			expr, exact := s.trigramQuery(t)
+			expr, exact, est := s.trigramQuery(t)
 			tri = append(tri, expr)
+			triEst = append(triEst, est)
 			triExact = triExact && exact
 		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "" && !strings.Contains(Bigrams(t), " "):
 			bi = append(bi, ftsPhrase(Bigrams(t)))
+			biEst = append(biEst, s.bigramCount(Bigrams(t)))
 		}
 	}
 	var table, expr string
+	var ests []float64 // about how many names each part of expr finds (-1: not known)
 	switch {
 	case len(tri) > 0:
-		table, expr = "holder_fts", strings.Join(tri, " AND ")
+		table, expr, ests = "holder_fts", strings.Join(tri, " AND "), triEst
 		ts.exactCount = len(tri) == len(terms) && triExact
 	case len(bi) > 0:
-		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
+		table, expr, ests = "holder_bigram_fts", strings.Join(bi, " AND "), biEst
 		ts.exactCount = len(bi) == len(terms)
 	default:
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
-		var since string
-		err := s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return ts, fmt.Errorf("search: %w", err)
+		since, err := s.shortScanSince(ctx)
+		if err != nil {
+			return ts, err
 		}
 		if since != "" {
 			ts.where = append(ts.where, `c.issue_date >= ?`)
@@ -452,12 +455,37 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered b
 		ts.partial = true
 		return ts, nil
 	}
-	if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
-		return ts, fmt.Errorf("search %q: %w", expr, err)
-	}
 	var rows int64 // about the number of certificates, from the rowid index
 	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
 		return ts, fmt.Errorf("search: %w", err)
+	}
+	// An expression that is likely to find at most ftsCountMax names is
+	// walked once for both the count and the matches, as a JSON list the
+	// later queries read with json_each: an AND of common trigrams
+	// ("宁波东方电器有限公司") costs a walk of each list, twice before. One
+	// likely to find more is counted only (writing out ftsCountMax matches
+	// costs more than the walk of one common list), and its matches, when
+	// they are few after all, read again.
+	in, inArg := `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, any(expr)
+	est := float64(rows)
+	for i, e := range ests {
+		switch {
+		case e < 0:
+			est = -1 // not known: an intersection is likely small
+		case est >= 0 && i == 0:
+			est = e
+		case est >= 0:
+			est = min(est, e) * max(est, e) / float64(max(rows, 1))
+		}
+	}
+	if est < 0 && strings.Contains(expr, " AND ") || est >= 0 && est <= ftsCountMax {
+		var found string
+		if err := s.queryRow(ctx, `SELECT count(*), json_group_array(rowid) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches, &found); err != nil {
+			return ts, fmt.Errorf("search %q: %w", expr, err)
+		}
+		in, inArg = `c.id IN (SELECT value FROM json_each(?))`, found
+	} else if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
+		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
 	// Looking up m matches costs m row reads (and a sort); reading in sort
 	// order costs about need × rows / m reads, of index entries when the
@@ -468,14 +496,46 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered b
 		scan = 1
 	}
 	if ts.matches <= ftsCountMax {
-		ts.in, ts.inArg = `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, expr
+		ts.in, ts.inArg = in, inArg
 	}
 	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || 8*m*m <= scan*int64(need)*rows) {
 		ts.where = append(ts.where, ts.in)
-		ts.args = append(ts.args, expr)
+		ts.args = append(ts.args, ts.inArg)
 		ts.lookup = true
 	}
 	return ts, nil
+}
+
+// generationValue is a value computed from the registry as of a
+// generation.
+type generationValue struct {
+	gen   int64
+	value string
+}
+
+// shortScanSince returns the issue date of the ShortScanRows-th newest
+// certificate ("" when there are fewer), where a one-character search's
+// window starts. Finding it reads that many index entries, as many as an
+// absent character's search itself, so it is kept until the registry
+// changes.
+func (s *Store) shortScanSince(ctx context.Context) (string, error) {
+	gen, err := s.Generation(ctx)
+	if err != nil {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	if v := s.shortSince.Load(); v != nil && v.gen == gen {
+		return v.value, nil
+	}
+	var since string
+	err = s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	// Read after the generation: a write in between stores a window that
+	// is already the newer one's, under the older generation, which the
+	// next search (at the newer generation) replaces.
+	s.shortSince.Store(&generationValue{gen: gen, value: since})
+	return since, nil
 }
 
 // controlSpace turns the whitespace control characters into spaces.

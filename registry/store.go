@@ -39,6 +39,9 @@ type Store struct {
 	searches searchCache
 	// common holds the name index's common trigrams (LearnSearchTerms).
 	common atomic.Pointer[commonTerms]
+	// shortSince is where a one-character search's window of the newest
+	// certificates starts, as of a generation (see termSQL).
+	shortSince atomic.Pointer[generationValue]
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
