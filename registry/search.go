@@ -230,6 +230,14 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		}
 		res.Partial = ts.partial
 	}
+	if ts.lookup {
+		// The name index's matches are the rows to read: no filter's index
+		// may drive instead (a province's hundreds of thousands of rows,
+		// each checked against the list).
+		for i, w := range where {
+			where[i] = strings.ReplaceAll(strings.ReplaceAll(w, "+c.", "c."), "c.", "+c.")
+		}
+	}
 	cond := ""
 	if all := append(append([]string{}, where...), ts.where...); len(all) > 0 {
 		cond = " WHERE " + strings.Join(all, " AND ")
@@ -249,6 +257,23 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 			return nil, err
 		}
 		return res, nil
+	}
+	expiryOrder, err := s.expiryOrderCheaper(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if res.HolderCode == "" && !ts.lookup && expiryOrder {
+		// Read in the expiry index's order, the other filters checked on
+		// each row: the planner would read every row of the filters'
+		// index and sort them (every expired certificate of 广东).
+		where = where[:0]
+		for _, c := range s.filterConds(f) {
+			if c.only.Status == "" {
+				c.sql = strings.ReplaceAll(strings.ReplaceAll(c.sql, "+c.", "c."), "c.", "+c.")
+			}
+			where = append(where, c.sql)
+		}
+		cond = " WHERE " + strings.Join(append(append([]string{}, where...), ts.where...), " AND ")
 	}
 	q := `SELECT ` + certColumns + certFrom + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ? OFFSET ?`
 	res.Certificates, err = s.queryCertificates(ctx, q, append(allArgs, f.PerPage, (f.Page-1)*f.PerPage)...)
@@ -278,6 +303,18 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		res.Total, res.Capped = min(n, CountCap), n > CountCap
 		return res, nil
 	}
+	if len(ts.where) == 0 && res.HolderCode == "" {
+		// Filters alone: counted exactly by the filter counts, when they
+		// are current.
+		n, ok, err := s.exactFilterCount(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			res.Total, res.Capped = min(n, CountCap), n > CountCap
+			return res, nil
+		}
+	}
 	// Otherwise count among at most budget rows, in no order: the
 	// filters choose the rows through their indexes, the name terms are
 	// checked on each.
@@ -285,22 +322,49 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	// bound, and said so. (A time budget with an interrupt was tried: the
 	// driver then drops the connection, and a fresh connection starts
 	// cold.)
-	idxWhere, idxArgs := s.countSQL(f)
+	// One filter's index chooses the rows (the rarest filter, by the
+	// filter counts when there are any): the budget then bounds the rows
+	// read, which a LIMIT on rows matching every filter did not (valid
+	// certificates in a small province read every valid certificate).
+	conds := s.filterConds(f)
 	if res.HolderCode != "" {
-		idxWhere = append(idxWhere, "c.holder_credit_code = ?")
-		idxArgs = append(idxArgs, res.HolderCode)
+		conds = append([]filterCond{{"c.holder_credit_code = ?", []any{res.HolderCode}, nil}}, conds...)
+	} else if len(conds) > 1 {
+		best, bestN := 0, -1
+		for i, c := range conds {
+			if c.only == nil {
+				continue
+			}
+			if n, ok := s.estimateFilterCount(*c.only); ok && (bestN < 0 || n < bestN) {
+				best, bestN = i, n
+			}
+		}
+		conds[0], conds[best] = conds[best], conds[0]
+	}
+	checks, checkArgs := append([]string{}, ts.where...), append([]any{}, ts.args...)
+	var idxWhere string
+	var idxArgs []any
+	for i, c := range conds {
+		if i == 0 {
+			idxWhere, idxArgs = strings.ReplaceAll(c.sql, "+c.", "c."), c.args
+			continue
+		}
+		checks, checkArgs = append(checks, c.sql), append(checkArgs, c.args...)
 	}
 	m, budget := "1", CountBudget
+	if len(checks) > 0 {
+		m = "(" + strings.Join(checks, " AND ") + ")"
+	}
 	if len(ts.where) > 0 {
-		m, budget = "("+strings.Join(ts.where, " AND ")+")", TermCountBudget
+		budget = TermCountBudget
 	}
 	countQ := `SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ` + m + ` AS m FROM certificates c`
-	if len(idxWhere) > 0 {
-		countQ += " WHERE " + strings.Join(idxWhere, " AND ")
+	if idxWhere != "" {
+		countQ += " WHERE " + idxWhere
 	}
 	countQ += ` LIMIT ?)`
 	var rows, n int
-	if err := s.queryRow(ctx, countQ, append(append(append([]any{}, ts.args...), idxArgs...), budget)...).Scan(&rows, &n); err != nil {
+	if err := s.queryRow(ctx, countQ, append(append(checkArgs, idxArgs...), budget)...).Scan(&rows, &n); err != nil {
 		return nil, fmt.Errorf("search count: %w", err)
 	}
 	switch {
@@ -314,16 +378,41 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	return res, nil
 }
 
-// countSQL returns f's filters for a count: a count needs no order, so
-// each filter may use its index (the "+" that keeps the page query on the
-// sort order's index is dropped).
-func (s *Store) countSQL(f Filter) (where []string, args []any) {
-	where, args = s.filterSQL(f)
-	for i, w := range where {
-		where[i] = strings.ReplaceAll(w, "+c.", "c.")
+// expiryOrderCheaper says whether a page in expiry order is found with
+// fewer row reads by reading the expiry index in order, checking the
+// other filters on each row (about need × rows / matches), than by
+// reading every row the other filters' index selects and sorting them.
+// The filter counts estimate both; without them the planner chooses.
+func (s *Store) expiryOrderCheaper(ctx context.Context, f Filter) (bool, error) {
+	if f.Sort != SortExpiryAsc && f.Sort != SortExpiryDesc {
+		return false, nil
 	}
-	return where, args
+	others := Filter{Scheme: f.Scheme, Level: f.Level, Province: f.Province, City: f.City, BodyID: f.BodyID, Year: f.Year}
+	if others == (Filter{}) {
+		return false, nil
+	}
+	selected, ok := s.estimateFilterCount(others)
+	if !ok {
+		// No counts yet (just started): count the other filters' rows up
+		// to sortedRowsMax in their index. Fewer are sorted; more make a
+		// share of the registry large enough that reading in expiry order
+		// finds a page within about need × rows / sortedRowsMax rows.
+		where, args := s.filterSQL(others)
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c WHERE `+strings.Join(where, " AND ")+` LIMIT ?)`, append(args, sortedRowsMax)...).Scan(&n); err != nil {
+			return false, fmt.Errorf("search: %w", err)
+		}
+		return n >= sortedRowsMax, nil
+	}
+	all, _ := s.estimateFilterCount(Filter{Status: f.Status})
+	matches, _ := s.estimateFilterCount(Filter{Scheme: f.Scheme, Level: f.Level, Province: f.Province, City: f.City, BodyID: f.BodyID, Year: f.Year, Status: f.Status})
+	need := int64(f.Page * f.PerPage)
+	return matches > 0 && need*int64(all) < int64(matches)*int64(selected), nil
 }
+
+// sortedRowsMax is how many rows a page in expiry order reads and sorts
+// at most when no filter counts are known yet.
+const sortedRowsMax = 20000
 
 // ids runs q, which selects one integer column.
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
@@ -347,47 +436,67 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error)
 // revoked or withdrawn.
 const expiredSQL = "+c.status IN ('valid','suspended') AND +c.expiry_date < ?"
 
+// filterCond is one of a filter's conditions, with its arguments; only
+// is the filter with this condition alone, for estimating how many rows it
+// selects (nil when it cannot be estimated).
+type filterCond struct {
+	sql  string
+	args []any
+	only *Filter
+}
+
 // filterSQL returns the conditions for f's filters. Columns whose filter is
 // rarely selective (status, expiry) are written +c.col so that the planner
 // keeps to an index that serves the sort order.
 func (s *Store) filterSQL(f Filter) (where []string, args []any) {
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
+	for _, c := range s.filterConds(f) {
+		where = append(where, c.sql)
+		args = append(args, c.args...)
+	}
+	return where, args
+}
+
+// filterConds returns f's filters as conditions, in the order filterSQL
+// writes them.
+func (s *Store) filterConds(f Filter) []filterCond {
+	var out []filterCond
+	add := func(only Filter, cond string, a ...any) {
+		out = append(out, filterCond{cond, a, &only})
 	}
 	if f.Scheme != "" {
-		add("c.scheme = ?", f.Scheme)
+		add(Filter{Scheme: f.Scheme}, "c.scheme = ?", f.Scheme)
 	}
 	if f.Level != "" {
-		add("c.level = ?", f.Level)
+		add(Filter{Level: f.Level}, "c.level = ?", f.Level)
 	}
 	if f.Province != "" {
-		add("c.province = ?", f.Province)
+		add(Filter{Province: f.Province}, "c.province = ?", f.Province)
 	}
 	if f.City != "" {
-		add("c.city = ?", f.City)
+		add(Filter{City: f.City}, "c.city = ?", f.City)
 	}
 	if f.BodyID != 0 {
-		add("c.body_id = ?", f.BodyID)
+		add(Filter{BodyID: f.BodyID}, "c.body_id = ?", f.BodyID)
 	}
 	if f.Year != 0 {
-		add("c.issue_date >= ? AND c.issue_date < ?", fmt.Sprintf("%04d-01-01", f.Year), fmt.Sprintf("%04d-01-01", f.Year+1))
+		add(Filter{Year: f.Year}, "c.issue_date >= ? AND c.issue_date < ?", fmt.Sprintf("%04d-01-01", f.Year), fmt.Sprintf("%04d-01-01", f.Year+1))
 	}
 	today := Today(s.Now()).Format(DateLayout)
+	only := Filter{Status: f.Status}
 	switch f.Status {
 	case StatusValid, StatusSuspended:
-		add("+c.status = ? AND +c.expiry_date >= ?", string(f.Status), today)
+		add(only, "+c.status = ? AND +c.expiry_date >= ?", string(f.Status), today)
 	case StatusRevoked, StatusWithdrawn:
-		add("+c.status = ?", string(f.Status))
+		add(only, "+c.status = ?", string(f.Status))
 	case StatusExpired:
 		if f.Sort == SortExpiryAsc || f.Sort == SortExpiryDesc {
 			// The expiry index serves both the filter and the order.
-			add("+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
+			add(only, "+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
 		} else {
-			add(expiredSQL, today)
+			add(only, expiredSQL, today)
 		}
 	}
-	return where, args
+	return out
 }
 
 // termSearch is how a search's terms are matched.

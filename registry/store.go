@@ -42,6 +42,10 @@ type Store struct {
 	// shortSince is where a one-character search's window of the newest
 	// certificates starts, as of a generation (see termSQL).
 	shortSince atomic.Pointer[generationValue]
+	// counts are the certificates counted by the browse filters' values
+	// (LearnFilterCounts), and countsState their background refresh.
+	counts      atomic.Pointer[filterCounts]
+	countsState countsState
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time

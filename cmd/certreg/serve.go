@@ -177,6 +177,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 			if err := store.LearnSearchTerms(ctx); err != nil && ctx.Err() == nil {
 				log.Error("learn search terms", "err", err)
 			}
+			// The filters' counts too (searches refresh them after a change).
+			if err := store.LearnFilterCounts(ctx); err != nil && ctx.Err() == nil {
+				log.Error("learn filter counts", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return
