@@ -223,8 +223,9 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		filtered = true
 	} else if terms := strings.Fields(f.Query); len(terms) > 0 {
 		// Rows read in the issue index's order are checked in the index,
-		// which holds the name: eight times cheaper than a row.
-		covered := !filtered && (f.Sort == SortIssuedDesc || f.Sort == SortIssuedAsc)
+		// which holds the name, the status and the expiry: eight times
+		// cheaper than a row.
+		covered := coveredFilters(f) && (f.Sort == SortIssuedDesc || f.Sort == SortIssuedAsc)
 		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage, covered); err != nil {
 			return nil, err
 		}
@@ -351,6 +352,32 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		}
 		checks, checkArgs = append(checks, c.sql), append(checkArgs, c.args...)
 	}
+	if len(ts.where) > 0 && res.HolderCode == "" && coveredFilters(f) {
+		// A term with a status or a year, or with no filter: the issue
+		// index holds every column checked, so the count reads index
+		// entries, newest first, eight times the row budget, and stops
+		// past CountCap matches.
+		all := append(append([]string{}, ts.where...), where...)
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM (SELECT (`+strings.Join(all, " AND ")+`) AS m
+			FROM certificates c ORDER BY c.issue_date DESC, c.id DESC LIMIT ?) WHERE m LIMIT ?)`,
+			append(append(append([]any{}, ts.args...), args...), coveredCountBudget, CountCap+1)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		var total int64
+		if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&total); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		switch {
+		case n > CountCap:
+			res.Total, res.Capped = CountCap, true
+		case total <= coveredCountBudget:
+			res.Total = n
+		default:
+			res.Total, res.AtLeast = max(n, (f.Page-1)*f.PerPage+len(res.Certificates)), true
+		}
+		return res, nil
+	}
 	m, budget := "1", CountBudget
 	if len(checks) > 0 {
 		m = "(" + strings.Join(checks, " AND ") + ")"
@@ -408,6 +435,17 @@ func (s *Store) expiryOrderCheaper(ctx context.Context, f Filter) (bool, error) 
 	matches, _ := s.estimateFilterCount(Filter{Scheme: f.Scheme, Level: f.Level, Province: f.Province, City: f.City, BodyID: f.BodyID, Year: f.Year, Status: f.Status})
 	need := int64(f.Page * f.PerPage)
 	return matches > 0 && need*int64(all) < int64(matches)*int64(selected), nil
+}
+
+// coveredCountBudget is how many issue-index entries a count reads at
+// most when the index holds every column it checks (coveredFilters).
+const coveredCountBudget = 8 * TermCountBudget
+
+// coveredFilters says whether every filter of f is on a column the issue
+// index holds (status, expiry, issue year), so that rows need not be read
+// to check them.
+func coveredFilters(f Filter) bool {
+	return f.Scheme == "" && f.Level == "" && f.Province == "" && f.City == "" && f.BodyID == 0
 }
 
 // sortedRowsMax is how many rows a page in expiry order reads and sorts
