@@ -244,7 +244,7 @@ for c in 1 16 64; do
 	read -r h0 m0 < <(cachecounts)
 	row=$(run "long-tail mix, search cache, $c connection$([ "$c" = 1 ] || echo s)" "$c" "http://127.0.0.1:$((PORT + 3))/" -s "$work/zipf.lua")
 	read -r h1 m1 < <(cachecounts)
-	awk -v r="$row" -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%s  hits %.0f%%\n", r, h + m > 0 ? 100 * h / (h + m) : 0}'
+	awk -v r="$row" -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%s  search cache hits %.0f%%\n", r, (h + m > 0 ? 100 * h / (h + m) : 0)}'
 done
 # Reading random rows warms SQLite's caches and the kernel's: a run that
 # is not reported, so that neither measured run pays for it alone.
