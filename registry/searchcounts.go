@@ -33,7 +33,7 @@ type filterGroup struct {
 // after the registry has changed: making them reads every certificate
 // (seconds at 1,000,000), and until they are current again counts are
 // bounded reads that may say "at least".
-const countsRefreshEvery = 2 * time.Minute
+const countsRefreshEvery = 10 * time.Minute
 
 // countsState guards the background refresh of the filter counts.
 type countsState struct {
