@@ -127,9 +127,22 @@ func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 // sharp at any size.
 func (sym Symbol) SVG() []byte {
 	n := len(sym)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`, n, n, n*4, n*4)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	// Appended by hand rather than with fmt: a certificate page draws one
+	// on every request it renders.
+	b := make([]byte, 0, 256+n*n/2)
+	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `" width="`...)
+	b = strconv.AppendInt(b, int64(n*4), 10)
+	b = append(b, `" height="`...)
+	b = strconv.AppendInt(b, int64(n*4), 10)
+	b = append(b, `" shape-rendering="crispEdges"><rect width="`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `" height="`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, `" fill="#fff"/><path fill="#000" d="`...)
 	for y, row := range sym {
 		for x := 0; x < len(row); {
 			if !row[x] {
@@ -140,11 +153,18 @@ func (sym Symbol) SVG() []byte {
 			for x < len(row) && row[x] {
 				x++
 			}
-			b.WriteString("M" + strconv.Itoa(start) + " " + strconv.Itoa(y) + "h" + strconv.Itoa(x-start) + "v1h-" + strconv.Itoa(x-start) + "z")
+			b = append(b, 'M')
+			b = strconv.AppendInt(b, int64(start), 10)
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(y), 10)
+			b = append(b, 'h')
+			b = strconv.AppendInt(b, int64(x-start), 10)
+			b = append(b, "v1h-"...)
+			b = strconv.AppendInt(b, int64(x-start), 10)
+			b = append(b, 'z')
 		}
 	}
-	b.WriteString(`"/></svg>` + "\n")
-	return b.Bytes()
+	return append(b, `"/></svg>`+"\n"...)
 }
 
 // Decode reads the QR code in img and returns its text.

@@ -250,14 +250,29 @@ func (s *Store) queryBodies(ctx context.Context, where string, args ...any) ([]*
 // the number index finds the row, the events index its events, one row
 // each. It is what a certificate's page shows.
 func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Certificate, []Event, error) {
+	c, events, _, err := s.certificateWithHistory(ctx, number, false)
+	return c, events, err
+}
+
+// certificateWithHistory is CertificateWithHistory, with the stored QR
+// symbol when withQR (CertificatePage).
+func (s *Store) certificateWithHistory(ctx context.Context, number string, withQR bool) (*Certificate, []Event, StoredQR, error) {
+	var qr StoredQR
 	n, fe := NormalizeNumber(number)
 	if fe != nil {
-		return nil, nil, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
+		return nil, nil, qr, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
 	}
-	rows, err := s.query(ctx, `SELECT `+certColumns+`, e.id, e.body_id, e.kind, e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes`+
-		certFrom+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
+	q := `SELECT ` + certColumns + `, e.id, e.body_id, e.kind, e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes`
+	if withQR {
+		// The symbol's row is found by the certificate's id (its rowid):
+		// one more B-tree step in the same read.
+		q += `, q.content_sum, q.modules` + certFrom + ` LEFT JOIN qr_symbols q ON q.certificate_id = c.id`
+	} else {
+		q += `, NULL, NULL` + certFrom
+	}
+	rows, err := s.query(ctx, q+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
 	if err != nil {
-		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+		return nil, nil, qr, fmt.Errorf("certificate %s: %w", n, err)
 	}
 	defer rows.Close()
 	var (
@@ -271,13 +286,15 @@ func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Cer
 			kind, eff, at    sql.NullString
 			reason, actor    sql.NullString
 			source, addr, ch sql.NullString
+			sum, modules     []byte
 		)
-		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch}})
+		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch, &sum, &modules}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+			return nil, nil, qr, fmt.Errorf("certificate %s: %w", n, err)
 		}
 		if c == nil {
 			c = row
+			qr = StoredQR{Sum: sum, Modules: modules}
 		}
 		if !id.Valid {
 			continue // a certificate without events (never, but for the LEFT JOIN)
@@ -287,18 +304,18 @@ func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Cer
 		e.EffectiveDate, e.At = parseStoredDate(eff), parseTime(at.String)
 		if ch.String != "" && ch.String != "[]" {
 			if err := json.Unmarshal([]byte(ch.String), &e.Changes); err != nil {
-				return nil, nil, fmt.Errorf("event %d: %w", e.ID, err)
+				return nil, nil, qr, fmt.Errorf("event %d: %w", e.ID, err)
 			}
 		}
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+		return nil, nil, qr, fmt.Errorf("certificate %s: %w", n, err)
 	}
 	if c == nil {
-		return nil, nil, notRegistered(n)
+		return nil, nil, qr, notRegistered(n)
 	}
-	return c, events, nil
+	return c, events, qr, nil
 }
 
 // withExtra scans a row's leading columns into what the caller asks and

@@ -15,8 +15,9 @@ import (
 // canonical URL.
 func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 	seg := r.PathValue("number")
-	// One indexed read: the certificate and its history.
-	c, events, err := s.store.CertificateWithHistory(r.Context(), views.ParseURLNumber(seg))
+	// One indexed read: the certificate, its history and its stored QR
+	// symbol.
+	c, events, storedQR, err := s.store.CertificatePage(r.Context(), views.ParseURLNumber(seg))
 	if err != nil {
 		return notFoundAsCertificate(err, views.ParseURLNumber(seg))
 	}
@@ -43,7 +44,7 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	} else if !ok {
 		v.IntegrityFailed = true
-	} else if v.QR, err = s.certificateQR(lang, c); err != nil {
+	} else if v.QR, err = s.certificateQR(lang, c, storedQR); err != nil {
 		return err
 	}
 	if s.cfg.Log != nil {
