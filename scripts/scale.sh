@@ -9,12 +9,18 @@
 #   DB=/tmp/x.db N=100000 scripts/scale.sh  # another size
 #   SEED=7 DB=/tmp/other.db scripts/scale.sh  # a second dataset, other names
 #   DURATION=10s scripts/scale.sh
+#   ONLY=pages scripts/scale.sh             # only the certificate pages, nginx and RSS
+#   PROFILE=/tmp/prof scripts/scale.sh      # CPU profiles of serve during the page runs
 #
 # The registry is made by scripts/gencsv.awk and `certreg import`; the
 # import's figures are measured when the registry is built and kept beside
 # it ($DB.import), so a reused registry still reports them (IMPORT=1 imports
 # again into a fresh file to measure them now). The search mix is
 # scripts/searchmix.txt. Needs wrk and nginx (apt-get install -y wrk nginx).
+# Certificate pages draw their QR code from the symbol stored beside each
+# certificate: when the registry lacks some, `certreg qr --prepare` stores
+# them first (once; the time and the bytes a certificate it adds are
+# printed).
 # Benchmarks on shared cores are noisy: compare ratios within one run.
 set -euo pipefail
 
@@ -23,8 +29,8 @@ DB=${DB:-/work/scale/1m.db}
 SEED=${SEED:-42}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
-# Three free ports in a row (other work on the machine may hold some).
-free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"; }
+# Five free ports in a row (other work on the machine may hold some).
+free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2))|$(($1 + 3))|$(($1 + 4)))\$"; }
 if [ -z "${PORT:-}" ]; then
 	for _ in $(seq 20); do
 		PORT=$((20000 + RANDOM % 20000))
@@ -77,19 +83,33 @@ elif [ -n "${IMPORT:-}" ]; then
 	rm -f "$work/import.db"*
 fi
 
+# The QR symbols the pages draw (the base URL and keys are serve's below).
+symbols() { sqlite3 -readonly -batch "$DB" "SELECT (SELECT count(*) FROM certificates) - (SELECT count(*) FROM qr_symbols)" 2>/dev/null || echo missing; }
+if [ "$(symbols)" != 0 ]; then
+	before=$(stat -c %s "$DB")
+	t0=$(date +%s.%N)
+	"$work/certreg" qr --prepare --db "$DB" --base-url https://certreg.example.cn | tail -1
+	t1=$(date +%s.%N)
+	awk -v t="$(echo "$t1 - $t0" | bc)" -v b="$(($(stat -c %s "$DB") - before))" -v n="$(sqlite3 -readonly "$DB" 'SELECT count(*) FROM certificates')" 'BEGIN {
+		printf "%-46s %.0f s; the file grew %.0f MB, %d bytes a certificate\n", "QR symbols stored (qr --prepare)", t, b / 1e6, b / n }' > "$DB.qr"
+fi
+[ -f "$DB.qr" ] && cat "$DB.qr"
+printf '%-46s %s bytes a certificate (the table, dbstat)\n' "QR symbols" \
+	"$(sqlite3 -readonly "$DB" "SELECT sum(pgsize) / (SELECT count(*) FROM certificates) FROM dbstat WHERE name = 'qr_symbols'" 2>/dev/null || echo '?')"
+
 # Every run starts with the file in the kernel's page cache, so that the
 # first run measured does not also pay for reading the disk.
 cat "$DB" > /dev/null
 
-serve() { # port, extra flags
+serve() { # port, metrics port, extra flags
 	"$work/certreg" serve --db "$DB" --addr "127.0.0.1:$1" --base-url https://certreg.example.cn \
-		--demo=false --access-log=false "${@:2}" > "$work/serve-$1.log" 2>&1 &
+		--metrics-addr "127.0.0.1:$2" --demo=false --access-log=false "${@:3}" > "$work/serve-$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
 	echo "scale.sh: serve on $1 did not start" >&2; cat "$work/serve-$1.log" >&2; exit 1
 }
-serve "$PORT"                        # as deployed: page cache on
-serve $((PORT + 1)) --page-cache=false --search-cache-bytes=0 # every request does its work
+serve "$PORT" $((PORT + 3))                       # as deployed: page cache on
+serve $((PORT + 1)) $((PORT + 4)) --page-cache=false --search-cache-bytes=0 # every request does its work
 serve_pid=${pids[0]}
 
 # One certificate, its holder and its name, for the mix; 200,000 numbers
@@ -162,7 +182,14 @@ sleep 0.3
 cmp <(curl -sf "http://127.0.0.1:$((PORT + 2))/cert.html") "$work/static/cert.html"
 
 run() { # label, conns, url, extra wrk args
-	local out
+	local out prof="" ppid=""
+	if [ -n "${PROFILE:-}" ]; then # the serve behind the URL, profiled for most of the run
+		mkdir -p "$PROFILE"
+		local mport=$(($(echo "$3" | sed -E 's#^http://[^:]+:([0-9]+).*#\1#') + 3))
+		prof="$PROFILE/$(echo "$1" | tr -c 'a-zA-Z0-9\n' '_').pprof"
+		curl -s -o "$prof" "http://127.0.0.1:$mport/debug/pprof/profile?seconds=$((${DURATION%s} - 2))" &
+		ppid=$!
+	fi
 	out=$(wrk -t"$((THREADS < $2 ? THREADS : $2))" -c"$2" -d"$DURATION" --latency "${@:4}" "$3")
 	awk -v label="$1" '
 		/Requests\/sec/ {rps = $2}
@@ -170,10 +197,12 @@ run() { # label, conns, url, extra wrk args
 		$1 == "99%" {p99 = $2}
 		/Non-2xx/ {bad = $NF}
 		END {printf "%-46s p50 %8s  p99 %8s  %9s req/s%s\n", label, p50, p99, rps, bad ? "  NON-2xx: " bad : ""}' <<<"$out"
+	[ -z "$ppid" ] || wait "$ppid" || true
 }
 
 for p in "$PORT" $((PORT + 1)); do curl -sf "http://127.0.0.1:$p/certificates" >/dev/null; done
 echo "== wrk: $THREADS threads, $DURATION a run, $(nproc) cores; ${#queries[@]} queries in the mix"
+if [ "${ONLY:-}" != pages ]; then
 echo "-- each query alone, once warm (1 connection, no caches): median of 5"
 for q in "${queries[@]}"; do
 	ts=()
@@ -185,6 +214,7 @@ run "search mix, no caches, 1 connection" 1 "http://127.0.0.1:$((PORT + 1))/" -s
 run "search mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, no caches, 64 connections" 64 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, caches on, 16 connections" 16 "http://127.0.0.1:$PORT/" -s "$work/search.lua"
+fi
 # Reading random rows warms SQLite's caches and the kernel's: a run that
 # is not reported, so that neither measured run pays for it alone.
 wrk -t"$THREADS" -c64 -d"$DURATION" -s "$work/pages.lua" "http://127.0.0.1:$((PORT + 1))/" >/dev/null

@@ -54,9 +54,9 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		}
 		if ok {
 			v.LogIndex, v.LogURL = idx, views.LogEntryPath(idx)
-		}
-		if v.Witnesses, err = s.witnessed(r.Context(), c.ID); err != nil {
-			return err
+			if v.Witnesses, err = s.witnessedEntry(r.Context(), idx); err != nil {
+				return err
+			}
 		}
 	}
 	for _, a := range c.Surveillance {
