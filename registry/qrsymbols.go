@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -173,4 +174,27 @@ func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("last event: %w", err)
 	}
 	return id, nil
+}
+
+// QRFillState returns where the filler of stored QR symbols stands: the
+// scope of its last complete walk and the newest event it has looked at
+// (ok false when no walk ever completed).
+func (s *Store) QRFillState(ctx context.Context) (scope string, lastEvent int64, ok bool, err error) {
+	err = s.queryRow(ctx, `SELECT scope, last_event FROM qr_symbols_state WHERE id = 1`).Scan(&scope, &lastEvent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, fmt.Errorf("QR symbols state: %w", err)
+	}
+	return scope, lastEvent, true, nil
+}
+
+// SetQRFillState records that every certificate's symbol of scope is
+// stored, as of event lastEvent.
+func (s *Store) SetQRFillState(ctx context.Context, scope string, lastEvent int64) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO qr_symbols_state(id, scope, last_event) VALUES (1, ?, ?)`, scope, lastEvent); err != nil {
+		return fmt.Errorf("QR symbols state: %w", err)
+	}
+	return nil
 }

@@ -219,13 +219,20 @@ func (s *Server) fillOne(ctx context.Context, c *registry.Certificate, stored re
 func (s *Server) PrepareQRSymbols(ctx context.Context, workers int, progress func(QRFillStats)) (QRFillStats, error) {
 	var st QRFillStats
 	after := int64(0)
+	lastEvent, err := s.store.LastEventID(ctx)
+	if err != nil {
+		return st, err
+	}
 	for {
 		certs, stored, err := s.store.QRCandidates(ctx, after, qrBatch*max(workers, 1))
 		if err != nil {
 			return st, err
 		}
 		if len(certs) == 0 {
-			return st, nil
+			if st.Skipped > 0 {
+				return st, nil // serve's filler walks again
+			}
+			return st, s.store.SetQRFillState(ctx, s.qrScope(), lastEvent)
 		}
 		after = certs[len(certs)-1].ID
 		syms, err := s.fillQRSymbols(ctx, certs, stored, workers, &st)
@@ -253,7 +260,9 @@ const (
 // RunQRSymbols writes the pages' queued symbols and, at the lowest
 // priority, walks the registry storing every certificate's current symbol;
 // afterwards it looks every few seconds at the certificates whose events
-// are new. It works in batches of qrBatch on one goroutine, only while no
+// are new. A walk that completed for the same keys and base URL (by this
+// filler or `qr --prepare`) is not made again: only the certificates with
+// events since it began are looked at. It works in batches of qrBatch on one goroutine, only while no
 // request is in flight, and sleeps as long as each batch took (at most
 // half a core). It returns when ctx ends, after writing what is queued.
 func (s *Server) RunQRSymbols(ctx context.Context) {
@@ -265,19 +274,25 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 			s.log.Error("store QR symbols", "err", err)
 		}
 	}()
-	lastEvent, err := s.store.LastEventID(ctx)
+	scope := s.qrScope()
+	doneScope, lastEvent, walked, err := s.store.QRFillState(ctx)
+	if err == nil && (!walked || doneScope != scope) {
+		walked = false
+		lastEvent, err = s.store.LastEventID(ctx)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error("QR symbols: last event", "err", err)
+			s.log.Error("QR symbols: where to start", "err", err)
 		}
 		return
 	}
 	var (
 		st        QRFillStats
 		after     int64
-		walked    bool
+		walkStart = lastEvent
 		lastFlush = time.Now()
 		lastScan  time.Time
+		changed   bool // a batch of changes was handled: record it
 	)
 	wait := func(d time.Duration) bool {
 		t := time.NewTimer(d)
@@ -312,6 +327,9 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 			if err == nil && len(certs) == 0 {
 				walked = true
 				s.log.Info("QR symbols: every certificate's symbol is stored", "read", st.Read, "written", st.Written, "skipped", st.Skipped)
+				if st.Skipped == 0 {
+					err = s.store.SetQRFillState(ctx, scope, walkStart)
+				}
 			} else if err == nil {
 				after = certs[len(certs)-1].ID
 			}
@@ -320,6 +338,7 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 			ids, lastEvent, err = s.store.CertificatesChangedSince(ctx, lastEvent, qrBatch)
 			if err == nil && len(ids) > 0 {
 				certs, stored, err = s.store.QRCandidatesByID(ctx, ids)
+				changed = true
 			}
 			if len(ids) < qrBatch {
 				lastScan = time.Now()
@@ -345,6 +364,10 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 		if err == nil {
 			err = s.store.PutQRSymbols(ctx, syms)
 		}
+		if err == nil && changed && st.Skipped == 0 {
+			err = s.store.SetQRFillState(ctx, scope, lastEvent)
+		}
+		changed = false
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("QR symbols", "err", err)
 		}
@@ -352,6 +375,16 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// qrScope names what the stored symbols depend on besides each
+// certificate's claims: the stored form, the signing key and the base URL.
+func (s *Server) qrScope() string {
+	id := ""
+	if k := s.verify.keys.Current(); k != nil {
+		id = k.ID
+	}
+	return qrimage.MACLabel + " " + id + " " + s.cfg.BaseURL
 }
 
 // qrKey is the key that authenticates stored symbols, derived from the

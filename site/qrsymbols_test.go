@@ -16,6 +16,7 @@ import (
 	"github.com/certreg/certreg/qrimage"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/registry/registrytest"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -305,5 +306,65 @@ func TestPrepareQRSymbols(t *testing.T) {
 	}
 	if st.Read != 150 || st.Written != 0 || st.Skipped != 1 {
 		t.Errorf("second pass: %+v, want 150 read, nothing written, 1 skipped", st)
+	}
+}
+
+// After a complete walk (here `qr --prepare`'s), a filler started with the
+// same keys and base URL looks only at certificates with new events: it
+// stores the new symbol of a certificate that changed. One started with
+// another base URL walks the registry again.
+func TestRunQRSymbolsAfterPrepare(t *testing.T) {
+	store := newStore(t)
+	var ins []registry.Input
+	for i := range 20 {
+		ins = append(ins, registrytest.SampleInput("AS-2024-"+strconv.Itoa(30000+i)))
+	}
+	registrytest.Put(t, store, ins...)
+	keys := signing.NewMemoryKeys()
+	srv := New(store, Config{BaseURL: testBase, NoCache: true, Keys: keys})
+	if _, err := srv.PrepareQRSymbols(context.Background(), 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	db := registrytest.RawDB(t, store)
+	sumOf := func(number string) (sum []byte) {
+		db.QueryRow(`SELECT content_sum FROM qr_symbols q JOIN certificates c ON c.id = q.certificate_id WHERE c.number = ?`, number).Scan(&sum)
+		return sum
+	}
+	changed := ins[7]
+	changed.HolderName = "宁波改名电器有限公司"
+	registrytest.Put(t, store, changed)
+	c, err := store.Certificate(context.Background(), changed.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := keys.SignClaims(registry.ClaimsOf(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := qrimage.ContentSum(qs.URL(testBase))
+	run := func(srv *Server, done func() bool) {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { srv.RunQRSymbols(ctx); close(stopped) }()
+		deadline := time.Now().Add(60 * time.Second)
+		for !done() && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		<-stopped
+	}
+	run(srv, func() bool { return string(sumOf(changed.Number)) == string(want) })
+	if string(sumOf(changed.Number)) != string(want) {
+		t.Fatal("the filler did not store the changed certificate's new symbol")
+	}
+	other := New(store, Config{BaseURL: "https://mirror.example.cn", NoCache: true, Keys: keys})
+	first := ins[0].Number
+	c0, _ := store.Certificate(context.Background(), first)
+	qs0, _ := keys.SignClaims(registry.ClaimsOf(c0))
+	want0 := qrimage.ContentSum(qs0.URL("https://mirror.example.cn"))
+	run(other, func() bool { return string(sumOf(first)) == string(want0) })
+	if string(sumOf(first)) != string(want0) {
+		t.Error("a filler with another base URL did not walk the registry again")
 	}
 }

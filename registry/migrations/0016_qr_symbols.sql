@@ -17,3 +17,14 @@ CREATE TABLE qr_symbols (
 	content_sum BLOB NOT NULL,
 	modules BLOB NOT NULL
 );
+
+-- Where serve's background filler stands: scope names the keys, base URL
+-- and stored form of a walk that stored every certificate's symbol, and
+-- last_event the newest event when that walk began. A serve started with
+-- the same scope only looks at certificates with later events, instead of
+-- walking the registry again.
+CREATE TABLE qr_symbols_state (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	scope TEXT NOT NULL,
+	last_event INTEGER NOT NULL
+);
