@@ -33,10 +33,31 @@ type QRSymbol struct {
 // needs version 7 (259).
 const MaxQRSymbolBytes = 4096
 
+// PageRead is what a certificate's page shows, read at once.
+type PageRead struct {
+	Certificate *Certificate
+	Events      []Event // oldest first
+	QR          StoredQR
+	// Latest is the record of its latest event, for the integrity check
+	// (CheckRowRead).
+	Latest LatestRecord
+}
+
+// LatestRecord is the record kept by a certificate's latest event with
+// one, as read with the certificate: Found false when no event has one;
+// Deleted, the newest logged event of the certificate after it whose
+// events row is gone (0 for none).
+type LatestRecord struct {
+	EventID  int64
+	Snapshot string
+	Deleted  int64
+	Found    bool
+}
+
 // CertificatePage returns what a certificate's page shows in one indexed
 // read: the certificate with number (as Certificate finds it), its events,
-// oldest first, and its stored QR symbol (none when none is stored).
-func (s *Store) CertificatePage(ctx context.Context, number string) (*Certificate, []Event, StoredQR, error) {
+// its stored QR symbol (none when none is stored) and its latest record.
+func (s *Store) CertificatePage(ctx context.Context, number string) (*PageRead, error) {
 	return s.certificateWithHistory(ctx, number, true)
 }
 

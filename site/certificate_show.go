@@ -17,10 +17,11 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 	seg := r.PathValue("number")
 	// One indexed read: the certificate, its history and its stored QR
 	// symbol.
-	c, events, storedQR, err := s.store.CertificatePage(r.Context(), views.ParseURLNumber(seg))
+	page, err := s.store.CertificatePage(r.Context(), views.ParseURLNumber(seg))
 	if err != nil {
 		return notFoundAsCertificate(err, views.ParseURLNumber(seg))
 	}
+	c, events := page.Certificate, page.Events
 	lang := langOf(r)
 	if seg != views.URLNumber(c.Number) || r.URL.RawQuery != "" {
 		http.Redirect(w, r, lang.Path(views.CertificatePath(c.Number)), http.StatusMovedPermanently)
@@ -40,11 +41,12 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		Summary: s.summaryOf(lang, c, events, now), Place: place(lang, c.Province, c.City),
 	}
 	// The registry never signs a QR code for a row its log does not hold.
-	if ok, err := s.checkRow(r.Context(), c); err != nil {
+	// The latest record was read with the row.
+	if ok, err := s.checkRowRead(r.Context(), c, page.Latest); err != nil {
 		return err
 	} else if !ok {
 		v.IntegrityFailed = true
-	} else if v.QR, err = s.certificateQR(lang, c, storedQR); err != nil {
+	} else if v.QR, err = s.certificateQR(lang, c, page.QR); err != nil {
 		return err
 	}
 	if s.cfg.Log != nil {
