@@ -166,6 +166,13 @@ func BenchmarkCertificatePageQR(b *testing.B) {
 	}
 	rows.Close()
 	keys := signing.NewMemoryKeys()
+	if p := os.Getenv("CERTREG_BENCH_DB"); p != "" {
+		// The registry's own keys: its symbols were stored with them
+		// (`certreg qr --prepare --base-url https://certreg.example.cn`).
+		if keys, err = signing.OpenKeys(signing.KeysDir(p)); err != nil {
+			b.Fatal(err)
+		}
+	}
 	stored := New(s, Config{BaseURL: testBase, NoCache: true, Keys: keys})
 	if os.Getenv("CERTREG_BENCH_DB") == "" {
 		if _, err := stored.PrepareQRSymbols(context.Background(), 2, nil); err != nil {
