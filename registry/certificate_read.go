@@ -274,10 +274,12 @@ func (s *Store) certificateWithHistory(ctx context.Context, number string, withP
 		// file was edited) is looked up in its few leaves.
 		q += `, q.content_sum, q.modules, e.snapshot,
 		(SELECT coalesce(max(l.event_id), 0) FROM translog_leaves l WHERE l.certificate_id = c.id
-			AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = l.event_id))` +
+			AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = l.event_id)),
+		(SELECT l.idx FROM translog_leaves l WHERE l.certificate_id = c.id
+			AND l.idx < (SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1) ORDER BY l.idx DESC LIMIT 1)` +
 			certFrom + ` LEFT JOIN qr_symbols q ON q.certificate_id = c.id`
 	} else {
-		q += `, NULL, NULL, NULL, 0` + certFrom
+		q += `, NULL, NULL, NULL, 0, NULL` + certFrom
 	}
 	rows, err := s.query(ctx, q+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
 	if err != nil {
@@ -294,8 +296,9 @@ func (s *Store) certificateWithHistory(ctx context.Context, number string, withP
 			sum, modules     []byte
 			snapshot         sql.RawBytes
 			deleted          int64
+			logIndex         sql.NullInt64
 		)
-		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch, &sum, &modules, &snapshot, &deleted}})
+		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch, &sum, &modules, &snapshot, &deleted, &logIndex}})
 		if err != nil {
 			return nil, fmt.Errorf("certificate %s: %w", n, err)
 		}
@@ -303,6 +306,7 @@ func (s *Store) certificateWithHistory(ctx context.Context, number string, withP
 			p.Certificate = row
 			p.QR = StoredQR{Sum: sum, Modules: modules}
 			p.Latest.Deleted = deleted
+			p.LogIndex, p.Logged = logIndex.Int64, logIndex.Valid
 		}
 		if !id.Valid {
 			continue // a certificate without events (never, but for the LEFT JOIN)

@@ -41,6 +41,10 @@ type PageRead struct {
 	// Latest is the record of its latest event, for the integrity check
 	// (CheckRowRead).
 	Latest LatestRecord
+	// LogIndex is its newest entry in the tree of the latest checkpoint,
+	// when Logged (as CheckpointedLeaf).
+	LogIndex int64
+	Logged   bool
 }
 
 // LatestRecord is the record kept by a certificate's latest event with
@@ -56,7 +60,8 @@ type LatestRecord struct {
 
 // CertificatePage returns what a certificate's page shows in one indexed
 // read: the certificate with number (as Certificate finds it), its events,
-// its stored QR symbol (none when none is stored) and its latest record.
+// its stored QR symbol (none when none is stored), its latest record and
+// its latest checkpointed log entry.
 func (s *Store) CertificatePage(ctx context.Context, number string) (*PageRead, error) {
 	return s.certificateWithHistory(ctx, number, true)
 }

@@ -49,12 +49,11 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 	} else if v.QR, err = s.certificateQR(lang, c, page.QR); err != nil {
 		return err
 	}
+	// The log's latest entry was read with the certificate (as
+	// Log.LatestEntry reads it: the log's tables are the store's).
 	if s.cfg.Log != nil {
-		idx, ok, err := s.cfg.Log.LatestEntry(r.Context(), c.ID)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if idx := page.LogIndex; page.Logged {
+			var err error
 			v.LogIndex, v.LogURL = idx, views.LogEntryPath(idx)
 			if v.Witnesses, err = s.witnessedEntry(r.Context(), idx); err != nil {
 				return err
