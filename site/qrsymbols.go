@@ -262,9 +262,10 @@ const (
 // afterwards it looks every few seconds at the certificates whose events
 // are new. A walk that completed for the same keys and base URL (by this
 // filler or `qr --prepare`) is not made again: only the certificates with
-// events since it began are looked at. It works in batches of qrBatch on one goroutine, only while no
-// request is in flight, and sleeps as long as each batch took (at most
-// half a core). It returns when ctx ends, after writing what is queued.
+// events since it began are looked at. It works in batches of qrBatch on
+// one goroutine, only while no request is in flight, and sleeps as long as
+// each batch took (at most half a core). It returns when ctx ends, after
+// writing what is queued.
 func (s *Server) RunQRSymbols(ctx context.Context) {
 	defer func() {
 		// What the pages queued is written before the store closes.
@@ -334,11 +335,13 @@ func (s *Server) RunQRSymbols(ctx context.Context) {
 				after = certs[len(certs)-1].ID
 			}
 		case time.Since(lastScan) >= qrRescan:
-			var ids []int64
-			ids, lastEvent, err = s.store.CertificatesChangedSince(ctx, lastEvent, qrBatch)
-			if err == nil && len(ids) > 0 {
+			ids, last, err2 := s.store.CertificatesChangedSince(ctx, lastEvent, qrBatch)
+			if err = err2; err == nil && len(ids) > 0 {
 				certs, stored, err = s.store.QRCandidatesByID(ctx, ids)
 				changed = true
+			}
+			if err == nil { // else the same events are looked at again
+				lastEvent = last
 			}
 			if len(ids) < qrBatch {
 				lastScan = time.Now()
