@@ -249,11 +249,13 @@ func (s *Server) PrepareQRSymbols(ctx context.Context, workers int, progress fun
 }
 
 // Background filler pacing: how long it waits for requests in flight to
-// finish before looking again, and how often it looks for changes once it
-// has walked the registry.
+// finish before looking again, how often it writes what pages queued (each
+// commit makes SQLite drop every other connection's page cache, so not
+// often), and how often it looks for changes once it has walked the
+// registry.
 const (
 	qrIdleWait   = 20 * time.Millisecond
-	qrFlushEvery = time.Second
+	qrFlushEvery = 5 * time.Second
 	qrRescan     = 10 * time.Second
 )
 
