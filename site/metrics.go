@@ -100,6 +100,8 @@ func (l promLogger) Println(v ...any) { l.s.log.Error("metrics", "err", v) }
 func (s *Server) measure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
