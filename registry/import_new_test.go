@@ -124,6 +124,11 @@ func TestCreateByImportMatchesImport(t *testing.T) {
 	if mode != "wal" || check != "ok" {
 		t.Errorf("journal mode %q, integrity_check %q", mode, check)
 	}
+	for _, fts := range []string{"holder_fts", "holder_bigram_fts", "number_fts"} {
+		if _, err := s.DB().Exec(`INSERT INTO ` + fts + `(` + fts + `) VALUES ('integrity-check')`); err != nil {
+			t.Errorf("%s: %v", fts, err)
+		}
+	}
 	var indexes int
 	s.DB().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'certificates' AND sql IS NOT NULL`).Scan(&indexes)
 	if indexes < 10 {

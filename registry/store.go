@@ -40,6 +40,10 @@ type Store struct {
 	// common holds the name index's common trigrams (LearnSearchTerms).
 	common atomic.Pointer[commonTerms]
 
+	// fts, when set, builds the search indexes of a fresh import in a file
+	// of their own (CreateByImport).
+	fts *ftsBuilder
+
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
 }
