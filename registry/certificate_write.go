@@ -361,8 +361,8 @@ type writer struct {
 	// An import's state: whether the registry held no certificate when it
 	// began, the id the next new certificate takes, what the batch being
 	// planned knows, and the writes it has planned but not yet made.
-	fresh     bool
-	nextID    int64
+	fresh  bool
+	nextID int64
 	// fts, when set, writes the search indexes' rows of a fresh import
 	// elsewhere (CreateByImport), beside this writer rather than after it.
 	fts       *ftsBuilder
