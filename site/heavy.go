@@ -18,7 +18,7 @@ import (
 // take defaults.
 type Heavy struct {
 	// Memory is the memory, in bytes, that all such work in flight may
-	// reserve together (default 128 MiB): each piece reserves what it may
+	// reserve together (default DefaultHeavyMemory): each piece reserves what it may
 	// take at most (an upload its size, a decode what its header
 	// declares) before it starts.
 	Memory int64
@@ -30,9 +30,13 @@ type Heavy struct {
 	Wait time.Duration
 }
 
+// DefaultHeavyMemory is Heavy.Memory unless set: room for two spreadsheets
+// and two photos at their largest, with the rest of serve under 300 MB.
+const DefaultHeavyMemory = 128 << 20
+
 func (h Heavy) withDefaults() Heavy {
 	if h.Memory <= 0 {
-		h.Memory = 128 << 20
+		h.Memory = DefaultHeavyMemory
 	}
 	if h.Images <= 0 {
 		h.Images = 2

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
@@ -361,11 +362,15 @@ type WitnessReport struct {
 // witness has its own loop, so that a slow or unreachable one delays no
 // other, and none of them delays the registry's writes: a failed
 // submission is retried later, backing off up to maxBackoff. Each attempt
-// that did something, or failed, goes to report.
+// that did something, or failed, goes to report. It returns once every
+// loop has returned, so a caller that closes the store afterwards knows
+// no submission still reads it.
 func (l *Log) FollowWitnesses(ctx context.Context, witnesses []Witness, client *http.Client, every time.Duration, report func(WitnessReport)) {
+	var wg sync.WaitGroup
 	for _, w := range witnesses {
-		go l.followWitness(ctx, w, client, every, report)
+		wg.Go(func() { l.followWitness(ctx, w, client, every, report) })
 	}
+	wg.Wait()
 }
 
 // maxBackoff is the longest wait between two attempts with a failing

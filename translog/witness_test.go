@@ -322,13 +322,17 @@ func TestFollowWitnessesDoesNotBlockWrites(t *testing.T) {
 	defer cancel()
 	var mu sync.Mutex
 	failures := map[string]int{}
-	l.FollowWitnesses(ctx, []translog.Witness{w1, w2}, &http.Client{Timeout: 200 * time.Millisecond}, 20*time.Millisecond, func(r translog.WitnessReport) {
-		mu.Lock()
-		defer mu.Unlock()
-		if r.Err != nil {
-			failures[r.Witness]++
-		}
-	})
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		l.FollowWitnesses(ctx, []translog.Witness{w1, w2}, &http.Client{Timeout: 200 * time.Millisecond}, 20*time.Millisecond, func(r translog.WitnessReport) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Err != nil {
+				failures[r.Witness]++
+			}
+		})
+	}()
 	for i := 0; i < 5; i++ {
 		putN(t, s, 100+i, 1)
 		if cp := sequence(t, l); cp.Size != int64(6+i) {
@@ -347,6 +351,20 @@ func TestFollowWitnessesDoesNotBlockWrites(t *testing.T) {
 			t.Fatalf("failures reported: %v", failures)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// The loops end with their context, the hanging witness's included,
+	// and FollowWitnesses returns only then: a caller may close the store
+	// once it has returned.
+	select {
+	case <-followed:
+		t.Fatal("FollowWitnesses returned while its loops were running")
+	default:
+	}
+	cancel()
+	select {
+	case <-followed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("FollowWitnesses did not return after its context ended")
 	}
 }
 

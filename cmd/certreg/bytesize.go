@@ -51,6 +51,7 @@ func byteFlag(fs *flag.FlagSet, e *env, name, env string, def int64, usage strin
 			return nil, fmt.Errorf("%s: %w", env, err)
 		}
 	}
-	fs.Var(&b, name, usage+" (env "+env+"; default "+b.String()+")")
+	// The flag package adds "(default …)", the value in force.
+	fs.Var(&b, name, usage+" (`size`: bytes, or with KiB, MiB or GiB; env "+env+")")
 	return &b, nil
 }

@@ -39,7 +39,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	proxies := fs.String("trusted-proxies", envOr(e, "CERTREG_TRUSTED_PROXIES", ""), "the reverse proxies in front of the site, as `CIDR,…` (\"127.0.0.1/32,::1\"): only from these are X-Forwarded-For/Forwarded and X-Forwarded-Proto believed (env CERTREG_TRUSTED_PROXIES)")
 	// Memory is set in bytes for the whole process, not per connection or
 	// per entry, so that what serve holds is known in advance.
-	var sizes [4]*byteSize
+	var sizes [5]*byteSize
 	for i, f := range []struct {
 		name, env string
 		def       int64
@@ -49,6 +49,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		{"search-cache-bytes", "CERTREG_SEARCH_CACHE_BYTES", registry.DefaultSearchCacheBytes, "memory for recent search results; 0 turns the cache off"},
 		{"sqlite-cache-bytes", "CERTREG_SQLITE_CACHE_BYTES", registry.DefaultCacheBytes, "SQLite's page cache, for all connections together"},
 		{"sqlite-mmap-bytes", "CERTREG_SQLITE_MMAP_BYTES", 0, "how much of the database file to map (the kernel's page cache, shared; counted in RSS as file pages)"},
+		{"upload-memory-bytes", "CERTREG_UPLOAD_MEMORY_BYTES", site.DefaultHeavyMemory, "memory that uploads, image decoding and spreadsheet reading in flight may reserve together; past it a request waits its turn, then gets 503"},
 	} {
 		var err error
 		if sizes[i], err = byteFlag(fs, e, f.name, f.env, f.def, f.usage); err != nil {
@@ -118,16 +119,17 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: transparency log: %w", err)
 	}
-	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, PageCacheBytes: int64(*sizes[0]), Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted})
-	// The log follower and the registry totals stop with ctx; the store
-	// closes only once both have returned.
+	srv := site.New(store, site.Config{BaseURL: base, Logger: reqLog, NoCache: !*pageCache, PageCacheBytes: int64(*sizes[0]), Keys: keys, Log: tlog, LogKey: logKey, Witnesses: ws, TrustedProxies: trusted,
+		Heavy: site.Heavy{Memory: int64(*sizes[4])}})
+	// The log follower, the witness loops and the registry totals stop
+	// with ctx; the store closes only once all have returned.
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	ctx, stopBG := context.WithCancel(ctx) // also on an early return
 	defer stopBG()
 	if sequence {
 		bg.Go(func() { tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) }) })
-		followWitnesses(ctx, tlog, ws, log)
+		bg.Go(func() { followWitnesses(ctx, tlog, ws, log) })
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),

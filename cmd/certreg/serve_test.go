@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -97,5 +98,38 @@ func TestServeHelp(t *testing.T) {
 	err := run(context.Background(), e, []string{"serve", "--help"})
 	if err == nil || !strings.Contains(out.String(), "--addr") && !strings.Contains(out.String(), "-addr") {
 		t.Fatalf("help: %v %q", err, out.String())
+	}
+}
+
+// Memory flags take sizes with units, from the flag or the environment,
+// and a wrong one stops serve before it opens anything, naming what is
+// wrong.
+func TestServeSizeFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--upload-memory-bytes", "lots"}, nil, `"lots"`},
+		{[]string{"--page-cache-bytes", "-1MiB"}, nil, `"-1"`},
+		{[]string{"--sqlite-cache-bytes", "2TiB"}, nil, `"2TiB"`},
+		{nil, map[string]string{"CERTREG_UPLOAD_MEMORY_BYTES": "64 MB"}, "CERTREG_UPLOAD_MEMORY_BYTES"},
+	} {
+		db := filepath.Join(t.TempDir(), "r.db")
+		var out bytes.Buffer
+		e := &env{stdout: &out, stderr: &out, getenv: func(k string) string { return c.env[k] }}
+		err := run(context.Background(), e, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, c.args...))
+		if err == nil || !strings.Contains(err.Error()+out.String(), c.want) {
+			t.Errorf("serve %v %v: %v %q, want an error naming %s", c.args, c.env, err, out.String(), c.want)
+		}
+		if _, statErr := os.Stat(db); statErr == nil {
+			t.Errorf("serve %v %v created the registry before refusing its flags", c.args, c.env)
+		}
+	}
+	var b byteSize
+	for in, want := range map[string]int64{"0": 0, "512KiB": 512 << 10, "64 MiB": 64 << 20, "1GiB": 1 << 30, "100": 100} {
+		if err := b.Set(in); err != nil || int64(b) != want {
+			t.Errorf("Set(%q) = %d, %v; want %d", in, b, err, want)
+		}
 	}
 }

@@ -46,7 +46,7 @@ func witnessFlag(fs *flag.FlagSet, e *env) func() ([]translog.Witness, error) {
 // is retried later, and never holds anything of the registry's.
 const witnessTimeout = 10 * time.Second
 
-// followWitnesses starts, for each witness, the loop that sends it every
+// followWitnesses runs, for each witness and until ctx ends, the loop that sends it every
 // new checkpoint (translog.Log.FollowWitnesses) and logs what happens: a
 // cosignature at info level, a failure at warning level, and a refusal
 // (the witness saw another tree: a fork) at error level.
