@@ -21,7 +21,8 @@ import (
 // written once, not to the WAL and then again to the file. The page cache
 // is Open's for one connection: with 512 MiB, 1,000,000 rows took 1 GB
 // more memory and more CPU time, not less (the indexes' sorts, which get a
-// quarter of the cache, sorted longer runs more slowly: 28 s against 23).
+// quarter of the cache, sorted longer runs more slowly: 28 s of CPU
+// against 19 s, one run each on shared cores).
 var bulkOptions = Options{CacheBytes: DefaultCacheBytes, MaxConns: 1, bulk: true}
 
 // creatingSuffix ends the name of the file CreateByImport builds beside
