@@ -39,6 +39,13 @@ type Store struct {
 	searches searchCache
 	// common holds the name index's common trigrams (LearnSearchTerms).
 	common atomic.Pointer[commonTerms]
+	// shortSince is where a one-character search's window of the newest
+	// certificates starts, as of a generation (see termSQL).
+	shortSince atomic.Pointer[generationValue]
+	// counts are the certificates counted by the browse filters' values
+	// (LearnFilterCounts), and countsState their background refresh.
+	counts      atomic.Pointer[filterCounts]
+	countsState countsState
 
 	// fts, when set, builds the search indexes of a fresh import in a file
 	// of their own (CreateByImport).

@@ -10,12 +10,18 @@
 #   SEED=7 DB=/tmp/other.db scripts/scale.sh  # a second dataset, other names
 #   DURATION=10s scripts/scale.sh
 #   ONLY=import CSV=/work/scale/1m.csv scripts/scale.sh  # the import alone
+#   ZIPF_QUERIES=50000 ZIPF_S=1 scripts/scale.sh  # the long-tail mix's size and skew
 #
 # The registry is made by scripts/gencsv.awk and `certreg import`; the
 # import's figures are measured when the registry is built and kept beside
 # it ($DB.import), so a reused registry still reports them (IMPORT=1 imports
 # again into a fresh file to measure them now). The search mix is
-# scripts/searchmix.txt. Needs wrk and nginx (apt-get install -y wrk nginx).
+# scripts/searchmix.txt, asked with every cache off; a second, long-tail
+# mix (scripts/zipfmix.sql: tens of thousands of distinct queries made from
+# the registry's own names, numbers and places, asked with a Zipf-like
+# frequency) is asked of a server with the search result cache on, as
+# served, and the page cache off, and its hit rate printed. Needs wrk and
+# nginx (apt-get install -y wrk nginx).
 # Benchmarks on shared cores are noisy: compare ratios within one run.
 set -euo pipefail
 
@@ -24,8 +30,10 @@ DB=${DB:-/work/scale/1m.db}
 SEED=${SEED:-42}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
-# Three free ports in a row (other work on the machine may hold some).
-free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"; }
+ZIPF_QUERIES=${ZIPF_QUERIES:-50000}
+ZIPF_S=${ZIPF_S:-1}
+# Five free ports in a row (other work on the machine may hold some).
+free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2))|$(($1 + 3))|$(($1 + 4)))\$"; }
 if [ -z "${PORT:-}" ]; then
 	for _ in $(seq 20); do
 		PORT=$((20000 + RANDOM % 20000))
@@ -106,7 +114,18 @@ serve() { # port, extra flags
 }
 serve "$PORT"                        # as deployed: page cache on
 serve $((PORT + 1)) --page-cache=false --search-cache-bytes=0 # every request does its work
+# The long-tail mix's server: the search result cache on (its default
+# size, as served), the page cache off so that every request searches or
+# hits the search cache; its metrics count the hits.
+serve $((PORT + 3)) --page-cache=false --metrics-addr "127.0.0.1:$((PORT + 4))"
 serve_pid=${pids[0]}
+# Each server learns its search terms and filter counts at start (seconds
+# at 1,000,000): the runs start once all three have, so that no run
+# measures that work.
+for p in "$PORT" $((PORT + 1)) $((PORT + 3)); do
+	for _ in $(seq 600); do grep -q "filter counts learned" "$work/serve-$p.log" && break; sleep 0.5; done
+	grep -o 'filter counts learned.*' "$work/serve-$p.log" | sed "s/^/== serve $p: search terms and /" || echo "== serve $p: still learning after 300 s"
+done
 
 # One certificate, its holder and its name, for the mix; 200,000 numbers
 # drawn uniformly from the whole registry, for the page runs (with fewer,
@@ -146,6 +165,44 @@ done < scripts/searchmix.txt
 	echo 'request = function() i = i + 1; return wrk.format("GET", qs[(i % #qs) + 1]) end'
 	echo 'init = function(args) i = math.random(#qs) end'
 } > "$work/search.lua"
+
+# The long-tail mix: line r is asked about as often as 1/r^ZIPF_S. Each
+# wrk thread draws from its own seed.
+sqlite3 -readonly -batch "$DB" -cmd ".parameter set :k $ZIPF_QUERIES" < scripts/zipfmix.sql > "$work/zipf.txt"
+{
+	echo "local lines = {"
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/  "&",/' "$work/zipf.txt"
+	echo "}"
+	cat <<LUA
+local s = $ZIPF_S
+local qs, cum = {}, {}
+local function enc(v) -- url.QueryEscape, which the page's canonical URL uses
+	return (v:gsub("[^%w%-%._~=&]", function(c)
+		if c == " " then return "+" end
+		return string.format("%%%02X", string.byte(c))
+	end))
+end
+local nthreads = 0
+setup = function(thread) nthreads = nthreads + 1; thread:set("tid", nthreads) end
+init = function(args)
+	math.randomseed(7919 * (tid or 1))
+	local c = 0
+	for i, l in ipairs(lines) do
+		qs[i] = "/certificates?" .. enc(l)
+		c = c + 1 / i ^ s
+		cum[i] = c
+	end
+end
+request = function()
+	local u, lo, hi = math.random() * cum[#cum], 1, #cum
+	while lo < hi do
+		local mid = math.floor((lo + hi) / 2)
+		if cum[mid] < u then lo = mid + 1 else hi = mid end
+	end
+	return wrk.format("GET", qs[lo])
+end
+LUA
+} > "$work/zipf.lua"
 
 {
 	echo "local ps = {"
@@ -201,6 +258,17 @@ run "search mix, no caches, 1 connection" 1 "http://127.0.0.1:$((PORT + 1))/" -s
 run "search mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, no caches, 64 connections" 64 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, caches on, 16 connections" 16 "http://127.0.0.1:$PORT/" -s "$work/search.lua"
+# The long-tail mix, search cache on: hits and misses from the server's
+# metrics, before and after each run.
+cachecounts() { curl -sf "http://127.0.0.1:$((PORT + 4))/metrics" | awk '/^certreg_search_cache_requests_total\{result="hit"\}/ {h = $2} /^certreg_search_cache_requests_total\{result="miss"\}/ {m = $2} END {print h + 0, m + 0}'; }
+echo "-- long-tail mix: $(wc -l < "$work/zipf.txt") distinct queries, Zipf s=$ZIPF_S; search cache on, page cache off"
+run "long-tail mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/zipf.lua"
+for c in 1 16 64; do
+	read -r h0 m0 < <(cachecounts)
+	row=$(run "long-tail mix, search cache, $c connection$([ "$c" = 1 ] || echo s)" "$c" "http://127.0.0.1:$((PORT + 3))/" -s "$work/zipf.lua")
+	read -r h1 m1 < <(cachecounts)
+	awk -v r="$row" -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%s  search cache hits %.0f%%\n", r, (h + m > 0 ? 100 * h / (h + m) : 0)}'
+done
 # Reading random rows warms SQLite's caches and the kernel's: a run that
 # is not reported, so that neither measured run pays for it alone.
 wrk -t"$THREADS" -c64 -d"$DURATION" -s "$work/pages.lua" "http://127.0.0.1:$((PORT + 1))/" >/dev/null

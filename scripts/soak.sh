@@ -19,7 +19,7 @@
 # and the log sequencing every write.
 #
 # It prints one line per minute (requests, 5xx, 429, p50/p99/max latency,
-# the median of the server's RSS, sampled every 5 s) and then: 0
+# the median of the server's RSS, sampled every second) and then: 0
 # responses 5xx? The per-minute RSS medians after the first
 # (warm-up) minute flat within 10 %? p99 of every minute within 3x of the
 # first measured one? It exits 1 if not. The work folder is removed at the

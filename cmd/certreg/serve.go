@@ -176,8 +176,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 		// Which name trigrams are common changes slowly: learn it now and
 		// hourly (seconds at 1,000,000 certificates, on one connection).
 		for {
+			t0 := time.Now()
 			if err := store.LearnSearchTerms(ctx); err != nil && ctx.Err() == nil {
 				log.Error("learn search terms", "err", err)
+			}
+			// The filters' counts too (searches refresh them after a change).
+			if err := store.LearnFilterCounts(ctx); err != nil && ctx.Err() == nil {
+				log.Error("learn filter counts", "err", err)
+			} else if err == nil {
+				log.Info("search terms and filter counts learned", "took", time.Since(t0).Round(time.Millisecond).String())
 			}
 			select {
 			case <-ctx.Done():
