@@ -165,9 +165,23 @@ var zlibWriters sync.Pool
 // sharp at any size.
 func (sym Symbol) SVG() []byte {
 	n := len(sym)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" shape-rendering="crispEdges">`, n, n, n*4, n*4)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
+	// Appended by hand rather than with fmt, into one buffer sized for
+	// the worst case of a version-7 code: a certificate page draws one on
+	// every request it renders.
+	b := make([]byte, 0, 192+n*n*3)
+	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `...)
+	b = appendInt(b, n)
+	b = append(b, ' ')
+	b = appendInt(b, n)
+	b = append(b, `" width="`...)
+	b = appendInt(b, n*4)
+	b = append(b, `" height="`...)
+	b = appendInt(b, n*4)
+	b = append(b, `" shape-rendering="crispEdges"><rect width="`...)
+	b = appendInt(b, n)
+	b = append(b, `" height="`...)
+	b = appendInt(b, n)
+	b = append(b, `" fill="#fff"/><path fill="#000" d="`...)
 	for y, row := range sym {
 		for x := 0; x < len(row); {
 			if !row[x] {
@@ -178,11 +192,34 @@ func (sym Symbol) SVG() []byte {
 			for x < len(row) && row[x] {
 				x++
 			}
-			b.WriteString("M" + strconv.Itoa(start) + " " + strconv.Itoa(y) + "h" + strconv.Itoa(x-start) + "v1h-" + strconv.Itoa(x-start) + "z")
+			b = append(b, 'M')
+			b = appendInt(b, start)
+			b = append(b, ' ')
+			b = appendInt(b, y)
+			b = append(b, 'h')
+			b = appendInt(b, x-start)
+			b = append(b, "v1h-"...)
+			b = appendInt(b, x-start)
+			b = append(b, 'z')
 		}
 	}
-	b.WriteString(`"/></svg>` + "\n")
-	return b.Bytes()
+	return append(b, `"/></svg>`+"\n"...)
+}
+
+// smallInts are the decimal forms of 0–255, the coordinates of every
+// symbol up to version 40 with its quiet zone.
+var smallInts = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+func appendInt(b []byte, i int) []byte {
+	if i >= 0 && i < len(smallInts) {
+		return append(b, smallInts[i]...)
+	}
+	return strconv.AppendInt(b, int64(i), 10)
 }
 
 // Decode reads the QR code in img and returns its text.

@@ -250,20 +250,42 @@ func (s *Store) queryBodies(ctx context.Context, where string, args ...any) ([]*
 // the number index finds the row, the events index its events, one row
 // each. It is what a certificate's page shows.
 func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Certificate, []Event, error) {
+	p, err := s.certificateWithHistory(ctx, number, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Certificate, p.Events, nil
+}
+
+// certificateWithHistory is CertificateWithHistory; withPage adds what
+// CertificatePage reads besides.
+func (s *Store) certificateWithHistory(ctx context.Context, number string, withPage bool) (*PageRead, error) {
+	var p PageRead
 	n, fe := NormalizeNumber(number)
 	if fe != nil {
-		return nil, nil, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
+		return nil, Errorf(ENOTFOUND, "number", "registry.not_registered_malformed", fe.Message)
 	}
-	rows, err := s.query(ctx, `SELECT `+certColumns+`, e.id, e.body_id, e.kind, e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes`+
-		certFrom+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
+	q := `SELECT ` + certColumns + `, e.id, e.body_id, e.kind, e.effective_date, e.reason, e.actor, e.source, e.remote_addr, e.at, e.changes`
+	if withPage {
+		// The symbol's row is found by the certificate's id (its rowid):
+		// one more B-tree step in the same read. The events' records are
+		// on the pages the history reads anyway; the newest logged event
+		// of the certificate whose events row is gone (none, unless the
+		// file was edited) is looked up in its few leaves.
+		q += `, q.content_sum, q.modules, e.snapshot,
+		(SELECT coalesce(max(l.event_id), 0) FROM translog_leaves l WHERE l.certificate_id = c.id
+			AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = l.event_id)),
+		(SELECT l.idx FROM translog_leaves l WHERE l.certificate_id = c.id
+			AND l.idx < (SELECT size FROM translog_checkpoints ORDER BY id DESC LIMIT 1) ORDER BY l.idx DESC LIMIT 1)` +
+			certFrom + ` LEFT JOIN qr_symbols q ON q.certificate_id = c.id`
+	} else {
+		q += `, NULL, NULL, NULL, 0, NULL` + certFrom
+	}
+	rows, err := s.query(ctx, q+` LEFT JOIN events e ON e.certificate_id = c.id WHERE c.number_key = ? ORDER BY e.id`, NumberKey(n))
 	if err != nil {
-		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+		return nil, fmt.Errorf("certificate %s: %w", n, err)
 	}
 	defer rows.Close()
-	var (
-		c      *Certificate
-		events []Event
-	)
 	for rows.Next() {
 		var (
 			e                Event
@@ -271,34 +293,48 @@ func (s *Store) CertificateWithHistory(ctx context.Context, number string) (*Cer
 			kind, eff, at    sql.NullString
 			reason, actor    sql.NullString
 			source, addr, ch sql.NullString
+			sum, modules     []byte
+			snapshot         sql.RawBytes
+			deleted          int64
+			logIndex         sql.NullInt64
 		)
-		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch}})
+		row, err := scanCertificate(withExtra{rows, []any{&id, &body, &kind, &eff, &reason, &actor, &source, &addr, &at, &ch, &sum, &modules, &snapshot, &deleted, &logIndex}})
 		if err != nil {
-			return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+			return nil, fmt.Errorf("certificate %s: %w", n, err)
 		}
-		if c == nil {
-			c = row
+		if p.Certificate == nil {
+			p.Certificate = row
+			p.QR = StoredQR{Sum: sum, Modules: modules}
+			p.Latest.Deleted = deleted
+			p.LogIndex, p.Logged = logIndex.Int64, logIndex.Valid
 		}
 		if !id.Valid {
 			continue // a certificate without events (never, but for the LEFT JOIN)
+		}
+		c := p.Certificate
+		if len(snapshot) > 0 { // events come oldest first: the last one wins
+			p.Latest.EventID, p.Latest.Snapshot, p.Latest.Found = id.Int64, string(snapshot), true
 		}
 		e.ID, e.CertificateID, e.Number, e.BodyID, e.Kind = id.Int64, c.ID, c.Number, body.Int64, kind.String
 		e.Reason, e.Actor, e.Source, e.RemoteAddr = reason.String, actor.String, source.String, addr.String
 		e.EffectiveDate, e.At = parseStoredDate(eff), parseTime(at.String)
 		if ch.String != "" && ch.String != "[]" {
 			if err := json.Unmarshal([]byte(ch.String), &e.Changes); err != nil {
-				return nil, nil, fmt.Errorf("event %d: %w", e.ID, err)
+				return nil, fmt.Errorf("event %d: %w", e.ID, err)
 			}
 		}
-		events = append(events, e)
+		p.Events = append(p.Events, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("certificate %s: %w", n, err)
+		return nil, fmt.Errorf("certificate %s: %w", n, err)
 	}
-	if c == nil {
-		return nil, nil, notRegistered(n)
+	if p.Certificate == nil {
+		return nil, notRegistered(n)
 	}
-	return c, events, nil
+	if p.Latest.Deleted <= p.Latest.EventID {
+		p.Latest.Deleted = 0 // only a logged event after the record counts (as CheckRow)
+	}
+	return &p, nil
 }
 
 // withExtra scans a row's leading columns into what the caller asks and

@@ -116,6 +116,9 @@ func (s *Store) Import(ctx context.Context, actor Actor, next func() (Input, err
 		if w.fresh, err = registryEmpty(ctx, tx); err != nil {
 			return err
 		}
+		if !opts.DryRun && w.fresh && s.fts != nil {
+			w.fts = s.fts
+		}
 		if !opts.DryRun && w.fresh {
 			// The indexes come back in the same transaction, before the
 			// commit, so no reader ever sees the tables without them; a
@@ -358,8 +361,11 @@ type writer struct {
 	// An import's state: whether the registry held no certificate when it
 	// began, the id the next new certificate takes, what the batch being
 	// planned knows, and the writes it has planned but not yet made.
-	fresh     bool
-	nextID    int64
+	fresh  bool
+	nextID int64
+	// fts, when set, writes the search indexes' rows of a fresh import
+	// elsewhere (CreateByImport), beside this writer rather than after it.
+	fts       *ftsBuilder
 	seen      map[string]int          // number key → line, of earlier batches' rows
 	batchSeen map[string]int          // number key → line, of this batch's rows
 	stored    map[string]*Certificate // number key → stored certificate
@@ -681,11 +687,17 @@ func (w *writer) writePending(skip, final bool) error {
 	// The names and numbers wait for many batches (see indexNames), or
 	// the end.
 	if len(p.names) >= nameBatch || len(p.keys) >= nameBatch || final {
-		if err := w.indexNames(p.names); err != nil {
-			return err
-		}
-		if err := w.indexNumbers(p.keys); err != nil {
-			return err
+		if w.fts != nil {
+			if err := w.fts.send(p.names, p.keys); err != nil {
+				return err
+			}
+		} else {
+			if err := indexNames(w.exec, p.names); err != nil {
+				return err
+			}
+			if err := indexNumbers(w.exec, p.keys); err != nil {
+				return err
+			}
 		}
 		p.names, p.keys = p.names[:0], p.keys[:0]
 	}
@@ -852,7 +864,7 @@ func (w *writer) update(old, c *Certificate, changes []Change, reason string) er
 // writes the rows a statement adds as a new segment of its index when the
 // statement ends, so few large statements also keep the index's segments
 // few and its merging cheap.
-func (w *writer) indexNames(rows []nameRow) error {
+func indexNames(exec func(q string, args ...any) (sql.Result, error), rows []nameRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -864,7 +876,7 @@ func (w *writer) indexNames(rows []nameRow) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(`INSERT INTO holder_fts(rowid, holder_name) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
+	if _, err := exec(`INSERT INTO holder_fts(rowid, holder_name) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index names: %w", err)
 	}
 	for i, r := range rows {
@@ -873,7 +885,7 @@ func (w *writer) indexNames(rows []nameRow) error {
 	if list, err = json.Marshal(names); err != nil {
 		return err
 	}
-	if _, err := w.exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
+	if _, err := exec(`INSERT INTO holder_bigram_fts(rowid, bigrams) SELECT value->>0, value->>1 FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index names: %w", err)
 	}
 	return nil
@@ -882,7 +894,7 @@ func (w *writer) indexNames(rows []nameRow) error {
 // indexNumbers adds number keys to the number-part index
 // (migrations/0015_number_trigram.sql), less their first character, in
 // one statement as indexNames does.
-func (w *writer) indexNumbers(rows []nameRow) error {
+func indexNumbers(exec func(q string, args ...any) (sql.Result, error), rows []nameRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -894,7 +906,7 @@ func (w *writer) indexNumbers(rows []nameRow) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(`INSERT INTO number_fts(rowid, tail) SELECT value->>0, substr(value->>1, 2) FROM json_each(?)`, string(list)); err != nil {
+	if _, err := exec(`INSERT INTO number_fts(rowid, tail) SELECT value->>0, substr(value->>1, 2) FROM json_each(?)`, string(list)); err != nil {
 		return fmt.Errorf("index numbers: %w", err)
 	}
 	return nil

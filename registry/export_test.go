@@ -3,6 +3,7 @@ package registry
 import (
 	"database/sql"
 	"strings"
+	"time"
 )
 
 // StatsByQueries exposes the per-query statistics to the external tests,
@@ -33,4 +34,20 @@ func SetPartWindow(t interface{ Cleanup(func()) }, n int) {
 	old := partWindow
 	partWindow = n
 	t.Cleanup(func() { partWindow = old })
+}
+
+// SetCreateClock sets the clock of the registries CreateByImport creates,
+// until the test ends.
+func SetCreateClock(t interface{ Cleanup(func()) }, now func() time.Time) {
+	old := createClock
+	createClock = now
+	t.Cleanup(func() { createClock = old })
+}
+
+// SetBeforeLink sets what CreateByImport does once the new registry is
+// complete and flushed, just before naming it, until the test ends.
+func SetBeforeLink(t interface{ Cleanup(func()) }, f func(tmp string) error) {
+	old := beforeLink
+	beforeLink = f
+	t.Cleanup(func() { beforeLink = old })
 }

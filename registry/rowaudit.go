@@ -132,6 +132,20 @@ func (s *Store) CheckRow(ctx context.Context, c *Certificate) (*RowMismatch, err
 	return s.recheckRow(ctx, c.ID)
 }
 
+// CheckRowRead is CheckRow for a certificate read with its latest record
+// in one statement (CertificatePage): no second read unless they differ,
+// and then, as CheckRow, the two are read again in one snapshot.
+func (s *Store) CheckRowRead(ctx context.Context, c *Certificate, latest LatestRecord) (*RowMismatch, error) {
+	row, err := json.Marshal(c.Record(s.schemes))
+	if err != nil {
+		return nil, fmt.Errorf("check certificate %s: %w", c.Number, err)
+	}
+	if latest.Found && latest.Deleted == 0 && RecordDiff(row, latest.Snapshot) == nil {
+		return nil, nil
+	}
+	return s.recheckRow(ctx, c.ID)
+}
+
 // recheckRow reads a certificate's row and its latest record in one
 // snapshot and compares them.
 func (s *Store) recheckRow(ctx context.Context, certID int64) (*RowMismatch, error) {

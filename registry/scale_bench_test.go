@@ -53,6 +53,11 @@ func BenchmarkSearchMix(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("LearnSearchTerms: %s", time.Since(t0))
+	t0 = time.Now()
+	if err := s.LearnFilterCounts(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("LearnFilterCounts: %s", time.Since(t0))
 	for _, line := range searchMix(b) {
 		line = strings.NewReplacer("{NUMBER}", number, "{CODE}", code, "{NAME}", name).Replace(line)
 		v, err := url.ParseQuery(line)

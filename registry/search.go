@@ -223,12 +223,21 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		filtered = true
 	} else if terms := strings.Fields(f.Query); len(terms) > 0 {
 		// Rows read in the issue index's order are checked in the index,
-		// which holds the name: eight times cheaper than a row.
-		covered := !filtered && (f.Sort == SortIssuedDesc || f.Sort == SortIssuedAsc)
+		// which holds the name, the status and the expiry: eight times
+		// cheaper than a row.
+		covered := coveredFilters(f) && (f.Sort == SortIssuedDesc || f.Sort == SortIssuedAsc)
 		if ts, err = s.termSQL(ctx, terms, (f.Page-1)*f.PerPage+f.PerPage, covered); err != nil {
 			return nil, err
 		}
 		res.Partial = ts.partial
+	}
+	if ts.lookup {
+		// The name index's matches are the rows to read: no filter's index
+		// may drive instead (a province's hundreds of thousands of rows,
+		// each checked against the list).
+		for i, w := range where {
+			where[i] = strings.ReplaceAll(strings.ReplaceAll(w, "+c.", "c."), "c.", "+c.")
+		}
 	}
 	cond := ""
 	if all := append(append([]string{}, where...), ts.where...); len(all) > 0 {
@@ -249,6 +258,23 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 			return nil, err
 		}
 		return res, nil
+	}
+	expiryOrder, err := s.expiryOrderCheaper(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if res.HolderCode == "" && !ts.lookup && expiryOrder {
+		// Read in the expiry index's order, the other filters checked on
+		// each row: the planner would read every row of the filters'
+		// index and sort them (every expired certificate of 广东).
+		where = where[:0]
+		for _, c := range s.filterConds(f) {
+			if c.only.Status == "" {
+				c.sql = strings.ReplaceAll(strings.ReplaceAll(c.sql, "+c.", "c."), "c.", "+c.")
+			}
+			where = append(where, c.sql)
+		}
+		cond = " WHERE " + strings.Join(append(append([]string{}, where...), ts.where...), " AND ")
 	}
 	q := `SELECT ` + certColumns + certFrom + cond + ` ORDER BY ` + sortSQL[f.Sort] + ` LIMIT ? OFFSET ?`
 	res.Certificates, err = s.queryCertificates(ctx, q, append(allArgs, f.PerPage, (f.Page-1)*f.PerPage)...)
@@ -278,6 +304,18 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 		res.Total, res.Capped = min(n, CountCap), n > CountCap
 		return res, nil
 	}
+	if len(ts.where) == 0 && res.HolderCode == "" {
+		// Filters alone: counted exactly by the filter counts, when they
+		// are current.
+		n, ok, err := s.exactFilterCount(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			res.Total, res.Capped = min(n, CountCap), n > CountCap
+			return res, nil
+		}
+	}
 	// Otherwise count among at most budget rows, in no order: the
 	// filters choose the rows through their indexes, the name terms are
 	// checked on each.
@@ -285,22 +323,75 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	// bound, and said so. (A time budget with an interrupt was tried: the
 	// driver then drops the connection, and a fresh connection starts
 	// cold.)
-	idxWhere, idxArgs := s.countSQL(f)
+	// One filter's index chooses the rows (the rarest filter, by the
+	// filter counts when there are any): the budget then bounds the rows
+	// read, which a LIMIT on rows matching every filter did not (valid
+	// certificates in a small province read every valid certificate).
+	conds := s.filterConds(f)
 	if res.HolderCode != "" {
-		idxWhere = append(idxWhere, "c.holder_credit_code = ?")
-		idxArgs = append(idxArgs, res.HolderCode)
+		conds = append([]filterCond{{"c.holder_credit_code = ?", []any{res.HolderCode}, nil}}, conds...)
+	} else if len(conds) > 1 {
+		best, bestN := 0, -1
+		for i, c := range conds {
+			if c.only == nil {
+				continue
+			}
+			if n, ok := s.estimateFilterCount(*c.only); ok && (bestN < 0 || n < bestN) {
+				best, bestN = i, n
+			}
+		}
+		conds[0], conds[best] = conds[best], conds[0]
+	}
+	checks, checkArgs := append([]string{}, ts.where...), append([]any{}, ts.args...)
+	var idxWhere string
+	var idxArgs []any
+	for i, c := range conds {
+		if i == 0 {
+			idxWhere, idxArgs = strings.ReplaceAll(c.sql, "+c.", "c."), c.args
+			continue
+		}
+		checks, checkArgs = append(checks, c.sql), append(checkArgs, c.args...)
+	}
+	if len(ts.where) > 0 && res.HolderCode == "" && coveredFilters(f) {
+		// A term with a status or a year, or with no filter: the issue
+		// index holds every column checked, so the count reads index
+		// entries, newest first, eight times the row budget, and stops
+		// past CountCap matches.
+		all := append(append([]string{}, ts.where...), where...)
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM (SELECT (`+strings.Join(all, " AND ")+`) AS m
+			FROM certificates c ORDER BY c.issue_date DESC, c.id DESC LIMIT ?) WHERE m LIMIT ?)`,
+			append(append(append([]any{}, ts.args...), args...), coveredCountBudget, CountCap+1)...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		var total int64
+		if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&total); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		switch {
+		case n > CountCap:
+			res.Total, res.Capped = CountCap, true
+		case total <= coveredCountBudget:
+			res.Total = n
+		default:
+			res.Total, res.AtLeast = max(n, (f.Page-1)*f.PerPage+len(res.Certificates)), true
+		}
+		return res, nil
 	}
 	m, budget := "1", CountBudget
+	if len(checks) > 0 {
+		m = "(" + strings.Join(checks, " AND ") + ")"
+	}
 	if len(ts.where) > 0 {
-		m, budget = "("+strings.Join(ts.where, " AND ")+")", TermCountBudget
+		budget = TermCountBudget
 	}
 	countQ := `SELECT count(*), coalesce(sum(m), 0) FROM (SELECT ` + m + ` AS m FROM certificates c`
-	if len(idxWhere) > 0 {
-		countQ += " WHERE " + strings.Join(idxWhere, " AND ")
+	if idxWhere != "" {
+		countQ += " WHERE " + idxWhere
 	}
 	countQ += ` LIMIT ?)`
 	var rows, n int
-	if err := s.queryRow(ctx, countQ, append(append(append([]any{}, ts.args...), idxArgs...), budget)...).Scan(&rows, &n); err != nil {
+	if err := s.queryRow(ctx, countQ, append(append(checkArgs, idxArgs...), budget)...).Scan(&rows, &n); err != nil {
 		return nil, fmt.Errorf("search count: %w", err)
 	}
 	switch {
@@ -314,16 +405,52 @@ func (s *Store) search(ctx context.Context, f Filter) (*SearchResult, error) {
 	return res, nil
 }
 
-// countSQL returns f's filters for a count: a count needs no order, so
-// each filter may use its index (the "+" that keeps the page query on the
-// sort order's index is dropped).
-func (s *Store) countSQL(f Filter) (where []string, args []any) {
-	where, args = s.filterSQL(f)
-	for i, w := range where {
-		where[i] = strings.ReplaceAll(w, "+c.", "c.")
+// expiryOrderCheaper says whether a page in expiry order is found with
+// fewer row reads by reading the expiry index in order, checking the
+// other filters on each row (about need × rows / matches), than by
+// reading every row the other filters' index selects and sorting them.
+// The filter counts estimate both; without them the planner chooses.
+func (s *Store) expiryOrderCheaper(ctx context.Context, f Filter) (bool, error) {
+	if f.Sort != SortExpiryAsc && f.Sort != SortExpiryDesc {
+		return false, nil
 	}
-	return where, args
+	others := Filter{Scheme: f.Scheme, Level: f.Level, Province: f.Province, City: f.City, BodyID: f.BodyID, Year: f.Year}
+	if others == (Filter{}) {
+		return false, nil
+	}
+	selected, ok := s.estimateFilterCount(others)
+	if !ok {
+		// No counts yet (just started): count the other filters' rows up
+		// to sortedRowsMax in their index. Fewer are sorted; more make a
+		// share of the registry large enough that reading in expiry order
+		// finds a page within about need × rows / sortedRowsMax rows.
+		where, args := s.filterSQL(others)
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM certificates c WHERE `+strings.Join(where, " AND ")+` LIMIT ?)`, append(args, sortedRowsMax)...).Scan(&n); err != nil {
+			return false, fmt.Errorf("search: %w", err)
+		}
+		return n >= sortedRowsMax, nil
+	}
+	all, _ := s.estimateFilterCount(Filter{Status: f.Status})
+	matches, _ := s.estimateFilterCount(Filter{Scheme: f.Scheme, Level: f.Level, Province: f.Province, City: f.City, BodyID: f.BodyID, Year: f.Year, Status: f.Status})
+	need := int64(f.Page * f.PerPage)
+	return matches > 0 && need*int64(all) < int64(matches)*int64(selected), nil
 }
+
+// coveredCountBudget is how many issue-index entries a count reads at
+// most when the index holds every column it checks (coveredFilters).
+const coveredCountBudget = 8 * TermCountBudget
+
+// coveredFilters says whether every filter of f is on a column the issue
+// index holds (status, expiry, issue year), so that rows need not be read
+// to check them.
+func coveredFilters(f Filter) bool {
+	return f.Scheme == "" && f.Level == "" && f.Province == "" && f.City == "" && f.BodyID == 0
+}
+
+// sortedRowsMax is how many rows a page in expiry order reads and sorts
+// at most when no filter counts are known yet.
+const sortedRowsMax = 20000
 
 // ids runs q, which selects one integer column.
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
@@ -347,47 +474,67 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]int64, error)
 // revoked or withdrawn.
 const expiredSQL = "+c.status IN ('valid','suspended') AND +c.expiry_date < ?"
 
+// filterCond is one of a filter's conditions, with its arguments; only
+// is the filter with this condition alone, for estimating how many rows it
+// selects (nil when it cannot be estimated).
+type filterCond struct {
+	sql  string
+	args []any
+	only *Filter
+}
+
 // filterSQL returns the conditions for f's filters. Columns whose filter is
 // rarely selective (status, expiry) are written +c.col so that the planner
 // keeps to an index that serves the sort order.
 func (s *Store) filterSQL(f Filter) (where []string, args []any) {
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
+	for _, c := range s.filterConds(f) {
+		where = append(where, c.sql)
+		args = append(args, c.args...)
+	}
+	return where, args
+}
+
+// filterConds returns f's filters as conditions, in the order filterSQL
+// writes them.
+func (s *Store) filterConds(f Filter) []filterCond {
+	var out []filterCond
+	add := func(only Filter, cond string, a ...any) {
+		out = append(out, filterCond{cond, a, &only})
 	}
 	if f.Scheme != "" {
-		add("c.scheme = ?", f.Scheme)
+		add(Filter{Scheme: f.Scheme}, "c.scheme = ?", f.Scheme)
 	}
 	if f.Level != "" {
-		add("c.level = ?", f.Level)
+		add(Filter{Level: f.Level}, "c.level = ?", f.Level)
 	}
 	if f.Province != "" {
-		add("c.province = ?", f.Province)
+		add(Filter{Province: f.Province}, "c.province = ?", f.Province)
 	}
 	if f.City != "" {
-		add("c.city = ?", f.City)
+		add(Filter{City: f.City}, "c.city = ?", f.City)
 	}
 	if f.BodyID != 0 {
-		add("c.body_id = ?", f.BodyID)
+		add(Filter{BodyID: f.BodyID}, "c.body_id = ?", f.BodyID)
 	}
 	if f.Year != 0 {
-		add("c.issue_date >= ? AND c.issue_date < ?", fmt.Sprintf("%04d-01-01", f.Year), fmt.Sprintf("%04d-01-01", f.Year+1))
+		add(Filter{Year: f.Year}, "c.issue_date >= ? AND c.issue_date < ?", fmt.Sprintf("%04d-01-01", f.Year), fmt.Sprintf("%04d-01-01", f.Year+1))
 	}
 	today := Today(s.Now()).Format(DateLayout)
+	only := Filter{Status: f.Status}
 	switch f.Status {
 	case StatusValid, StatusSuspended:
-		add("+c.status = ? AND +c.expiry_date >= ?", string(f.Status), today)
+		add(only, "+c.status = ? AND +c.expiry_date >= ?", string(f.Status), today)
 	case StatusRevoked, StatusWithdrawn:
-		add("+c.status = ?", string(f.Status))
+		add(only, "+c.status = ?", string(f.Status))
 	case StatusExpired:
 		if f.Sort == SortExpiryAsc || f.Sort == SortExpiryDesc {
 			// The expiry index serves both the filter and the order.
-			add("+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
+			add(only, "+c.status IN ('valid','suspended') AND c.expiry_date < ?", today)
 		} else {
-			add(expiredSQL, today)
+			add(only, expiredSQL, today)
 		}
 	}
-	return where, args
+	return out
 }
 
 // termSearch is how a search's terms are matched.
@@ -416,34 +563,37 @@ type termSearch struct {
 func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered bool) (termSearch, error) {
 	var ts termSearch
 	var tri, bi []string
+	var triEst, biEst []float64
 	triExact := true
 	for _, t := range terms {
 		ts.where = append(ts.where, `c.holder_name LIKE ? ESCAPE '\'`)
 		ts.args = append(ts.args, "%"+likeEscape(t)+"%")
 		switch {
 		case utf8.RuneCountInString(t) >= 3:
-			expr, exact := s.trigramQuery(t)
+			expr, exact, est := s.trigramQuery(t)
 			tri = append(tri, expr)
+			triEst = append(triEst, est)
 			triExact = triExact && exact
 		case utf8.RuneCountInString(t) == 2 && Bigrams(t) != "" && !strings.Contains(Bigrams(t), " "):
 			bi = append(bi, ftsPhrase(Bigrams(t)))
+			biEst = append(biEst, s.bigramCount(Bigrams(t)))
 		}
 	}
 	var table, expr string
+	var ests []float64 // about how many names each part of expr finds (-1: not known)
 	switch {
 	case len(tri) > 0:
-		table, expr = "holder_fts", strings.Join(tri, " AND ")
+		table, expr, ests = "holder_fts", strings.Join(tri, " AND "), triEst
 		ts.exactCount = len(tri) == len(terms) && triExact
 	case len(bi) > 0:
-		table, expr = "holder_bigram_fts", strings.Join(bi, " AND ")
+		table, expr, ests = "holder_bigram_fts", strings.Join(bi, " AND "), biEst
 		ts.exactCount = len(bi) == len(terms)
 	default:
 		// Only single characters: no index helps. Look at the newest
 		// certificates only, and say so.
-		var since string
-		err := s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return ts, fmt.Errorf("search: %w", err)
+		since, err := s.shortScanSince(ctx)
+		if err != nil {
+			return ts, err
 		}
 		if since != "" {
 			ts.where = append(ts.where, `c.issue_date >= ?`)
@@ -452,12 +602,37 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered b
 		ts.partial = true
 		return ts, nil
 	}
-	if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
-		return ts, fmt.Errorf("search %q: %w", expr, err)
-	}
 	var rows int64 // about the number of certificates, from the rowid index
 	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM certificates`).Scan(&rows); err != nil {
 		return ts, fmt.Errorf("search: %w", err)
+	}
+	// An expression that is likely to find at most ftsCountMax names is
+	// walked once for both the count and the matches, as a JSON list the
+	// later queries read with json_each: an AND of common trigrams
+	// ("宁波东方电器有限公司") costs a walk of each list, twice before. One
+	// likely to find more is counted only (writing out ftsCountMax matches
+	// costs more than the walk of one common list), and its matches, when
+	// they are few after all, read again.
+	in, inArg := `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, any(expr)
+	est := float64(rows)
+	for i, e := range ests {
+		switch {
+		case e < 0:
+			est = -1 // not known: an intersection is likely small
+		case est >= 0 && i == 0:
+			est = e
+		case est >= 0:
+			est = min(est, e) * max(est, e) / float64(max(rows, 1))
+		}
+	}
+	if est < 0 && strings.Contains(expr, " AND ") || est >= 0 && est <= ftsCountMax {
+		var found string
+		if err := s.queryRow(ctx, `SELECT count(*), json_group_array(rowid) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches, &found); err != nil {
+			return ts, fmt.Errorf("search %q: %w", expr, err)
+		}
+		in, inArg = `c.id IN (SELECT value FROM json_each(?))`, found
+	} else if err := s.queryRow(ctx, `SELECT count(*) FROM (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ? LIMIT ?)`, expr, ftsCountMax+1).Scan(&ts.matches); err != nil {
+		return ts, fmt.Errorf("search %q: %w", expr, err)
 	}
 	// Looking up m matches costs m row reads (and a sort); reading in sort
 	// order costs about need × rows / m reads, of index entries when the
@@ -468,14 +643,46 @@ func (s *Store) termSQL(ctx context.Context, terms []string, need int, covered b
 		scan = 1
 	}
 	if ts.matches <= ftsCountMax {
-		ts.in, ts.inArg = `c.id IN (SELECT rowid FROM `+table+` WHERE `+table+` MATCH ?)`, expr
+		ts.in, ts.inArg = in, inArg
 	}
 	if m := int64(ts.matches); m <= ftsCountMax && (m == 0 || 8*m*m <= scan*int64(need)*rows) {
 		ts.where = append(ts.where, ts.in)
-		ts.args = append(ts.args, expr)
+		ts.args = append(ts.args, ts.inArg)
 		ts.lookup = true
 	}
 	return ts, nil
+}
+
+// generationValue is a value computed from the registry as of a
+// generation.
+type generationValue struct {
+	gen   int64
+	value string
+}
+
+// shortScanSince returns the issue date of the ShortScanRows-th newest
+// certificate ("" when there are fewer), where a one-character search's
+// window starts. Finding it reads that many index entries, as many as an
+// absent character's search itself, so it is kept until the registry
+// changes.
+func (s *Store) shortScanSince(ctx context.Context) (string, error) {
+	gen, err := s.Generation(ctx)
+	if err != nil {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	if v := s.shortSince.Load(); v != nil && v.gen == gen {
+		return v.value, nil
+	}
+	var since string
+	err = s.queryRow(ctx, `SELECT issue_date FROM certificates ORDER BY issue_date DESC, id DESC LIMIT 1 OFFSET ?`, ShortScanRows-1).Scan(&since)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("search: %w", err)
+	}
+	// Read after the generation: a write in between stores a window that
+	// is already the newer one's, under the older generation, which the
+	// next search (at the newer generation) replaces.
+	s.shortSince.Store(&generationValue{gen: gen, value: since})
+	return since, nil
 }
 
 // controlSpace turns the whitespace control characters into spaces.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -23,6 +24,9 @@ type searchCache struct {
 	bytes    int64
 	ll       *list.List // front: most recently used
 	m        map[searchKey]*list.Element
+	// hits and misses count the searches answered from the cache and
+	// those run while it was on, for the operator's metrics.
+	hits, misses atomic.Int64
 }
 
 type searchKey struct {
@@ -45,6 +49,13 @@ func (s *Store) SetSearchCache(maxBytes int64) {
 	defer c.mu.Unlock()
 	c.maxBytes = max(maxBytes, 0)
 	c.ll, c.m, c.bytes = nil, nil, 0
+}
+
+// SearchCacheCounts returns how many searches the result cache answered
+// (hits) and how many it did not while it was on (misses), since the
+// store was opened.
+func (s *Store) SearchCacheCounts() (hits, misses int64) {
+	return s.searches.hits.Load(), s.searches.misses.Load()
 }
 
 // ForgetSearches empties the search result cache (for benchmarks that
@@ -126,8 +137,10 @@ func (s *Store) cachedSearch(ctx context.Context, f Filter) (*SearchResult, erro
 	}
 	k := searchKey{f: f, gen: gen, day: Today(s.Now()).Format(DateLayout)}
 	if res, ok := s.searches.get(k); ok {
+		s.searches.hits.Add(1)
 		return res, nil
 	}
+	s.searches.misses.Add(1)
 	res, err := s.search(ctx, f)
 	if err != nil {
 		return nil, err

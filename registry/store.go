@@ -39,6 +39,17 @@ type Store struct {
 	searches searchCache
 	// common holds the name index's common trigrams (LearnSearchTerms).
 	common atomic.Pointer[commonTerms]
+	// shortSince is where a one-character search's window of the newest
+	// certificates starts, as of a generation (see termSQL).
+	shortSince atomic.Pointer[generationValue]
+	// counts are the certificates counted by the browse filters' values
+	// (LearnFilterCounts), and countsState their background refresh.
+	counts      atomic.Pointer[filterCounts]
+	countsState countsState
+
+	// fts, when set, builds the search indexes of a fresh import in a file
+	// of their own (CreateByImport).
+	fts *ftsBuilder
 
 	// Now is the clock; it is read once per transaction. Tests replace it.
 	Now func() time.Time
@@ -63,6 +74,10 @@ type Options struct {
 	MmapBytes int64
 	// MaxConns is the size of the connection pool; 0 is DefaultMaxConns.
 	MaxConns int
+
+	// bulk is for a file no one else may open yet (CreateByImport): no
+	// journal, no fsync, and the file locked by its one connection.
+	bulk bool
 }
 
 // Defaults of Options.
@@ -85,6 +100,10 @@ func (o Options) withDefaults() Options {
 func (o Options) dsn(path string) string {
 	o = o.withDefaults()
 	perConn := max(o.CacheBytes/int64(o.MaxConns)>>10, 256) // KiB; SQLite's negative cache_size
+	if o.bulk {
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=locking_mode(EXCLUSIVE)&_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)" +
+			fmt.Sprintf("&_pragma=cache_size(-%d)", perConn) + "&_txlock=immediate"
+	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)" +
 		fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=mmap_size(%d)", perConn, o.MmapBytes) + "&_txlock=immediate"
 }

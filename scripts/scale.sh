@@ -9,12 +9,25 @@
 #   DB=/tmp/x.db N=100000 scripts/scale.sh  # another size
 #   SEED=7 DB=/tmp/other.db scripts/scale.sh  # a second dataset, other names
 #   DURATION=10s scripts/scale.sh
+#   ONLY=import CSV=/work/scale/1m.csv scripts/scale.sh  # the import alone
+#   ZIPF_QUERIES=50000 ZIPF_S=1 scripts/scale.sh  # the long-tail mix's size and skew
+#   ONLY=pages scripts/scale.sh             # only the certificate pages, nginx and RSS
+#   PROFILE=/tmp/prof scripts/scale.sh      # CPU profiles of serve during the page runs
 #
 # The registry is made by scripts/gencsv.awk and `certreg import`; the
 # import's figures are measured when the registry is built and kept beside
 # it ($DB.import), so a reused registry still reports them (IMPORT=1 imports
 # again into a fresh file to measure them now). The search mix is
-# scripts/searchmix.txt. Needs wrk and nginx (apt-get install -y wrk nginx).
+# scripts/searchmix.txt, asked with every cache off; a second, long-tail
+# mix (scripts/zipfmix.sql: tens of thousands of distinct queries made from
+# the registry's own names, numbers and places, asked with a Zipf-like
+# frequency) is asked of a server with the search result cache on, as
+# served, and the page cache off, and its hit rate printed. Needs wrk and
+# nginx (apt-get install -y wrk nginx).
+# Certificate pages draw their QR code from the symbol stored beside each
+# certificate: when the registry lacks some, `certreg qr --prepare` stores
+# them first (once; the time and the bytes a certificate it adds are
+# printed).
 # Benchmarks on shared cores are noisy: compare ratios within one run.
 set -euo pipefail
 
@@ -23,8 +36,12 @@ DB=${DB:-/work/scale/1m.db}
 SEED=${SEED:-42}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
-# Three free ports in a row (other work on the machine may hold some).
-free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"; }
+ZIPF_QUERIES=${ZIPF_QUERIES:-50000}
+ZIPF_S=${ZIPF_S:-1}
+# Nine free ports in a row (other work on the machine may hold some): three
+# servers at PORT, PORT+1 and PORT+5, each with its metrics 3 above, and
+# nginx at PORT+2.
+free() { ! ss -ltn | awk '{print $4}' | grep -qE ":($(seq -s '|' "$1" $(($1 + 8))))\$"; }
 if [ -z "${PORT:-}" ]; then
 	for _ in $(seq 20); do
 		PORT=$((20000 + RANDOM % 20000))
@@ -51,21 +68,36 @@ trap cleanup EXIT
 
 go build -o "$work/certreg" ./cmd/certreg
 
-# import DEST: generates N rows and imports them into a fresh DEST, and
-# prints the import's line of the table.
+# import DEST: generates N rows (or reads $CSV) and imports them into a
+# fresh DEST, and prints the import's line of the table: wall time, CPU
+# time (user + system: on shared cores the wall time is mostly waiting),
+# rate and bytes a certificate.
 import() {
-	local dest=$1 csv="$work/certs.csv" t0 t1 rows bytes
-	awk -v n="$N" -v seed="$SEED" -f scripts/gencsv.awk > "$csv"
+	local dest=$1 csv="$work/certs.csv" wall user sys rows bytes
+	if [ -n "${CSV:-}" ]; then
+		csv=$CSV
+	else
+		awk -v n="$N" -v seed="$SEED" -f scripts/gencsv.awk > "$csv"
+	fi
 	rm -f "$dest" "$dest-wal" "$dest-shm"
-	t0=$(date +%s.%N)
-	"$work/certreg" import --db "$dest" "$csv" | tail -1 >&2
-	t1=$(date +%s.%N)
-	rows=$((N))
+	local TIMEFORMAT='%R %U %S'
+	{ time "$work/certreg" import --db "$dest" "$csv" > "$work/import.out" 2>&1; } 2> "$work/import.time" ||
+		{ cat "$work/import.out" >&2; exit 1; }
+	tail -1 "$work/import.out" >&2
+	read -r wall user sys < "$work/import.time"
+	rows=$(sqlite3 -readonly -batch "$dest" "SELECT count(*) FROM certificates")
 	bytes=$(stat -c %s "$dest")
-	awk -v r="$rows" -v t="$(echo "$t1 - $t0" | bc)" -v b="$bytes" 'BEGIN {
-		printf "%-46s %d rows in %.1f s, %d rows/s; %.0f MB, %d bytes a certificate\n", "import, fresh registry", r, t, r / t, b / 1e6, b / r }'
-	rm -f "$csv"
+	awk -v r="$rows" -v t="$wall" -v u="$user" -v s="$sys" -v b="$bytes" 'BEGIN {
+		printf "%-46s %d rows in %.1f s (CPU %.1f s), %d rows/s; %.0f MB, %d bytes a certificate\n", "import, fresh registry", r, t, u + s, r / t, b / 1e6, b / r }'
+	[ -n "${CSV:-}" ] || rm -f "$csv"
 }
+
+# ONLY=import measures the import alone (into a fresh file of its own,
+# removed afterwards) and stops.
+if [ "${ONLY:-}" = import ]; then
+	import "$work/import.db"
+	exit 0
+fi
 
 if [ ! -f "$DB" ]; then
 	mkdir -p "$(dirname "$DB")"
@@ -77,20 +109,45 @@ elif [ -n "${IMPORT:-}" ]; then
 	rm -f "$work/import.db"*
 fi
 
+# The QR symbols the pages draw (the base URL and keys are serve's below).
+symbols() { sqlite3 -readonly -batch "$DB" "SELECT (SELECT count(*) FROM certificates) - (SELECT count(*) FROM qr_symbols)" 2>/dev/null || echo missing; }
+if [ "$(symbols)" != 0 ]; then
+	before=$(stat -c %s "$DB")
+	t0=$(date +%s.%N)
+	"$work/certreg" qr --prepare --db "$DB" --base-url https://certreg.example.cn | tail -1
+	t1=$(date +%s.%N)
+	awk -v t="$(echo "$t1 - $t0" | bc)" -v b="$(($(stat -c %s "$DB") - before))" -v n="$(sqlite3 -readonly "$DB" 'SELECT count(*) FROM certificates')" 'BEGIN {
+		printf "%-46s %.0f s; the file grew %.0f MB, %d bytes a certificate\n", "QR symbols stored (qr --prepare)", t, b / 1e6, b / n }' > "$DB.qr"
+fi
+[ -f "$DB.qr" ] && cat "$DB.qr"
+printf '%-46s %s bytes a certificate (the table, dbstat)\n' "QR symbols" \
+	"$(sqlite3 -readonly "$DB" "SELECT sum(pgsize) / (SELECT count(*) FROM certificates) FROM dbstat WHERE name = 'qr_symbols'" 2>/dev/null || echo '?')"
+
 # Every run starts with the file in the kernel's page cache, so that the
 # first run measured does not also pay for reading the disk.
 cat "$DB" > /dev/null
 
-serve() { # port, extra flags
+serve() { # port, metrics port, extra flags
 	"$work/certreg" serve --db "$DB" --addr "127.0.0.1:$1" --base-url https://certreg.example.cn \
-		--demo=false --access-log=false "${@:2}" > "$work/serve-$1.log" 2>&1 &
+		--metrics-addr "127.0.0.1:$2" --demo=false --access-log=false "${@:3}" > "$work/serve-$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
 	echo "scale.sh: serve on $1 did not start" >&2; cat "$work/serve-$1.log" >&2; exit 1
 }
-serve "$PORT"                        # as deployed: page cache on
-serve $((PORT + 1)) --page-cache=false --search-cache-bytes=0 # every request does its work
+serve "$PORT" $((PORT + 3))                       # as deployed: page cache on
+serve $((PORT + 1)) $((PORT + 4)) --page-cache=false --search-cache-bytes=0 # every request does its work
+# The long-tail mix's server: the search result cache on (its default
+# size, as served), the page cache off so that every request searches or
+# hits the search cache; its metrics count the hits.
+serve $((PORT + 5)) $((PORT + 8)) --page-cache=false
 serve_pid=${pids[0]}
+# Each server learns its search terms and filter counts at start (seconds
+# at 1,000,000): the runs start once all three have, so that no run
+# measures that work.
+for p in "$PORT" $((PORT + 1)) $((PORT + 5)); do
+	for _ in $(seq 600); do grep -q "filter counts learned" "$work/serve-$p.log" && break; sleep 0.5; done
+	grep -o 'filter counts learned.*' "$work/serve-$p.log" | sed "s/^/== serve $p: search terms and /" || echo "== serve $p: still learning after 300 s"
+done
 
 # One certificate, its holder and its name, for the mix; 200,000 numbers
 # drawn uniformly from the whole registry, for the page runs (with fewer,
@@ -128,14 +185,60 @@ done < scripts/searchmix.txt
 	echo "}"
 	echo 'local i = 0'
 	echo 'request = function() i = i + 1; return wrk.format("GET", qs[(i % #qs) + 1]) end'
-	echo 'init = function(args) i = math.random(#qs) end'
+	echo 'local n = 0'
+	echo 'setup = function(thread) n = n + 1; thread:set("tid", n) end'
+	echo 'init = function(args) math.randomseed(tid * 1000003 + os.time()); i = math.random(#qs) end'
 } > "$work/search.lua"
+
+# The long-tail mix: line r is asked about as often as 1/r^ZIPF_S. Each
+# wrk thread draws from its own seed.
+sqlite3 -readonly -batch "$DB" -cmd ".parameter set :k $ZIPF_QUERIES" < scripts/zipfmix.sql > "$work/zipf.txt"
+{
+	echo "local lines = {"
+	sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/  "&",/' "$work/zipf.txt"
+	echo "}"
+	cat <<LUA
+local s = $ZIPF_S
+local qs, cum = {}, {}
+local function enc(v) -- url.QueryEscape, which the page's canonical URL uses
+	return (v:gsub("[^%w%-%._~=&]", function(c)
+		if c == " " then return "+" end
+		return string.format("%%%02X", string.byte(c))
+	end))
+end
+local nthreads = 0
+setup = function(thread) nthreads = nthreads + 1; thread:set("tid", nthreads) end
+init = function(args)
+	math.randomseed(7919 * (tid or 1))
+	local c = 0
+	for i, l in ipairs(lines) do
+		qs[i] = "/certificates?" .. enc(l)
+		c = c + 1 / i ^ s
+		cum[i] = c
+	end
+end
+request = function()
+	local u, lo, hi = math.random() * cum[#cum], 1, #cum
+	while lo < hi do
+		local mid = math.floor((lo + hi) / 2)
+		if cum[mid] < u then lo = mid + 1 else hi = mid end
+	end
+	return wrk.format("GET", qs[lo])
+end
+LUA
+} > "$work/zipf.lua"
 
 {
 	echo "local ps = {"
 	sql "SELECT number FROM certificates WHERE id IN (SELECT 1 + abs(random()) % $total FROM generate_series(1, 200000))" |
 		sed 's#/#~#; s#.*#  "/certificates/&",#'
 	echo "}"
+	# Each thread draws its own sequence: unseeded, wrk's threads draw the
+	# same one, so every page was asked twice (once by each thread), and
+	# with the page cache on the second ask kept and compressed it.
+	echo 'local n = 0'
+	echo 'setup = function(thread) n = n + 1; thread:set("tid", n) end'
+	echo 'init = function(args) math.randomseed(tid * 1000003 + os.time()) end'
 	echo 'request = function() return wrk.format("GET", ps[math.random(#ps)]) end'
 } > "$work/pages.lua"
 
@@ -162,7 +265,14 @@ sleep 0.3
 cmp <(curl -sf "http://127.0.0.1:$((PORT + 2))/cert.html") "$work/static/cert.html"
 
 run() { # label, conns, url, extra wrk args
-	local out
+	local out prof="" ppid=""
+	if [ -n "${PROFILE:-}" ]; then # the serve behind the URL, profiled for most of the run
+		mkdir -p "$PROFILE"
+		local mport=$(($(echo "$3" | sed -E 's#^http://[^:]+:([0-9]+).*#\1#') + 3))
+		prof="$PROFILE/$(echo "$1" | tr -c 'a-zA-Z0-9\n' '_').pprof"
+		curl -s -o "$prof" "http://127.0.0.1:$mport/debug/pprof/profile?seconds=$((${DURATION%s} - 2))" &
+		ppid=$!
+	fi
 	out=$(wrk -t"$((THREADS < $2 ? THREADS : $2))" -c"$2" -d"$DURATION" --latency "${@:4}" "$3")
 	awk -v label="$1" '
 		/Requests\/sec/ {rps = $2}
@@ -170,10 +280,16 @@ run() { # label, conns, url, extra wrk args
 		$1 == "99%" {p99 = $2}
 		/Non-2xx/ {bad = $NF}
 		END {printf "%-46s p50 %8s  p99 %8s  %9s req/s%s\n", label, p50, p99, rps, bad ? "  NON-2xx: " bad : ""}' <<<"$out"
+	[ -z "$ppid" ] || wait "$ppid" || true
 }
 
 for p in "$PORT" $((PORT + 1)); do curl -sf "http://127.0.0.1:$p/certificates" >/dev/null; done
+# serve's start-up work (the registry's totals, the common search terms:
+# seconds at 1,000,000) is left to finish before anything is measured.
+ticks() { local t=0 p; for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+for _ in $(seq 120); do a=$(ticks); sleep 1; [ $(($(ticks) - a)) -lt 5 ] && break; done
 echo "== wrk: $THREADS threads, $DURATION a run, $(nproc) cores; ${#queries[@]} queries in the mix"
+if [ "${ONLY:-}" != pages ]; then
 echo "-- each query alone, once warm (1 connection, no caches): median of 5"
 for q in "${queries[@]}"; do
 	ts=()
@@ -185,6 +301,18 @@ run "search mix, no caches, 1 connection" 1 "http://127.0.0.1:$((PORT + 1))/" -s
 run "search mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, no caches, 64 connections" 64 "http://127.0.0.1:$((PORT + 1))/" -s "$work/search.lua"
 run "search mix, caches on, 16 connections" 16 "http://127.0.0.1:$PORT/" -s "$work/search.lua"
+# The long-tail mix, search cache on: hits and misses from the server's
+# metrics, before and after each run.
+cachecounts() { curl -sf "http://127.0.0.1:$((PORT + 8))/metrics" | awk '/^certreg_search_cache_requests_total\{result="hit"\}/ {h = $2} /^certreg_search_cache_requests_total\{result="miss"\}/ {m = $2} END {print h + 0, m + 0}'; }
+echo "-- long-tail mix: $(wc -l < "$work/zipf.txt") distinct queries, Zipf s=$ZIPF_S; search cache on, page cache off"
+run "long-tail mix, no caches, 16 connections" 16 "http://127.0.0.1:$((PORT + 1))/" -s "$work/zipf.lua"
+for c in 1 16 64; do
+	read -r h0 m0 < <(cachecounts)
+	row=$(run "long-tail mix, search cache, $c connection$([ "$c" = 1 ] || echo s)" "$c" "http://127.0.0.1:$((PORT + 5))/" -s "$work/zipf.lua")
+	read -r h1 m1 < <(cachecounts)
+	awk -v r="$row" -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%s  search cache hits %.0f%%\n", r, (h + m > 0 ? 100 * h / (h + m) : 0)}'
+done
+fi
 # Reading random rows warms SQLite's caches and the kernel's: a run that
 # is not reported, so that neither measured run pays for it alone.
 wrk -t"$THREADS" -c64 -d"$DURATION" -s "$work/pages.lua" "http://127.0.0.1:$((PORT + 1))/" >/dev/null

@@ -6,6 +6,7 @@ package signing
 
 import (
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -217,6 +218,21 @@ func (kr *KeyRing) Sign(msg []byte) (keyID string, sig []byte, err error) {
 		return "", nil, registry.Errorf(registry.EINTERNAL, "", "qr.no_signing_key")
 	}
 	return k.ID, ed25519.Sign(k.private, msg), nil
+}
+
+// DerivedKey returns a secret derived from the current signing key for
+// label, or nil when no key can sign. It authenticates what the registry
+// derives and keeps beside its records (stored QR symbols): whoever can
+// write the database file but does not hold the key cannot plant data that
+// the registry would then show as its own. A new key derives new secrets.
+func (kr *KeyRing) DerivedKey(label string) []byte {
+	k := kr.Current()
+	if k == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, k.private.Seed())
+	m.Write([]byte("certreg derived key\n" + label))
+	return m.Sum(nil)
 }
 
 // Rotate creates a new current key and retires the previous one, whose

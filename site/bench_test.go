@@ -1,14 +1,17 @@
 package site
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"testing"
 
+	"github.com/certreg/certreg/demo"
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/registry/registrytest"
+	"github.com/certreg/certreg/signing"
 	"github.com/certreg/certreg/views"
 )
 
@@ -125,6 +128,67 @@ func BenchmarkRandomCertificatePages(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			h := New(s, Config{BaseURL: testBase, NoCache: noCache}).Handler()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				benchGet(b, h, views.CertificatePath(numbers[i%len(numbers)]))
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkCertificatePageQR renders certificate pages (no page cache)
+// over many certificates, with their QR symbols stored (drawn from bits)
+// and without (encoded on every page, as over a million certificates an
+// in-memory cache never hits). On the demo registry, copied to a
+// temporary folder; $CERTREG_BENCH_DB names a registry instead, which this
+// benchmark WRITES (stores symbols): give it a copy, never a shared file.
+func BenchmarkCertificatePageQR(b *testing.B) {
+	var s *registry.Store
+	if p := os.Getenv("CERTREG_BENCH_DB"); p != "" {
+		s = benchStore(b)
+	} else {
+		s = registrytest.Open(b)
+		if _, err := demo.Load(context.Background(), s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var numbers []string
+	rows, err := registrytest.RawDB(b, s).Query(`SELECT number FROM certificates WHERE id IN (SELECT 1 + abs(random()) % (SELECT max(id) FROM certificates) FROM certificates LIMIT 2000)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		numbers = append(numbers, n)
+	}
+	rows.Close()
+	keys := signing.NewMemoryKeys()
+	if p := os.Getenv("CERTREG_BENCH_DB"); p != "" {
+		// The registry's own keys: its symbols were stored with them
+		// (`certreg qr --prepare --base-url https://certreg.example.cn`).
+		if keys, err = signing.OpenKeys(signing.KeysDir(p)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stored := New(s, Config{BaseURL: testBase, NoCache: true, Keys: keys})
+	if os.Getenv("CERTREG_BENCH_DB") == "" {
+		if _, err := stored.PrepareQRSymbols(context.Background(), 2, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		srv  *Server
+	}{
+		{"stored", stored},
+		// Another base URL: every stored symbol is for another content.
+		{"encoded", New(s, Config{BaseURL: "https://other.example.cn", NoCache: true, Keys: keys})},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := bc.srv.Handler()
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {

@@ -19,7 +19,11 @@ import (
 // pageCache keeps rendered pages, keyed by URL, so that a page read often
 // (a certificate that evaluators keep checking) is served at static-file
 // speed. An entry is good for one registry generation and one calendar day
-// in China (a certificate expires at midnight without any write).
+// in China (a certificate expires at midnight without any write). An
+// entry's gzip form is made the first time a client that takes gzip is
+// served it from the cache, not when it is kept: compressing a page at the
+// best level costs ten times rendering it, and a page asked twice (two
+// readers, or a crawler and a reader) may never be asked again.
 type pageCache struct {
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
@@ -42,13 +46,19 @@ type cacheEntry struct {
 	status   int
 	header   http.Header
 	body     []byte
-	gz       []byte // nil when compressing does not pay
 	etag     string
 	modified string // Last-Modified, in HTTP date format
 	// plainHdr and gzHdr are the complete headers of the two forms, built
 	// once so that serving a cached page copies slices, not strings.
 	plainHdr http.Header
-	gzHdr    http.Header
+
+	// lazyGz says the gzip form is made on the first request that takes
+	// it (a kept, compressible entry); gz and gzHdr are then set once by
+	// gzOnce, gz nil when compressing does not pay.
+	lazyGz bool
+	gzOnce sync.Once
+	gz     []byte
+	gzHdr  http.Header
 }
 
 func newPageCache(maxBytes, maxEntries int) *pageCache {
@@ -117,9 +127,15 @@ func (c *pageCache) put(key string, e *cacheEntry) {
 // the struct, its two prepared header maps and the map slot.
 const entryOverhead = 1536
 
-// entrySize is what an entry counts against the cache's bytes.
+// entrySize is what an entry counts against the cache's bytes: its gzip
+// form, made later, is counted in advance as half the body (a form that
+// would be larger is not kept).
 func entrySize(key string, e *cacheEntry) int {
-	return len(e.body) + len(e.gz) + len(key) + entryOverhead
+	n := len(e.body) + len(key) + entryOverhead
+	if e.lazyGz {
+		n += len(e.body) / 2
+	}
+	return n
 }
 
 // cachedHandler serves h's successful responses from the page cache while
@@ -165,10 +181,10 @@ func markUncacheable(ctx context.Context) {
 	}
 }
 
-// newCacheEntry makes an entry of a recorded response; compress adds the
-// gzip form, for an entry that will be kept (the middleware compresses a
-// response served once).
-func newCacheEntry(rec *recorder, gen int64, day time.Time, compress bool) *cacheEntry {
+// newCacheEntry makes an entry of a recorded response; kept says it goes
+// into the cache, and then its gzip form is made when first asked for (the
+// middleware compresses a response served once).
+func newCacheEntry(rec *recorder, gen int64, day time.Time, kept bool) *cacheEntry {
 	body := bytes.Clone(rec.body.Bytes())
 	sum := sha256.Sum256(body)
 	e := &cacheEntry{
@@ -178,18 +194,26 @@ func newCacheEntry(rec *recorder, gen int64, day time.Time, compress bool) *cach
 	// The render time, not the certificate's last change: a page also
 	// changes when its certificate expires, with no write.
 	e.modified = time.Now().UTC().Format(http.TimeFormat)
-	if compress && compressible(rec.header.Get("Content-Type")) && len(body) > 512 {
-		var gz bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-		zw.Write(body)
-		zw.Close()
-		e.gz = gz.Bytes()
-	}
+	e.lazyGz = kept && compressible(rec.header.Get("Content-Type")) && len(body) > 512
 	e.plainHdr = e.headerFor(len(body), false)
-	if e.gz != nil {
-		e.gzHdr = e.headerFor(len(e.gz), true)
-	}
 	return e
+}
+
+// gzipped returns the entry's gzip form and its header, made on the first
+// call; nil when compressing does not pay.
+func (e *cacheEntry) gzipped() ([]byte, http.Header) {
+	e.gzOnce.Do(func() {
+		var gz bytes.Buffer
+		gz.Grow(len(e.body) / 2)
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(e.body)
+		zw.Close()
+		if gz.Len() <= len(e.body)/2 { // what entrySize counted
+			e.gz = gz.Bytes()
+			e.gzHdr = e.headerFor(len(e.gz), true)
+		}
+	})
+	return e.gz, e.gzHdr
 }
 
 func (e *cacheEntry) headerFor(size int, gz bool) http.Header {
@@ -201,7 +225,7 @@ func (e *cacheEntry) headerFor(size int, gz bool) http.Header {
 		// revalidation costs a 304.
 		h.Set("Cache-Control", "no-cache")
 	}
-	if e.gz != nil {
+	if e.lazyGz {
 		h.Add("Vary", "Accept-Encoding")
 	}
 	if gz {
@@ -218,8 +242,10 @@ func (e *cacheEntry) headerFor(size int, gz bool) http.Header {
 func (e *cacheEntry) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	body, hdr := e.body, e.plainHdr
-	if e.gz != nil && acceptsGzip(r) {
-		body, hdr = e.gz, e.gzHdr
+	if e.lazyGz && acceptsGzip(r) {
+		if gz, gzHdr := e.gzipped(); gz != nil {
+			body, hdr = gz, gzHdr
+		}
 	}
 	for k, v := range hdr {
 		if k == "Vary" {

@@ -15,11 +15,13 @@ import (
 // canonical URL.
 func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 	seg := r.PathValue("number")
-	// One indexed read: the certificate and its history.
-	c, events, err := s.store.CertificateWithHistory(r.Context(), views.ParseURLNumber(seg))
+	// One indexed read: the certificate, its history and its stored QR
+	// symbol.
+	page, err := s.store.CertificatePage(r.Context(), views.ParseURLNumber(seg))
 	if err != nil {
 		return notFoundAsCertificate(err, views.ParseURLNumber(seg))
 	}
+	c, events := page.Certificate, page.Events
 	lang := langOf(r)
 	if seg != views.URLNumber(c.Number) || r.URL.RawQuery != "" {
 		http.Redirect(w, r, lang.Path(views.CertificatePath(c.Number)), http.StatusMovedPermanently)
@@ -39,23 +41,23 @@ func (s *Server) showCertificate(w http.ResponseWriter, r *http.Request) error {
 		Summary: s.summaryOf(lang, c, events, now), Place: place(lang, c.Province, c.City),
 	}
 	// The registry never signs a QR code for a row its log does not hold.
-	if ok, err := s.checkRow(r.Context(), c); err != nil {
+	// The latest record was read with the row.
+	if ok, err := s.checkRowRead(r.Context(), c, page.Latest); err != nil {
 		return err
 	} else if !ok {
 		v.IntegrityFailed = true
-	} else if v.QR, err = s.certificateQR(lang, c); err != nil {
+	} else if v.QR, err = s.certificateQR(lang, c, page.QR); err != nil {
 		return err
 	}
+	// The log's latest entry was read with the certificate (as
+	// Log.LatestEntry reads it: the log's tables are the store's).
 	if s.cfg.Log != nil {
-		idx, ok, err := s.cfg.Log.LatestEntry(r.Context(), c.ID)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if idx := page.LogIndex; page.Logged {
+			var err error
 			v.LogIndex, v.LogURL = idx, views.LogEntryPath(idx)
-		}
-		if v.Witnesses, err = s.witnessed(r.Context(), c.ID); err != nil {
-			return err
+			if v.Witnesses, err = s.witnessedEntry(r.Context(), idx); err != nil {
+				return err
+			}
 		}
 	}
 	for _, a := range c.Surveillance {

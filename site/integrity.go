@@ -20,6 +20,19 @@ import (
 // checkRow reports whether c, as read, is the record its log holds.
 func (s *Server) checkRow(ctx context.Context, c *registry.Certificate) (ok bool, err error) {
 	m, err := s.store.CheckRow(ctx, c)
+	return s.rowChecked(m, err)
+}
+
+// checkRowRead is checkRow for a certificate read with its latest record
+// (a certificate's page): no second query unless they differ.
+func (s *Server) checkRowRead(ctx context.Context, c *registry.Certificate, latest registry.LatestRecord) (ok bool, err error) {
+	m, err := s.store.CheckRowRead(ctx, c, latest)
+	return s.rowChecked(m, err)
+}
+
+// rowChecked reports a row check's result, counting and logging a
+// mismatch.
+func (s *Server) rowChecked(m *registry.RowMismatch, err error) (ok bool, _ error) {
 	if err != nil {
 		return false, err
 	}

@@ -100,6 +100,8 @@ func (l promLogger) Println(v ...any) { l.s.log.Error("metrics", "err", v) }
 func (s *Server) measure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.inflight.Add(1)
+		defer s.inflight.Add(-1)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
@@ -157,19 +159,21 @@ var (
 	scrapeErrorDesc = prometheus.NewDesc("certreg_store_scrape_error",
 		"1 if the registry's figures could not be read at this scrape.", nil, nil)
 
-	dbOpenDesc     = prometheus.NewDesc("certreg_db_open_connections", "SQLite connections open, in use or idle.", nil, nil)
-	dbInUseDesc    = prometheus.NewDesc("certreg_db_in_use_connections", "SQLite connections in use.", nil, nil)
-	dbIdleDesc     = prometheus.NewDesc("certreg_db_idle_connections", "SQLite connections idle.", nil, nil)
-	dbMaxOpenDesc  = prometheus.NewDesc("certreg_db_max_open_connections", "The pool's limit of open connections.", nil, nil)
-	dbWaitDesc     = prometheus.NewDesc("certreg_db_wait_count_total", "Times a query waited for a free connection.", nil, nil)
-	dbWaitTimeDesc = prometheus.NewDesc("certreg_db_wait_duration_seconds_total", "Time spent waiting for a free connection.", nil, nil)
-	dbClosedDesc   = prometheus.NewDesc("certreg_db_closed_connections_total", "Connections closed, by reason (max_idle, max_idle_time, max_lifetime).", []string{"reason"}, nil)
+	dbOpenDesc      = prometheus.NewDesc("certreg_db_open_connections", "SQLite connections open, in use or idle.", nil, nil)
+	dbInUseDesc     = prometheus.NewDesc("certreg_db_in_use_connections", "SQLite connections in use.", nil, nil)
+	dbIdleDesc      = prometheus.NewDesc("certreg_db_idle_connections", "SQLite connections idle.", nil, nil)
+	dbMaxOpenDesc   = prometheus.NewDesc("certreg_db_max_open_connections", "The pool's limit of open connections.", nil, nil)
+	dbWaitDesc      = prometheus.NewDesc("certreg_db_wait_count_total", "Times a query waited for a free connection.", nil, nil)
+	dbWaitTimeDesc  = prometheus.NewDesc("certreg_db_wait_duration_seconds_total", "Time spent waiting for a free connection.", nil, nil)
+	searchCacheDesc = prometheus.NewDesc("certreg_search_cache_requests_total",
+		"Searches asked while the search result cache was on, by result: hit (answered from the cache) or miss (run on the database).", []string{"result"}, nil)
+	dbClosedDesc = prometheus.NewDesc("certreg_db_closed_connections_total", "Connections closed, by reason (max_idle, max_idle_time, max_lifetime).", []string{"reason"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{logSizeDesc, logCheckpointDesc, logPendingDesc, logLagDesc, logCheckpointAgeDesc,
-		scrapeErrorDesc, dbOpenDesc, dbInUseDesc, dbIdleDesc, dbMaxOpenDesc, dbWaitDesc, dbWaitTimeDesc, dbClosedDesc} {
+		scrapeErrorDesc, searchCacheDesc, dbOpenDesc, dbInUseDesc, dbIdleDesc, dbMaxOpenDesc, dbWaitDesc, dbWaitTimeDesc, dbClosedDesc} {
 		ch <- d
 	}
 }
@@ -192,6 +196,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(dbClosedDesc, float64(st.MaxIdleClosed), "max_idle")
 	counter(dbClosedDesc, float64(st.MaxIdleTimeClosed), "max_idle_time")
 	counter(dbClosedDesc, float64(st.MaxLifetimeClosed), "max_lifetime")
+	hits, misses := c.store.SearchCacheCounts()
+	counter(searchCacheDesc, float64(hits), "hit")
+	counter(searchCacheDesc, float64(misses), "miss")
 
 	// A scrape must not hang on a busy database: the figures are two
 	// indexed reads, bounded in time.

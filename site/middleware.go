@@ -53,9 +53,14 @@ var (
 	hstsValue = fixed("max-age=63072000; includeSubDomains")
 )
 
-// acceptsGzip reports whether the client takes gzip.
+// acceptsGzip reports whether the client takes gzip. It runs on every
+// request (twice for a cached page), so it walks the header without
+// splitting it.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	ae := r.Header.Get("Accept-Encoding")
+	for ae != "" {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(enc), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
 			return true

@@ -88,6 +88,12 @@ type Server struct {
 	// integrityFailures counts the rows that failed their integrity
 	// check while being shown (integrity.go), for /healthz.
 	integrityFailures atomic.Int64
+
+	// qr queues the certificate QR symbols pages encoded, to be stored
+	// (qrsymbols.go); inflight counts requests being answered, so that the
+	// background filler works only when none is.
+	qr       *qrSymbols
+	inflight atomic.Int64
 }
 
 // New returns a server for store.
@@ -112,6 +118,8 @@ func New(store *registry.Store, cfg Config) *Server {
 	s.verify = newVerifier(cfg)
 	s.heavy = newHeavyWork(cfg.Heavy)
 	s.metrics = newMetrics(store)
+	s.qr = newQRSymbols()
+	s.metrics.reg.MustRegister(s.qr.results)
 	s.routes()
 	return s
 }

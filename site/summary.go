@@ -55,17 +55,20 @@ func (s *Server) summaryOf(lang i18n.Lang, c *registry.Certificate, events []reg
 // certificateQR is the certificate page's QR code: the signature of its
 // current claims, drawn inline, its files, the verdict page it opens and
 // the receipt form.
-func (s *Server) certificateQR(lang i18n.Lang, c *registry.Certificate) (views.CertificateQR, error) {
+//
+// stored is the symbol stored for c (registry.CertificatePage): drawn when
+// it encodes exactly the content signed now (see qrSymbol).
+func (s *Server) certificateQR(lang i18n.Lang, c *registry.Certificate, stored registry.StoredQR) (views.CertificateQR, error) {
 	qs, err := s.verify.keys.SignClaims(registry.ClaimsOf(c))
 	if err != nil {
 		return views.CertificateQR{}, err
 	}
-	svg, err := s.verify.images.SVG(qs.URL(s.cfg.BaseURL))
+	sym, err := s.qrSymbol(c, qs.URL(s.cfg.BaseURL), stored)
 	if err != nil {
 		return views.CertificateQR{}, err
 	}
 	q := views.CertificateQR{
-		SVG:        string(svg),
+		SVG:        string(sym.SVG()),
 		Images:     []views.Link{{Text: "SVG", URL: qrPath("svg", qs)}},
 		VerdictURL: lang.Path(views.VerdictPath(qs.Token(), qs.Number)),
 		Receipt:    views.ReceiptForm{Action: lang.Path(views.ReceiptsPath), Kind: "qr", Token: qs.Token(), Number: qs.Number},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"strings"
 
@@ -29,12 +30,6 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageError{"import: name at least one file"}
 	}
-	s, err := registry.Open(*db)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-
 	// All files go in one transaction: either every row of every file is
 	// imported, or nothing is.
 	files := fs.Args()
@@ -76,7 +71,21 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	actor := registry.Actor{Name: *actorName, Source: "cli"}
-	res, err := s.Import(ctx, actor, next, registry.ImportOptions{CreateBodies: !*noCreate, DryRun: *dry})
+	opts := registry.ImportOptions{CreateBodies: !*noCreate, DryRun: *dry}
+	var res registry.ImportResult
+	var err error
+	if _, serr := os.Lstat(*db); errors.Is(serr, iofs.ErrNotExist) && !*dry {
+		// A registry made by its first import is built in a file of its
+		// own and named when complete: no journal, nothing written twice.
+		res, err = registry.CreateByImport(ctx, *db, actor, next, opts)
+	} else {
+		s, oerr := registry.Open(*db)
+		if oerr != nil {
+			return oerr
+		}
+		defer s.Close()
+		res, err = s.Import(ctx, actor, next, opts)
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(e.stderr, "warning:", problemText(w))
 	}

@@ -206,6 +206,10 @@ func TestServeMetrics(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Certificates) != 3 {
 		t.Fatalf("list: %v %s", err, body)
 	}
+	// The same search again: the search result cache answers it.
+	if code, _ := get(t, s.url+"/api/v1/certificates?per_page=3&status=valid"); code != 200 {
+		t.Fatalf("list again: %d", code)
+	}
 	for _, c := range list.Certificates {
 		if code, _ := get(t, s.url+"/certificates/"+url.PathEscape(strings.ReplaceAll(c.Number, "/", "~"))); code != 200 {
 			t.Fatalf("certificate %s: %d", c.Number, code)
@@ -249,6 +253,10 @@ func TestServeMetrics(t *testing.T) {
 		if got, ok := m[k]; !ok || got != v {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
+	}
+	// The search cache: the repeated list was a hit, the first a miss.
+	if m[`certreg_search_cache_requests_total{result="hit"}`] < 1 || m[`certreg_search_cache_requests_total{result="miss"}`] < 1 {
+		t.Errorf("search cache: %v hits, %v misses; want at least one of each", m[`certreg_search_cache_requests_total{result="hit"}`], m[`certreg_search_cache_requests_total{result="miss"}`])
 	}
 	// Every lookup before the refusal gave a not-registered verdict page.
 	if n := m[`certreg_verifications_total{verdict="not-registered",via="page"}`]; n < 59 {

@@ -35,6 +35,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	witnesses := witnessFlag(fs, e)
 	metricsAddr := fs.String("metrics-addr", envOr(e, "CERTREG_METRICS_ADDR", ""), "serve Prometheus metrics at http://`host:port`/metrics, on a listener of its own (env CERTREG_METRICS_ADDR; default: off). Keep it private: never the public address")
 	grace := fs.Duration("shutdown-grace", envDuration(e, "CERTREG_SHUTDOWN_GRACE", 10*time.Second), "on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are closed (env CERTREG_SHUTDOWN_GRACE)")
+	qrFill := fs.Bool("qr-symbols", envOr(e, "CERTREG_QR_SYMBOLS", "true") != "false", "store certificates' QR symbols in the background (lowest priority, while no request is in flight), so that pages draw them without encoding (env CERTREG_QR_SYMBOLS)")
 	accessLog := fs.Bool("access-log", envOr(e, "CERTREG_ACCESS_LOG", "true") != "false", "log every request to stderr (env CERTREG_ACCESS_LOG)")
 	proxies := fs.String("trusted-proxies", envOr(e, "CERTREG_TRUSTED_PROXIES", ""), "the reverse proxies in front of the site, as `CIDR,…` (\"127.0.0.1/32,::1\"): only from these are X-Forwarded-For/Forwarded and X-Forwarded-Proto believed (env CERTREG_TRUSTED_PROXIES)")
 	// Memory is set in bytes for the whole process, not per connection or
@@ -131,6 +132,11 @@ func serve(ctx context.Context, e *env, args []string) error {
 		bg.Go(func() { tlog.Follow(ctx, time.Second, func(err error) { log.Error("transparency log", "err", err) }) })
 		bg.Go(func() { followWitnesses(ctx, tlog, ws, log) })
 	}
+	// Pages queue the QR symbols they encode; this writes them and fills in
+	// the rest. It ends with ctx and is joined before the store closes.
+	if *qrFill {
+		bg.Go(func() { srv.RunQRSymbols(ctx) })
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -176,8 +182,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 		// Which name trigrams are common changes slowly: learn it now and
 		// hourly (seconds at 1,000,000 certificates, on one connection).
 		for {
+			t0 := time.Now()
 			if err := store.LearnSearchTerms(ctx); err != nil && ctx.Err() == nil {
 				log.Error("learn search terms", "err", err)
+			}
+			// The filters' counts too (searches refresh them after a change).
+			if err := store.LearnFilterCounts(ctx); err != nil && ctx.Err() == nil {
+				log.Error("learn filter counts", "err", err)
+			} else if err == nil {
+				log.Info("search terms and filter counts learned", "took", time.Since(t0).Round(time.Millisecond).String())
 			}
 			select {
 			case <-ctx.Done():
