@@ -13,6 +13,7 @@
 #   ZIPF_QUERIES=50000 ZIPF_S=1 scripts/scale.sh  # the long-tail mix's size and skew
 #   ONLY=pages scripts/scale.sh             # only the certificate pages, nginx and RSS
 #   PROFILE=/tmp/prof scripts/scale.sh      # CPU profiles of serve during the page runs
+#   ONLY=export scripts/scale.sh            # only the static export rows (EXPORT=0 skips them)
 #
 # The registry is made by scripts/gencsv.awk and `certreg import`; the
 # import's figures are measured when the registry is built and kept beside
@@ -96,6 +97,19 @@ import() {
 # removed afterwards) and stops.
 if [ "${ONLY:-}" = import ]; then
 	import "$work/import.db"
+	exit 0
+fi
+
+# The static export's rows (issue 14: cold at 100,000 certificates, and
+# after 10 changes): scripts/export-bench.sh, on a registry of its own
+# (EXPORT_N certificates), wall and processor time.
+export_rows() {
+	[ "${EXPORT:-1}" != 0 ] || return 0
+	echo "== static export, ${EXPORT_N:-100000} certificates (scripts/export-bench.sh)"
+	N=${EXPORT_N:-100000} scripts/export-bench.sh | grep -E '^== (cold|unchanged|incremental)|^   exported'
+}
+if [ "${ONLY:-}" = export ]; then
+	export_rows
 	exit 0
 fi
 
@@ -329,3 +343,4 @@ else
 	echo "import: not measured ($DB was not built by this script; IMPORT=1 measures it)"
 fi
 printf '%-46s %d bytes a certificate (%s)\n' "database size" $(($(stat -c %s "$DB") / total)) "$(du -h "$DB" | cut -f1)"
+[ -n "${ONLY:-}" ] || export_rows
