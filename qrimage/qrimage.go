@@ -531,6 +531,15 @@ func (c *Cache) SVG(content string) ([]byte, error) {
 	return c.get(qrKey{content, "svg", 0}, func() ([]byte, error) { return SVG(content) })
 }
 
+// CachedSVG returns content's SVG if the cache holds it, without drawing
+// it otherwise.
+func (c *Cache) CachedSVG(content string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.items[qrKey{content, "svg", 0}]
+	return b, ok
+}
+
 // AddSVG caches svg as content's QR code, drawn by a caller that had the
 // symbol at hand (the static export, which draws every image of a
 // certificate from one encoding).

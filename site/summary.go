@@ -63,12 +63,20 @@ func (s *Server) certificateQR(lang i18n.Lang, c *registry.Certificate, stored r
 	if err != nil {
 		return views.CertificateQR{}, err
 	}
-	sym, err := s.qrSymbol(c, qs.URL(s.cfg.BaseURL), stored)
-	if err != nil {
-		return views.CertificateQR{}, err
+	content := qs.URL(s.cfg.BaseURL)
+	// The static export draws a certificate's images, the SVG among them,
+	// just before its pages and leaves the SVG in the image cache: its
+	// pages use it rather than encode the symbol again.
+	svg, ok := s.verify.images.CachedSVG(content)
+	if !ok {
+		sym, err := s.qrSymbol(c, content, stored)
+		if err != nil {
+			return views.CertificateQR{}, err
+		}
+		svg = sym.SVG()
 	}
 	q := views.CertificateQR{
-		SVG:        string(sym.SVG()),
+		SVG:        string(svg),
 		Images:     []views.Link{{Text: "SVG", URL: qrPath("svg", qs)}},
 		VerdictURL: lang.Path(views.VerdictPath(qs.Token(), qs.Number)),
 		Receipt:    views.ReceiptForm{Action: lang.Path(views.ReceiptsPath), Kind: "qr", Token: qs.Token(), Number: qs.Number},
