@@ -14,6 +14,7 @@
 #   ONLY=pages scripts/scale.sh             # only the certificate pages, nginx and RSS
 #   PROFILE=/tmp/prof scripts/scale.sh      # CPU profiles of serve during the page runs
 #   ONLY=export scripts/scale.sh            # only the static export rows (EXPORT=0 skips them)
+#   PREPARE=0 scripts/scale.sh              # pages encode the QR symbols not stored (no qr --prepare first)
 #
 # The registry is made by scripts/gencsv.awk and `certreg import`; the
 # import's figures are measured when the registry is built and kept beside
@@ -125,7 +126,7 @@ fi
 
 # The QR symbols the pages draw (the base URL and keys are serve's below).
 symbols() { sqlite3 -readonly -batch "$DB" "SELECT (SELECT count(*) FROM certificates) - (SELECT count(*) FROM qr_symbols)" 2>/dev/null || echo missing; }
-if [ "$(symbols)" != 0 ]; then
+if [ "${PREPARE:-1}" != 0 ] && [ "$(symbols)" != 0 ]; then
 	before=$(stat -c %s "$DB")
 	t0=$(date +%s.%N)
 	"$work/certreg" qr --prepare --db "$DB" --base-url https://certreg.example.cn | tail -1
