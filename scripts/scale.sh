@@ -142,9 +142,13 @@ printf '%-46s %s bytes a certificate (the table, dbstat)\n' "QR symbols" \
 # first run measured does not also pay for reading the disk.
 cat "$DB" > /dev/null
 
+# With PREPARE=0 the servers do not fill the QR symbols in the background
+# either: an idle server's filler would take a core from the one measured.
+qrfill=true
+[ "${PREPARE:-1}" != 0 ] || qrfill=false
 serve() { # port, metrics port, extra flags
 	"$work/certreg" serve --db "$DB" --addr "127.0.0.1:$1" --base-url https://certreg.example.cn \
-		--metrics-addr "127.0.0.1:$2" --demo=false --access-log=false "${@:3}" > "$work/serve-$1.log" 2>&1 &
+		--metrics-addr "127.0.0.1:$2" --demo=false --access-log=false --qr-symbols=$qrfill "${@:3}" > "$work/serve-$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 300); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && return; sleep 0.1; done
 	echo "scale.sh: serve on $1 did not start" >&2; cat "$work/serve-$1.log" >&2; exit 1
