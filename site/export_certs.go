@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/certreg/certreg/registry"
 	"github.com/certreg/certreg/site/i18n"
 	"github.com/certreg/certreg/views"
@@ -24,63 +26,40 @@ import (
 // other pages (their holders, bodies, schemes), for the crawl.
 func (s *Server) exportCertificates(ctx context.Context, h http.Handler, out *exportFolder, res *ExportResult, plan *exportPlan) ([]string, error) {
 	now := s.store.Now()
-	work := make(chan *registry.Certificate)
 	var (
-		mu      sync.Mutex // guards res, links and errOnce
-		links   = map[string]bool{}
-		errOnce error
-		wg      sync.WaitGroup
+		mu    sync.Mutex // guards res and links
+		links = map[string]bool{}
 	)
-	fail := func(err error) {
-		mu.Lock()
-		if errOnce == nil {
-			errOnce = err
-		}
-		mu.Unlock()
-	}
-	for range exportWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				var r ExportResult
-				ls, err := s.exportCertificate(ctx, h, out, &r, c, now, plan.qrCurrent)
-				if err != nil {
-					fail(fmt.Errorf("export certificate %s: %w", c.Number, err))
-					continue
-				}
-				mu.Lock()
-				res.Files, res.Written, res.Unchanged = res.Files+r.Files, res.Written+r.Written, res.Unchanged+r.Unchanged
-				res.Broken = append(res.Broken, r.Broken...)
-				res.LiveOnly = append(res.LiveOnly, r.LiveOnly...)
-				for _, l := range ls {
-					links[l] = true
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
+	// The first failure stops the rest: g's context ends with it.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(exportWorkers())
 	for _, c := range plan.changed {
-		mu.Lock()
-		failed := errOnce != nil
-		mu.Unlock()
-		if failed {
+		if gctx.Err() != nil {
 			break
 		}
-		select {
-		case work <- c:
-		case <-ctx.Done():
-			break feed
-		}
+		g.Go(func() error {
+			var r ExportResult
+			ls, err := s.exportCertificate(gctx, h, out, &r, c, now, plan.qrCurrent)
+			if err != nil {
+				return fmt.Errorf("export certificate %s: %w", c.Number, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.Files, res.Written, res.Unchanged = res.Files+r.Files, res.Written+r.Written, res.Unchanged+r.Unchanged
+			res.Broken = append(res.Broken, r.Broken...)
+			res.LiveOnly = append(res.LiveOnly, r.LiveOnly...)
+			for _, l := range ls {
+				links[l] = true
+			}
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err := g.Wait()
+	if ctx.Err() != nil { // cancelled from outside: say so, not which worker saw it
+		return nil, ctx.Err()
+	}
+	if err != nil {
 		return nil, err
-	}
-	if errOnce != nil {
-		return nil, errOnce
 	}
 	// Every certificate's files are written: the crawl leaves them be.
 	clear(plan.staleCerts)
